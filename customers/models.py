@@ -1,0 +1,69 @@
+"""The people we serve. A customer is recognised by email (case-insensitive), never by account."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+
+def normalise_email(email: str) -> str:
+    """One spelling per address: trimmed and lower-cased (mailboxes are case-insensitive in practice)."""
+    return email.strip().lower()
+
+
+def validate_time_zone(value: str) -> None:
+    if value:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"{value!r} is not a time zone; use a name such as Europe/Paris.") from None
+
+
+class CustomerTier(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    PRIORITY = "priority", "Priority"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+class Customer(models.Model):
+    Tier = CustomerTier
+
+    name = models.CharField(max_length=200, help_text="Full name, as most recently given.")
+    preferred_name = models.CharField(
+        max_length=100, blank=True, help_text="What they like to be called; agents greet them with this."
+    )
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=40, blank=True)
+    organisation = models.CharField(max_length=200, blank=True)
+    tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.STANDARD)
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone], help_text="Blank: the site's time zone."
+    )
+    notes = models.TextField(blank=True, help_text="Internal; never shown to the customer.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # One customer per mailbox, whatever the case it was typed in.
+            models.UniqueConstraint(Lower("email"), name="customer_email_ci_unique"),
+            models.CheckConstraint(condition=~models.Q(email=""), name="customer_email_not_empty"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="customer_name_not_empty"),
+            models.CheckConstraint(condition=models.Q(tier__in=CustomerTier.values), name="customer_tier_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.email = normalise_email(self.email)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def greeting_name(self) -> str:
+        """The name to greet them by: the preferred one, else the first word of their name."""
+        return self.preferred_name or self.name.split()[0]

@@ -1,0 +1,47 @@
+"""/healthz: is this deployment able to take work? JSON for load balancers and people alike."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from helpdesk.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+
+def check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def check_broker() -> None:
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        conn.default_channel  # noqa: B018 - opening a channel proves the transport answers
+
+
+CHECKS: dict[str, Callable[[], None]] = {"database": check_database, "broker": check_broker}
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Run every check; 200 when all pass, 503 naming the failing ones otherwise."""
+    results: dict[str, dict[str, object]] = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception as error:  # a health check reports failures, it never raises them
+            logger.warning("health check %s failed: %s", name, error)
+            results[name] = {"ok": False, "error": error.__class__.__name__}
+        else:
+            results[name] = {"ok": True}
+    healthy = all(result["ok"] for result in results.values())
+    return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": results}, status=200 if healthy else 503)

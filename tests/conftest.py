@@ -1,0 +1,82 @@
+"""Personas and the world they work in, so tests read like sentences.
+
+alice works the Billing team (level 1 of the standard path), bob the Technical team (level 2),
+carol supervises everyone; dave is a customer; eve is a signed-in user who is not staff at all.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests.factories import (
+    CategoryFactory,
+    CustomerFactory,
+    EscalationPathFactory,
+    StaffFactory,
+    TeamFactory,
+    TicketFactory,
+    UserFactory,
+)
+from tickets.models import Role
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _real_postgresql(django_db_setup, django_db_blocker):
+    """The suite runs against the real PostgreSQL: constraints and triggers are part of what it tests."""
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            pytest.exit(
+                "The tests need PostgreSQL: run them with `make test`, or set DATABASE_URL=postgres://...",
+                returncode=3,
+            )
+
+
+@pytest.fixture
+def billing(db):
+    return TeamFactory(name="Billing")
+
+
+@pytest.fixture
+def technical(db):
+    return TeamFactory(name="Technical")
+
+
+@pytest.fixture
+def standard_path(billing, technical):
+    return EscalationPathFactory(name="Standard", teams=[billing, technical])
+
+
+@pytest.fixture
+def category(standard_path):
+    return CategoryFactory(name="Billing question", escalation_path=standard_path)
+
+
+@pytest.fixture
+def alice(billing):
+    return StaffFactory(username="alice", first_name="Alice", teams=[billing])
+
+
+@pytest.fixture
+def bob(technical):
+    return StaffFactory(username="bob", first_name="Bob", teams=[technical])
+
+
+@pytest.fixture
+def carol(db):
+    return StaffFactory(username="carol", first_name="Carol", role=Role.SUPERVISORS)
+
+
+@pytest.fixture
+def eve(db):
+    return UserFactory(username="eve", first_name="Eve")
+
+
+@pytest.fixture
+def dave(db):
+    return CustomerFactory(name="Dave Jones", email="dave@example.com")
+
+
+@pytest.fixture
+def ticket(dave, category):
+    return TicketFactory(customer=dave, category=category, subject="I was charged twice")

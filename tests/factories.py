@@ -1,0 +1,105 @@
+"""factory_boy factories. Tickets are opened through the services, like every real ticket."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from customers.models import Customer
+from tickets import services
+from tickets.models import Category, EscalationLevel, EscalationPath, Role, Team, Ticket
+
+User = get_user_model()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@staff.example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class StaffFactory(UserFactory):
+    """A staff member in a role group (Agents by default) and, optionally, teams."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
+        if create:
+            self.groups.add(Group.objects.get(name=extracted or Role.AGENTS))
+
+    @factory.post_generation
+    def teams(self, create: bool, extracted: list[Team] | None, **kwargs: object) -> None:
+        if create and extracted:
+            for team in extracted:
+                team.members.add(self)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class EscalationPathFactory(factory.django.DjangoModelFactory):
+    """A path whose levels are the given teams, in order: ``EscalationPathFactory(teams=[t1, t2])``."""
+
+    class Meta:
+        model = EscalationPath
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Path {n}")
+
+    @factory.post_generation
+    def teams(self, create: bool, extracted: list[Team] | None, **kwargs: object) -> None:
+        if create:
+            for position, team in enumerate(extracted or [TeamFactory()], start=1):
+                EscalationLevel.objects.get_or_create(
+                    path=self, position=position, defaults={"name": f"Level {position}", "team": team}
+                )
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.LazyAttribute(lambda category: category.name.lower().replace(" ", "-"))
+    escalation_path = factory.SubFactory(EscalationPathFactory)
+    default_target = timedelta(hours=4)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+
+
+class TicketFactory(factory.Factory):
+    """Opens a ticket through ``services.open_ticket``; pass ``customer=`` to reuse a customer."""
+
+    class Meta:
+        model = Ticket
+
+    customer = factory.SubFactory(CustomerFactory)
+    category = factory.SubFactory(CategoryFactory)
+    subject = factory.Sequence(lambda n: f"Request {n}")
+    body = "Something is not working and I need help."
+
+    @classmethod
+    def _create(cls, model_class: type[Ticket], *, customer: Customer, **kwargs: object) -> Ticket:
+        return services.open_ticket(name=customer.name, email=customer.email, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,528 @@
+"""The tickets domain: teams, escalation paths, categories, tickets, their log, promises, notifications.
+
+Reads are QuerySet methods named for the question they answer; writes go through
+``tickets.services`` (``Ticket.save`` refuses to run anywhere else, so the interaction log stays
+complete). Constraints live in the database too, not only in Python.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from customers.models import Customer
+
+REFERENCE_PREFIX = "PD-"
+# References start at PD-1001 so the first customers don't see "ticket #1".
+REFERENCE_OFFSET = 1000
+_REFERENCE_RE = re.compile(rf"^{REFERENCE_PREFIX}(\d+)$", re.IGNORECASE)
+
+
+class Role:
+    """Staff roles are Django groups (created by a data migration)."""
+
+    AGENTS = "Agents"
+    SUPERVISORS = "Supervisors"
+
+
+def is_supervisor(user: Any) -> bool:
+    return bool(user.is_superuser or user.groups.filter(name=Role.SUPERVISORS).exists())
+
+
+# --- Configuration ------------------------------------------------------------------------------
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="team_name_not_empty")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationPath(models.Model):
+    """The ordered levels a ticket climbs when a promise breaks or an agent escalates."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def first_level(self) -> EscalationLevel:
+        return self.levels.order_by("position").first()  # type: ignore[return-value]
+
+
+class EscalationLevel(models.Model):
+    path = models.ForeignKey(EscalationPath, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField(help_text="1 is where tickets start; each escalation moves up one.")
+    name = models.CharField(max_length=100)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="escalation_levels")
+    notify = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="notified_at_levels",
+        blank=True,
+        help_text="People told when a ticket reaches this level. Empty: the team's lead and members.",
+    )
+
+    class Meta:
+        ordering = ["path", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["path", "position"], name="escalation_level_unique_position"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="escalation_level_position_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path} · {self.position}. {self.name}"
+
+    def next_level(self) -> EscalationLevel | None:
+        return self.path.levels.filter(position__gt=self.position).order_by("position").first()
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, "Low"
+    NORMAL = 2, "Normal"
+    HIGH = 3, "High"
+    URGENT = 4, "Urgent"
+
+
+class Category(models.Model):
+    """A help topic on the web form, with the defaults its tickets start from."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True, help_text="Shown to customers on the form.")
+    default_priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    escalation_path = models.ForeignKey(EscalationPath, on_delete=models.PROTECT, related_name="categories")
+    default_target = models.DurationField(
+        default=timedelta(hours=8), help_text="Promise target used while history is too thin to estimate from."
+    )
+    warn_min = models.DurationField(null=True, blank=True, help_text="Overrides PROMISE_WARN_MIN for this category.")
+    warn_fraction = models.FloatField(
+        null=True, blank=True, help_text="Overrides PROMISE_WARN_FRACTION (0 to 1) for this category."
+    )
+    is_active = models.BooleanField(default=True, help_text="Offered on the web form.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(condition=Q(default_target__gt=timedelta(0)), name="category_target_positive"),
+            models.CheckConstraint(
+                condition=Q(warn_min__isnull=True) | Q(warn_min__gte=timedelta(0)),
+                name="category_warn_min_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(warn_fraction__isnull=True) | Q(warn_fraction__gte=0, warn_fraction__lte=1),
+                name="category_warn_fraction_0_to_1",
+            ),
+            models.CheckConstraint(condition=Q(default_priority__in=Priority.values), name="category_priority_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Tickets ------------------------------------------------------------------------------------
+
+_ticket_writes_allowed: ContextVar[bool] = ContextVar("ticket_writes_allowed", default=False)
+
+
+@contextmanager
+def ticket_writes() -> Iterator[None]:
+    """Open the gate ``Ticket.save`` checks. Used only by ``tickets.services``."""
+    token = _ticket_writes_allowed.set(True)
+    try:
+        yield
+    finally:
+        _ticket_writes_allowed.reset(token)
+
+
+class TicketWriteOutsideServices(RuntimeError):
+    pass
+
+
+def new_status_token() -> str:
+    """256 random bits, URL-safe: the secret in a customer's status link."""
+    return secrets.token_urlsafe(32)
+
+
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def open(self) -> TicketQuerySet:
+        return self.filter(status__in=Ticket.OPEN_STATUSES)
+
+    def by_reference(self, reference: str) -> TicketQuerySet:
+        """Filter by public reference (``PD-1042``, any case); an unparsable reference matches nothing."""
+        match = _REFERENCE_RE.match(reference.strip())
+        if not match:
+            return self.none()
+        return self.filter(pk=int(match.group(1)) - REFERENCE_OFFSET)
+
+    def due_for_check(self, now: Any) -> TicketQuerySet:
+        """Tickets whose promise the sweep must look at now (served by ``ticket_due_check_idx``)."""
+        return self.filter(next_check_at__lte=now).order_by("next_check_at")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web form"
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    CHAT = "chat", "Chat"
+    WALK_IN = "walk_in", "Walk-in"
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    WAITING = "waiting", "Waiting on customer"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+# The allowed status moves. Resolving and reopening need words (a summary, a reason), so they have
+# their own services; every move, whichever service makes it, is checked against this table.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    TicketStatus.NEW: frozenset({TicketStatus.OPEN, TicketStatus.WAITING, TicketStatus.RESOLVED}),
+    TicketStatus.OPEN: frozenset({TicketStatus.WAITING, TicketStatus.RESOLVED}),
+    TicketStatus.WAITING: frozenset({TicketStatus.OPEN, TicketStatus.RESOLVED}),
+    TicketStatus.RESOLVED: frozenset({TicketStatus.OPEN, TicketStatus.CLOSED}),
+    TicketStatus.CLOSED: frozenset(),
+}
+
+
+class PromiseState(models.TextChoices):
+    NONE = "none", "No promise"
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    BREACHED = "breached", "Breached"
+    KEPT = "kept", "Kept"
+    BROKEN = "broken", "Broken"
+
+
+class Ticket(models.Model):
+    Channel = Channel
+    Status = TicketStatus
+    PromiseState = PromiseState
+    OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    subject = models.CharField(max_length=200)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tickets")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="tickets")
+    escalation_level = models.ForeignKey(EscalationLevel, on_delete=models.PROTECT, related_name="tickets")
+    token = models.CharField(max_length=64, unique=True, default=new_status_token, editable=False)
+
+    # The current promise, denormalised from Promise so queues and the sweep read one table.
+    promise_due_at = models.DateTimeField(null=True, blank=True)
+    promise_state = models.CharField(max_length=10, choices=PromiseState.choices, default=PromiseState.NONE)
+    # The next moment the sweep must look at this ticket (warning start, then due time, then never).
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    # Set while waiting on the customer: the promise clock is paused from this moment.
+    paused_at = models.DateTimeField(null=True, blank=True)
+
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The sweep: WHERE next_check_at <= now ORDER BY next_check_at. Partial, so it holds only
+            # tickets that can still change state and a sweep costs what is due, not what exists.
+            models.Index(
+                fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="ticket_due_check_idx"
+            ),
+            # Team queues: open tickets of a team, ordered by promise due.
+            models.Index(
+                fields=["team", "promise_due_at"],
+                condition=Q(status__in=["new", "open", "waiting"]),
+                name="ticket_team_queue_idx",
+            ),
+            # "Mine": open tickets of an assignee, ordered by promise due.
+            models.Index(
+                fields=["assignee", "promise_due_at"],
+                condition=Q(status__in=["new", "open", "waiting"]),
+                name="ticket_assignee_queue_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=TicketStatus.values), name="ticket_status_valid"),
+            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="ticket_channel_valid"),
+            models.CheckConstraint(condition=Q(priority__in=Priority.values), name="ticket_priority_valid"),
+            models.CheckConstraint(
+                condition=Q(promise_state__in=PromiseState.values), name="ticket_promise_state_valid"
+            ),
+            models.CheckConstraint(condition=~Q(subject=""), name="ticket_subject_not_empty"),
+            # At least 128 bits of secret: 22 URL-safe base64 characters.
+            models.CheckConstraint(
+                condition=Q(token__regex=r"^[A-Za-z0-9_-]{22,}$"),  # noqa: S106 - a pattern, not a password
+                name="ticket_token_strong",
+            ),
+            # A promise state other than "none" needs a due time, and "none" has none.
+            models.CheckConstraint(
+                condition=Q(promise_state="none", promise_due_at__isnull=True)
+                | (~Q(promise_state="none") & Q(promise_due_at__isnull=False)),
+                name="ticket_promise_due_matches_state",
+            ),
+            # Resolved and closed tickets know when they were resolved; open ones don't.
+            models.CheckConstraint(
+                condition=Q(status__in=["resolved", "closed"], resolved_at__isnull=False)
+                | Q(status__in=["new", "open", "waiting"], resolved_at__isnull=True),
+                name="ticket_resolved_at_matches_status",
+            ),
+            # Only a ticket waiting on the customer has a paused clock.
+            models.CheckConstraint(
+                condition=Q(paused_at__isnull=True) | Q(status="waiting"), name="ticket_paused_only_while_waiting"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not _ticket_writes_allowed.get():
+            raise TicketWriteOutsideServices(
+                "Tickets change only through tickets.services, which records each change in the interaction log."
+            )
+        super().save(*args, **kwargs)
+
+    @property
+    def reference(self) -> str:
+        return f"{REFERENCE_PREFIX}{self.pk + REFERENCE_OFFSET}" if self.pk else ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in Ticket.OPEN_STATUSES
+
+    def allowed_statuses(self) -> list[str]:
+        """Statuses this ticket may move to next, in the order of the Status choices."""
+        allowed = STATUS_TRANSITIONS[self.status]
+        return [status for status in TicketStatus.values if status in allowed]
+
+
+# --- The interaction log ------------------------------------------------------------------------
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+_APPEND_ONLY = "The interaction log is append-only: interactions are never edited or deleted."
+
+
+class InteractionQuerySet(models.QuerySet["Interaction"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError(_APPEND_ONLY)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(_APPEND_ONLY)
+
+    def public(self) -> InteractionQuerySet:
+        return self.filter(is_public=True)
+
+
+class InteractionKind(models.TextChoices):
+    CUSTOMER_MESSAGE = "customer_message", "Customer message"
+    REPLY = "reply", "Reply"
+    NOTE = "note", "Internal note"
+    CALL = "call", "Phone call"
+    ASSIGNMENT = "assignment", "Assignment"
+    STATUS_CHANGE = "status_change", "Status change"
+    RESOLUTION = "resolution", "Resolution"
+    REOPEN = "reopen", "Reopened"
+    PROMISE_MADE = "promise_made", "Promise made"
+    PROMISE_CHANGED = "promise_changed", "Promise changed"
+    PROMISE_SETTLED = "promise_settled", "Promise settled"
+    AT_RISK = "at_risk", "Promise at risk"
+    BREACH = "breach", "Promise breached"
+    ESCALATION = "escalation", "Escalation"
+    TRANSFER = "transfer", "Transfer"
+    RATING = "rating", "Rating"
+
+
+class Author(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    STAFF = "staff", "Staff"
+    SYSTEM = "system", "System"
+
+
+class Interaction(models.Model):
+    """One thing that happened on a ticket, with the customer's name as it was at that moment.
+
+    Append-only: the model, its QuerySet and (by migration) a database trigger refuse edits and deletes.
+    """
+
+    Kind = InteractionKind
+    Author = Author
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="interactions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    author_kind = models.CharField(max_length=10, choices=Author.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="interactions"
+    )
+    customer_name = models.CharField(max_length=200, help_text="The customer's name at that moment.")
+    body = models.TextField(blank=True)
+    is_public = models.BooleanField(help_text="Whether the customer sees it on their status page.")
+    data = models.JSONField(default=dict, blank=True, help_text="Structured details: from/to status, call length…")
+    created_at = models.DateTimeField()
+
+    objects = InteractionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The timeline: WHERE ticket_id = … ORDER BY created_at.
+            models.Index(fields=["ticket", "created_at"], name="interaction_timeline_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=InteractionKind.values), name="interaction_kind_valid"),
+            models.CheckConstraint(condition=Q(author_kind__in=Author.values), name="interaction_author_kind_valid"),
+            models.CheckConstraint(condition=~Q(customer_name=""), name="interaction_customer_name_not_empty"),
+            # Staff entries name their author; customer and system entries have none.
+            models.CheckConstraint(
+                condition=Q(author_kind="staff", author__isnull=False)
+                | (~Q(author_kind="staff") & Q(author__isnull=True)),
+                name="interaction_author_matches_kind",
+            ),
+            # Internal notes are never shown to the customer.
+            models.CheckConstraint(condition=~Q(kind="note", is_public=True), name="interaction_note_is_internal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on ticket {self.ticket_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(_APPEND_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(_APPEND_ONLY)
+
+
+# --- Promises -----------------------------------------------------------------------------------
+
+
+class PromiseOutcome(models.TextChoices):
+    PENDING = "pending", "Pending"
+    KEPT = "kept", "Kept"
+    BROKEN = "broken", "Broken"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Promise(models.Model):
+    """One promise made to a customer: when, in which words, and against what estimate."""
+
+    Outcome = PromiseOutcome
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="promises")
+    due_at = models.DateTimeField()
+    made_at = models.DateTimeField()
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="promises_made")
+    words = models.TextField(help_text="What the customer was told, in the words used.")
+    estimate = models.DurationField(null=True, blank=True, help_text="The guard's estimate at that moment.")
+    estimate_sample_size = models.PositiveIntegerField(null=True, blank=True)
+    overrode_estimate = models.BooleanField(default=False, help_text="Promised sooner than the estimate.")
+    override_reason = models.TextField(blank=True, help_text="Why sooner than the estimate is realistic.")
+    change_reason = models.TextField(blank=True, help_text="Why an earlier promise was changed.")
+    paused_for = models.DurationField(default=timedelta(0), help_text="Time added while waiting on the customer.")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["made_at", "id"]
+        constraints = [
+            # One current (pending) promise per ticket.
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(outcome="pending"), name="promise_one_pending_per_ticket"
+            ),
+            models.CheckConstraint(condition=Q(due_at__gt=models.F("made_at")), name="promise_due_after_made"),
+            models.CheckConstraint(condition=Q(outcome__in=PromiseOutcome.values), name="promise_outcome_valid"),
+            models.CheckConstraint(
+                condition=Q(outcome="pending", settled_at__isnull=True)
+                | (~Q(outcome="pending") & Q(settled_at__isnull=False)),
+                name="promise_settled_when_not_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(overrode_estimate=False) | ~Q(override_reason=""), name="promise_override_has_reason"
+            ),
+            models.CheckConstraint(condition=~Q(words=""), name="promise_words_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Promise on ticket {self.ticket_id} due {self.due_at:%Y-%m-%d %H:%M} ({self.outcome})"
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+class NotificationEvent(models.TextChoices):
+    AT_RISK = "at_risk", "Promise at risk"
+    BREACH = "breach", "Promise breached"
+    ESCALATION = "escalation", "Escalated to you"
+    TRANSFER = "transfer", "Transferred to you"
+    ASSIGNMENT = "assignment", "Assigned to you"
+    CUSTOMER_REPLY = "customer_reply", "Customer replied"
+    NEW_PROMISE_NEEDED = "new_promise_needed", "New promise needed"
+
+
+class Notification(models.Model):
+    """An in-app notice, also the outbox for its email. The dedupe key makes each event notify once."""
+
+    Event = NotificationEvent
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
+    event = models.CharField(max_length=30, choices=Event.choices)
+    # e.g. "breach:promise=17:user=4": one notification per (event, promise, recipient), whatever retries.
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The header badge: WHERE recipient_id = … AND read_at IS NULL.
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread_idx"),
+            # The email outbox drain: WHERE emailed_at IS NULL ORDER BY id.
+            models.Index(fields=["id"], condition=Q(emailed_at__isnull=True), name="notification_outbox_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(event__in=NotificationEvent.values), name="notification_event_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} for {self.recipient} on ticket {self.ticket_id}"
