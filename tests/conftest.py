@@ -80,3 +80,9 @@ def dave(db):
 @pytest.fixture
 def ticket(dave, category):
     return TicketFactory(customer=dave, category=category, subject="I was charged twice")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing is deliberately slow; tests only need passwords to round-trip."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

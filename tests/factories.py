@@ -19,6 +19,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Faker("first_name")
@@ -31,6 +32,9 @@ class StaffFactory(UserFactory):
     """A staff member in a role group (Agents by default) and, optionally, teams."""
 
     is_staff = True
+
+    class Meta:
+        skip_postgeneration_save = True
 
     @factory.post_generation
     def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
@@ -58,6 +62,7 @@ class EscalationPathFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = EscalationPath
         django_get_or_create = ("name",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Path {n}")
 

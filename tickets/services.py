@@ -320,10 +320,11 @@ def change_status(
     now = now or timezone.now()
     _require_staff(by)
     _lock(ticket)
-    if to == TicketStatus.RESOLVED:
-        raise InvalidTransition({"status": "Resolving needs a resolution summary: use Resolve."})
-    if to in Ticket.OPEN_STATUSES and ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-        raise InvalidTransition({"status": "Reopening needs a reason: use Reopen."})
+    if to in STATUS_TRANSITIONS[ticket.status]:  # allowed, but some moves need words first
+        if to == TicketStatus.RESOLVED:
+            raise InvalidTransition({"status": "Resolving needs a resolution summary: use Resolve."})
+        if not ticket.is_open and to in Ticket.OPEN_STATUSES:
+            raise InvalidTransition({"status": "Reopening needs a reason: use Reopen."})
     interaction = _move(ticket, to, now=now, by=by, note=note.strip())
     ticket.save()
     return interaction

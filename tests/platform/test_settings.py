@@ -1,0 +1,137 @@
+"""Settings come from the environment, and a bad value stops start-up with the variable's name."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+SETTINGS_FILE = Path(__file__).resolve().parents[2] / "helpdesk" / "settings.py"
+STRONG_KEY = "k3y-" + "x9Qb7Lm2Zt" * 6
+PRODUCTION = {"ENVIRONMENT": "production", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "desk.example.com"}
+# Variables the surrounding test run sets; each test starts from a clean environment instead.
+RUN_VARIABLES = ["ENVIRONMENT", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"]
+
+
+@pytest.fixture
+def load_settings(monkeypatch, tmp_path):
+    """Evaluate settings.py afresh under the given environment and return its names."""
+
+    def load(**environ: str) -> dict:
+        for name in RUN_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("DATA_DIR", str(tmp_path))
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(SETTINGS_FILE))
+
+    return load
+
+
+def test_nothing_set_runs_on_embedded_defaults(load_settings, tmp_path):
+    settings = load_settings()
+
+    assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings["DATABASES"]["default"]["NAME"] == str(tmp_path / "promisedesk.sqlite3")
+    assert settings["CELERY_BROKER_URL"] == "filesystem://"
+    assert settings["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
+    assert settings["DEBUG"] is True
+    assert settings["USE_TZ"] is True
+
+
+def test_services_are_taken_from_urls(load_settings):
+    settings = load_settings(
+        DATABASE_URL="postgres://desk:pw@db.internal:5433/desk",
+        CELERY_BROKER_URL="redis://cache.internal:6379/0",
+        REDIS_URL="redis://cache.internal:6379/1",
+    )
+
+    database = settings["DATABASES"]["default"]
+    assert (database["ENGINE"], database["HOST"], database["PORT"], database["NAME"]) == (
+        "django.db.backends.postgresql",
+        "db.internal",
+        5433,
+        "desk",
+    )
+    assert settings["CELERY_BROKER_URL"] == "redis://cache.internal:6379/0"
+    assert settings["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/1"
+
+
+def test_promise_engine_knobs_are_read(load_settings):
+    settings = load_settings(
+        PROMISE_SWEEP_INTERVAL_SECONDS="10",
+        PROMISE_WARN_MIN="45",
+        PROMISE_WARN_FRACTION="0.25",
+        PROMISE_ESTIMATE_PERCENTILE="0.9",
+        PROMISE_ESTIMATE_LOOKBACK_DAYS="30",
+        PROMISE_MAX_HORIZON_DAYS="14",
+    )
+
+    assert settings["PROMISE_SWEEP_INTERVAL"] == 10
+    assert settings["PROMISE_WARN_MIN"].total_seconds() == 45 * 60
+    assert settings["PROMISE_WARN_FRACTION"] == 0.25
+    assert settings["PROMISE_ESTIMATE_PERCENTILE"] == 0.9
+    assert settings["PROMISE_ESTIMATE_LOOKBACK_DAYS"] == 30
+    assert settings["PROMISE_MAX_HORIZON_DAYS"] == 14
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("DEBUG", "maybe", "DEBUG must be true or false"),
+        ("ENVIRONMENT", "staging", "ENVIRONMENT must be one of"),
+        ("DATABASE_URL", "mysql://root@localhost/desk", "DATABASE_URL must point at PostgreSQL or SQLite"),
+        ("DATABASE_URL", "not a url", "DATABASE_URL"),
+        ("CELERY_BROKER_URL", "http://broker", "CELERY_BROKER_URL must be a URL starting with"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL must be a URL starting with"),
+        ("TIME_ZONE", "Mars/Olympus_Mons", "TIME_ZONE must be an IANA time zone"),
+        ("EMAIL_PORT", "twenty-five", "EMAIL_PORT must be a whole number"),
+        ("EMAIL_PORT", "70000", "EMAIL_PORT must be at most 65535"),
+        ("PROMISE_WARN_FRACTION", "1.5", "PROMISE_WARN_FRACTION must be at most 1.0"),
+        ("PROMISE_WARN_FRACTION", "a fifth", "PROMISE_WARN_FRACTION must be a number"),
+        ("PROMISE_WARN_MIN", "-5", "PROMISE_WARN_MIN must be at least 0"),
+        ("PROMISE_SWEEP_INTERVAL_SECONDS", "0", "PROMISE_SWEEP_INTERVAL_SECONDS must be at least 1"),
+        ("PROMISE_MAX_HORIZON_DAYS", "0", "PROMISE_MAX_HORIZON_DAYS must be at least 1"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of"),
+        ("SITE_URL", "desk.example.com", "SITE_URL must be a URL starting with"),
+    ],
+)
+def test_a_bad_value_names_the_variable(load_settings, variable, value, expected):
+    with pytest.raises(ImproperlyConfigured, match=expected):
+        load_settings(**{variable: value})
+
+
+def test_email_tls_and_ssl_together_are_refused(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_USE_TLS and EMAIL_USE_SSL"):
+        load_settings(EMAIL_USE_TLS="true", EMAIL_USE_SSL="true")
+
+
+def test_production_with_a_strong_key_starts_secure(load_settings):
+    settings = load_settings(**PRODUCTION)
+
+    assert settings["DEBUG"] is False
+    assert settings["SESSION_COOKIE_SECURE"] and settings["CSRF_COOKIE_SECURE"]
+    assert settings["SECURE_SSL_REDIRECT"] is True
+    assert settings["SECURE_HSTS_SECONDS"] >= 31536000
+
+
+@pytest.mark.parametrize(
+    "secret_key",
+    ["", "short-key", "django-insecure-" + "a1b2c3d4e5" * 6, "a" * 60],
+    ids=["unset", "short", "django-insecure", "low-entropy"],
+)
+def test_production_refuses_an_insecure_secret_key(load_settings, secret_key):
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is insecure"):
+        load_settings(**{**PRODUCTION, "SECRET_KEY": secret_key})
+
+
+def test_production_refuses_debug(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="DEBUG must be off"):
+        load_settings(**PRODUCTION, DEBUG="true")
+
+
+def test_production_requires_allowed_hosts(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="ALLOWED_HOSTS"):
+        load_settings(**{**PRODUCTION, "ALLOWED_HOSTS": ""})

@@ -1,0 +1,134 @@
+"""Django admin: configuration is edited here; tickets and their history are read-only views.
+
+Tickets change only through tickets.services (so every change is logged); the admin shows them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from tickets.models import Category, EscalationLevel, EscalationPath, Interaction, Notification, Promise, Team, Ticket
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable, never changed from the admin: these rows are history or are written by services."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead", "member_count"]
+    search_fields = ["name", "members__username", "members__first_name", "members__last_name"]
+    filter_horizontal = ["members"]
+    autocomplete_fields = ["lead"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        return super().get_queryset(request).select_related("lead").annotate(member_count=Count("members"))
+
+    @admin.display(description="Members", ordering="member_count")
+    def member_count(self, team: Team) -> int:
+        return team.member_count  # type: ignore[attr-defined]
+
+
+class EscalationLevelInline(admin.TabularInline):
+    model = EscalationLevel
+    extra = 0
+    ordering = ["position"]
+    autocomplete_fields = ["team"]
+    filter_horizontal = ["notify"]
+
+
+@admin.register(EscalationPath)
+class EscalationPathAdmin(admin.ModelAdmin):
+    list_display = ["name", "level_count", "description"]
+    search_fields = ["name", "description", "levels__name", "levels__team__name"]
+    inlines = [EscalationLevelInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EscalationPath]:
+        return super().get_queryset(request).annotate(level_count=Count("levels"))
+
+    @admin.display(description="Levels", ordering="level_count")
+    def level_count(self, path: EscalationPath) -> int:
+        return path.level_count  # type: ignore[attr-defined]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "escalation_path", "default_priority", "default_target", "warn_min", "is_active"]
+    list_filter = ["is_active", "default_priority", "escalation_path"]
+    list_select_related = ["escalation_path"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class InteractionInline(admin.TabularInline):
+    model = Interaction
+    fields = ["created_at", "kind", "author_kind", "author", "customer_name", "is_public", "body"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyAdmin):
+    list_display = [
+        "reference",
+        "subject",
+        "customer",
+        "status",
+        "priority",
+        "promise_state",
+        "promise_due_at",
+        "team",
+        "assignee",
+        "last_activity_at",
+    ]
+    list_filter = ["status", "promise_state", "priority", "channel", "team", "category"]
+    list_select_related = ["customer", "team", "assignee"]
+    search_fields = ["subject", "customer__name", "customer__email"]
+    date_hierarchy = "created_at"
+    inlines = [InteractionInline]
+
+    @admin.display(description="Reference", ordering="pk")
+    def reference(self, ticket: Ticket) -> str:
+        return ticket.reference
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """Also find a ticket by its public reference (PD-1042)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return results | queryset.by_reference(search_term), may_have_duplicates
+
+
+@admin.register(Promise)
+class PromiseAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "due_at", "made_by", "made_at", "outcome", "overrode_estimate", "settled_at"]
+    list_filter = ["outcome", "overrode_estimate"]
+    list_select_related = ["ticket", "made_by"]
+    search_fields = ["words", "override_reason", "change_reason"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "event", "ticket", "created_at", "emailed_at", "read_at"]
+    list_filter = ["event"]
+    list_select_related = ["recipient", "ticket"]
+    search_fields = ["recipient__username", "message", "dedupe_key"]
