@@ -39,12 +39,14 @@ check-services: $(VENV)/.dev
 
 test: $(VENV)/.dev check-services
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py check
 
 clean:

@@ -33,11 +33,11 @@ class Env:
     def is_set(self, name: str) -> bool:
         return self._raw(name) not in (None, "")
 
-    def str(self, name: str, default: str = "") -> str:
+    def string(self, name: str, default: str = "") -> str:
         value = self._raw(name)
         return default if value in (None, "") else value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def boolean(self, name: str, default: bool) -> bool:
         value = self._raw(name)
         if value is None:
             return default
@@ -47,7 +47,7 @@ class Env:
             return False
         raise ImproperlyConfigured(f"{name} must be true or false (1/0, yes/no, on/off), not {value!r}.")
 
-    def int(self, name: str, default: int, *, min_value: int | None = None, max_value: int | None = None) -> int:
+    def integer(self, name: str, default: int, *, min_value: int | None = None, max_value: int | None = None) -> int:
         value = self._raw(name)
         if value in (None, ""):
             return default
@@ -58,7 +58,7 @@ class Env:
         self._check_range(name, number, min_value, max_value)
         return number
 
-    def float(
+    def number(
         self, name: str, default: float, *, min_value: float | None = None, max_value: float | None = None
     ) -> float:
         value = self._raw(name)
@@ -72,22 +72,22 @@ class Env:
         return number
 
     def minutes(self, name: str, default: int, *, min_value: int = 0) -> timedelta:
-        return timedelta(minutes=self.int(name, default, min_value=min_value))
+        return timedelta(minutes=self.integer(name, default, min_value=min_value))
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def comma_list(self, name: str, default: list[str]) -> list[str]:
         value = self._raw(name)
         if value in (None, ""):
             return list(default)
         return [item.strip() for item in value.split(",") if item.strip()]
 
     def choice(self, name: str, default: str, choices: set[str]) -> str:
-        value = self.str(name, default)
+        value = self.string(name, default)
         if value not in choices:
             raise ImproperlyConfigured(f"{name} must be one of {', '.join(sorted(choices))}, not {value!r}.")
         return value
 
     def time_zone(self, name: str, default: str) -> str:
-        value = self.str(name, default)
+        value = self.string(name, default)
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -97,7 +97,7 @@ class Env:
         return value
 
     def database(self, name: str, default: str) -> dict[str, Any]:
-        url = self.str(name, default)
+        url = self.string(name, default)
         try:
             config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         except (ValueError, KeyError) as error:
@@ -107,10 +107,10 @@ class Env:
             ) from None
         if config.get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
             raise ImproperlyConfigured(f"{name} must point at PostgreSQL or SQLite, not {config.get('ENGINE')}.")
-        return config
+        return dict(config)
 
     def url(self, name: str, default: str, *, schemes: set[str]) -> str:
-        value = self.str(name, default)
+        value = self.string(name, default)
         scheme = value.split("://", 1)[0] if "://" in value else ""
         if scheme not in schemes:
             raise ImproperlyConfigured(

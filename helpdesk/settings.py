@@ -18,16 +18,18 @@ env = Env()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime state for the embedded defaults: SQLite file, broker folder, uploads, beat schedule.
-DATA_DIR = Path(env.str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR = Path(env.string("DATA_DIR", str(BASE_DIR / "var"))).resolve()
 
 ENVIRONMENT = env.choice("ENVIRONMENT", "development", {"development", "test", "production"})
 IS_PRODUCTION = ENVIRONMENT == "production"
 
 _INSECURE_KEY = "django-insecure-promise-desk-development-key-never-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", _INSECURE_KEY)
-DEBUG = env.bool("DEBUG", default=ENVIRONMENT == "development")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", [] if IS_PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+SECRET_KEY = env.string("SECRET_KEY", _INSECURE_KEY)
+DEBUG = env.boolean("DEBUG", default=ENVIRONMENT == "development")
+ALLOWED_HOSTS = env.comma_list(
+    "ALLOWED_HOSTS", [] if IS_PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env.comma_list("CSRF_TRUSTED_ORIGINS", [])
 
 if IS_PRODUCTION:
     if DEBUG:
@@ -131,7 +133,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 # Uploads (customer attachments) live outside the web root and are served only through views
 # that check permission; there is deliberately no MEDIA_URL route.
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -144,19 +146,19 @@ STORAGES = {
 }
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", 25, min_value=1, max_value=65535)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_BACKEND = env.string("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.string("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.integer("EMAIL_PORT", 25, min_value=1, max_value=65535)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.boolean("EMAIL_USE_SSL", default=False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: set at most one of them.")
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 10, min_value=1)
-EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Promise Desk <support@promisedesk.localhost>")
-SERVER_EMAIL = env.str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 10, min_value=1)
+EMAIL_FILE_PATH = env.string("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Promise Desk <support@promisedesk.localhost>")
+SERVER_EMAIL = env.string("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Absolute address of the site, for links in emails (the status link).
 SITE_URL = env.url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
 
@@ -174,7 +176,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", "") or None
+CELERY_RESULT_BACKEND = env.string("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ACKS_LATE = True  # a task lost with its worker is redelivered; every task is idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -189,17 +191,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # --- The promise engine ---------------------------------------------------------------------
 # How often the sweep looks for promises entering their warning window or lapsing.
-PROMISE_SWEEP_INTERVAL = env.int("PROMISE_SWEEP_INTERVAL_SECONDS", 30, min_value=1, max_value=3600)
+PROMISE_SWEEP_INTERVAL = env.integer("PROMISE_SWEEP_INTERVAL_SECONDS", 30, min_value=1, max_value=3600)
 # Warning window: max(PROMISE_WARN_MIN, PROMISE_WARN_FRACTION x promise span); categories may override.
 PROMISE_WARN_MIN = env.minutes("PROMISE_WARN_MIN", 30, min_value=0)
-PROMISE_WARN_FRACTION = env.float("PROMISE_WARN_FRACTION", 0.2, min_value=0.0, max_value=1.0)
+PROMISE_WARN_FRACTION = env.number("PROMISE_WARN_FRACTION", 0.2, min_value=0.0, max_value=1.0)
 # The overpromise guard's estimate: this percentile of resolution times over the look-back.
-PROMISE_ESTIMATE_PERCENTILE = env.float("PROMISE_ESTIMATE_PERCENTILE", 0.8, min_value=0.01, max_value=1.0)
-PROMISE_ESTIMATE_LOOKBACK_DAYS = env.int("PROMISE_ESTIMATE_LOOKBACK_DAYS", 90, min_value=1, max_value=3650)
+PROMISE_ESTIMATE_PERCENTILE = env.number("PROMISE_ESTIMATE_PERCENTILE", 0.8, min_value=0.01, max_value=1.0)
+PROMISE_ESTIMATE_LOOKBACK_DAYS = env.integer("PROMISE_ESTIMATE_LOOKBACK_DAYS", 90, min_value=1, max_value=3650)
 # Longest a promise may reach into the future.
-PROMISE_MAX_HORIZON_DAYS = env.int("PROMISE_MAX_HORIZON_DAYS", 30, min_value=1, max_value=365)
+PROMISE_MAX_HORIZON_DAYS = env.integer("PROMISE_MAX_HORIZON_DAYS", 30, min_value=1, max_value=365)
 # Tickets handled per sweep batch; a larger backlog re-queues the sweep.
-PROMISE_SWEEP_BATCH_SIZE = env.int("PROMISE_SWEEP_BATCH_SIZE", 500, min_value=1, max_value=10000)
+PROMISE_SWEEP_BATCH_SIZE = env.integer("PROMISE_SWEEP_BATCH_SIZE", 500, min_value=1, max_value=10000)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -213,14 +215,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if IS_PRODUCTION:
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000, min_value=0)
+    SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000, min_value=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
-    if env.bool("BEHIND_TLS_PROXY", default=True):
+    if env.boolean("BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # /healthz is probed over plain HTTP from inside the deployment.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

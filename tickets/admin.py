@@ -5,13 +5,23 @@ Tickets change only through tickets.services (so every change is logged); the ad
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from tickets.models import Category, EscalationLevel, EscalationPath, Interaction, Notification, Promise, Team, Ticket
+from tickets.models import (
+    Category,
+    EscalationLevel,
+    EscalationPath,
+    Interaction,
+    Notification,
+    Promise,
+    Team,
+    Ticket,
+    TicketQuerySet,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -75,8 +85,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 class InteractionInline(admin.TabularInline):
     model = Interaction
-    fields = ["created_at", "kind", "author_kind", "author", "customer_name", "is_public", "body"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "author_kind", "author", "customer_name", "is_public", "body")
     extra = 0
     can_delete = False
     ordering = ["created_at", "id"]
@@ -115,7 +124,7 @@ class TicketAdmin(ReadOnlyAdmin):
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         """Also find a ticket by its public reference (PD-1042)."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        return results | queryset.by_reference(search_term), may_have_duplicates
+        return results | cast(TicketQuerySet, queryset).by_reference(search_term), may_have_duplicates
 
 
 @admin.register(Promise)

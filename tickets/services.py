@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -83,7 +83,7 @@ def record(
     kind: str,
     *,
     now: datetime,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     body: str = "",
     public: bool = False,
     data: dict[str, Any] | None = None,
@@ -111,7 +111,7 @@ def record(
     )
 
 
-def _move(ticket: Ticket, to: str, *, now: datetime, by: AbstractBaseUser | None, note: str = "") -> Interaction:
+def _move(ticket: Ticket, to: str, *, now: datetime, by: User | None, note: str = "") -> Interaction:
     """Move the ticket's status along the transitions table and log the move. Callers save the ticket."""
     if to not in STATUS_TRANSITIONS:
         raise InvalidTransition({"status": f"{to!r} is not a ticket status."})
@@ -156,7 +156,7 @@ def open_ticket(
     channel: str = Channel.WEB,
     phone: str = "",
     priority: int | None = None,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Open a ticket for the customer with this email (recognised case-insensitively, or created).
@@ -232,7 +232,7 @@ def receive_customer_message(ticket: Ticket, *, body: str, name: str = "", now: 
 
 
 @ticket_service
-def reply(ticket: Ticket, *, by: AbstractBaseUser, body: str, now: datetime | None = None) -> Interaction:
+def reply(ticket: Ticket, *, by: User, body: str, now: datetime | None = None) -> Interaction:
     """A public reply to the customer. The first one sets the first-response time; a new ticket opens."""
     now = now or timezone.now()
     _require_staff(by)
@@ -248,7 +248,7 @@ def reply(ticket: Ticket, *, by: AbstractBaseUser, body: str, now: datetime | No
 
 
 @ticket_service
-def add_note(ticket: Ticket, *, by: AbstractBaseUser, body: str, now: datetime | None = None) -> Interaction:
+def add_note(ticket: Ticket, *, by: User, body: str, now: datetime | None = None) -> Interaction:
     """An internal note: never shown to the customer."""
     now = now or timezone.now()
     _require_staff(by)
@@ -261,7 +261,7 @@ def add_note(ticket: Ticket, *, by: AbstractBaseUser, body: str, now: datetime |
 
 @ticket_service
 def log_call(
-    ticket: Ticket, *, by: AbstractBaseUser, summary: str, duration: timedelta, now: datetime | None = None
+    ticket: Ticket, *, by: User, summary: str, duration: timedelta, now: datetime | None = None
 ) -> Interaction:
     """A phone call with the customer: how long, and what was said (internal)."""
     now = now or timezone.now()
@@ -285,7 +285,7 @@ def log_call(
 
 @ticket_service
 def assign(
-    ticket: Ticket, *, assignee: AbstractBaseUser | None, by: AbstractBaseUser, now: datetime | None = None
+    ticket: Ticket, *, assignee: User | None, by: User, now: datetime | None = None
 ) -> Interaction:
     """Give the ticket to a member of its team (or to nobody). Another team's person needs a transfer."""
     now = now or timezone.now()
@@ -314,7 +314,7 @@ def assign(
 
 @ticket_service
 def change_status(
-    ticket: Ticket, *, to: str, by: AbstractBaseUser, note: str = "", now: datetime | None = None
+    ticket: Ticket, *, to: str, by: User, note: str = "", now: datetime | None = None
 ) -> Interaction:
     """Move between open, waiting on customer and closed. Resolving and reopening have their own services."""
     now = now or timezone.now()
@@ -331,7 +331,7 @@ def change_status(
 
 
 @ticket_service
-def resolve(ticket: Ticket, *, by: AbstractBaseUser, summary: str, now: datetime | None = None) -> Interaction:
+def resolve(ticket: Ticket, *, by: User, summary: str, now: datetime | None = None) -> Interaction:
     """Resolve with a summary the customer sees."""
     now = now or timezone.now()
     _require_staff(by)
@@ -345,7 +345,7 @@ def resolve(ticket: Ticket, *, by: AbstractBaseUser, summary: str, now: datetime
 
 @ticket_service
 def reopen(
-    ticket: Ticket, *, reason: str, by: AbstractBaseUser | None = None, now: datetime | None = None
+    ticket: Ticket, *, reason: str, by: User | None = None, now: datetime | None = None
 ) -> Interaction:
     """Reopen a resolved ticket, by the customer (``by`` None) or by staff, with the reason why."""
     now = now or timezone.now()

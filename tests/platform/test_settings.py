@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +138,19 @@ def test_production_refuses_debug(load_settings):
 def test_production_requires_allowed_hosts(load_settings):
     with pytest.raises(ImproperlyConfigured, match="ALLOWED_HOSTS"):
         load_settings(**{**PRODUCTION, "ALLOWED_HOSTS": ""})
+
+
+def test_production_settings_pass_djangos_deployment_checks(tmp_path):
+    environ = {k: v for k, v in os.environ.items() if k not in RUN_VARIABLES}
+    environ.update(PRODUCTION, DATA_DIR=str(tmp_path))
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=SETTINGS_FILE.parents[1],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
