@@ -17,7 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 class Env:
@@ -39,7 +39,7 @@ class Env:
 
     def boolean(self, name: str, default: bool) -> bool:
         value = self._raw(name)
-        if value is None:
+        if value in (None, ""):  # like every other reader: empty means "use the default"
             return default
         if value.lower() in _TRUE:
             return True

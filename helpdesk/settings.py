@@ -46,6 +46,8 @@ if IS_PRODUCTION:
         )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names when ENVIRONMENT=production.")
+    if not env.is_set("SITE_URL"):
+        raise ImproperlyConfigured("SITE_URL must be set when ENVIRONMENT=production: links in emails use it.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

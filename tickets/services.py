@@ -284,9 +284,7 @@ def log_call(
 
 
 @ticket_service
-def assign(
-    ticket: Ticket, *, assignee: User | None, by: User, now: datetime | None = None
-) -> Interaction:
+def assign(ticket: Ticket, *, assignee: User | None, by: User, now: datetime | None = None) -> Interaction:
     """Give the ticket to a member of its team (or to nobody). Another team's person needs a transfer."""
     now = now or timezone.now()
     _require_staff(by)
@@ -313,9 +311,7 @@ def assign(
 
 
 @ticket_service
-def change_status(
-    ticket: Ticket, *, to: str, by: User, note: str = "", now: datetime | None = None
-) -> Interaction:
+def change_status(ticket: Ticket, *, to: str, by: User, note: str = "", now: datetime | None = None) -> Interaction:
     """Move between open, waiting on customer and closed. Resolving and reopening have their own services."""
     now = now or timezone.now()
     _require_staff(by)
@@ -344,9 +340,7 @@ def resolve(ticket: Ticket, *, by: User, summary: str, now: datetime | None = No
 
 
 @ticket_service
-def reopen(
-    ticket: Ticket, *, reason: str, by: User | None = None, now: datetime | None = None
-) -> Interaction:
+def reopen(ticket: Ticket, *, reason: str, by: User | None = None, now: datetime | None = None) -> Interaction:
     """Reopen a resolved ticket, by the customer (``by`` None) or by staff, with the reason why."""
     now = now or timezone.now()
     if by is not None:

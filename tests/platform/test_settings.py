@@ -13,7 +13,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 SETTINGS_FILE = Path(__file__).resolve().parents[2] / "helpdesk" / "settings.py"
 STRONG_KEY = "k3y-" + "x9Qb7Lm2Zt" * 6
-PRODUCTION = {"ENVIRONMENT": "production", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "desk.example.com"}
+PRODUCTION = {
+    "ENVIRONMENT": "production",
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "desk.example.com",
+    "SITE_URL": "https://desk.example.com",
+}
 # Variables the surrounding test run sets; each test starts from a clean environment instead.
 RUN_VARIABLES = ["ENVIRONMENT", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"]
 
@@ -135,9 +140,17 @@ def test_production_refuses_debug(load_settings):
         load_settings(**PRODUCTION, DEBUG="true")
 
 
-def test_production_requires_allowed_hosts(load_settings):
-    with pytest.raises(ImproperlyConfigured, match="ALLOWED_HOSTS"):
-        load_settings(**{**PRODUCTION, "ALLOWED_HOSTS": ""})
+@pytest.mark.parametrize("variable", ["ALLOWED_HOSTS", "SITE_URL"])
+def test_production_requires_the_sites_own_address(load_settings, variable):
+    with pytest.raises(ImproperlyConfigured, match=variable):
+        load_settings(**{**PRODUCTION, variable: ""})
+
+
+def test_an_empty_flag_means_its_default_not_off(load_settings):
+    settings = load_settings(**PRODUCTION, SECURE_SSL_REDIRECT="", BEHIND_TLS_PROXY="")
+
+    assert settings["SECURE_SSL_REDIRECT"] is True
+    assert settings["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
 
 
 def test_production_settings_pass_djangos_deployment_checks(tmp_path):

@@ -1,0 +1,192 @@
+"""``manage.py seed_demo``: a realistic demo desk, safe to run again, whose printed logins work."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+from django.test import Client
+from django.utils import timezone
+
+from customers.models import Customer
+from tickets import demo, services
+from tickets.models import (
+    Category,
+    Channel,
+    EscalationLevel,
+    EscalationPath,
+    Interaction,
+    Role,
+    Team,
+    Ticket,
+    TicketStatus,
+)
+
+User = get_user_model()
+
+pytestmark = pytest.mark.django_db
+
+COUNTED = (Customer, Team, EscalationPath, EscalationLevel, Category, Ticket, Interaction, User)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """The command hashes four passwords per run; the default hasher would make that the slowest part."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed_demo() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def output() -> str:
+    return seed_demo()
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def printed_logins(output: str) -> dict[str, str]:
+    """Username → password, read from the logins table the command prints (first and last column)."""
+    lines = output.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["username"])
+    rows = [line.split() for line in lines[header + 1 :] if line.strip()]
+    return {row[0]: row[-1] for row in rows}
+
+
+def demo_users(role: demo.StaffRole) -> list[demo.DemoUser]:
+    return [spec for spec in demo.DEMO_USERS if spec.role == role]
+
+
+# --- Running it again ----------------------------------------------------------------------------
+
+
+def test_running_twice_gives_the_same_rows_and_tickets(output):
+    # given
+    counts = row_counts()
+    subjects = Counter(Ticket.objects.values_list("subject", flat=True))
+    # when
+    seed_demo()
+    # then
+    assert row_counts() == counts
+    assert Counter(Ticket.objects.values_list("subject", flat=True)) == subjects
+    assert not Customer.objects.values("email").annotate(n=Count("id")).filter(n__gt=1).exists()
+
+
+def test_second_run_leaves_a_ticket_changed_after_seeding_untouched(output):
+    # given: an agent moves an open demo ticket on, and someone edits its customer
+    ticket = Ticket.objects.filter(status=TicketStatus.OPEN).order_by("id").first()
+    agent = ticket.assignee or ticket.team.members.first()
+    services.change_status(ticket, to=TicketStatus.WAITING, by=agent, note="Asked for the order number.")
+    ticket.refresh_from_db()
+    Customer.objects.filter(pk=ticket.customer_id).update(organisation="Renamed Ltd", name="Changed Name")
+    interactions = list(ticket.interactions.values_list("id", flat=True))
+    # when
+    seed_demo()
+    # then
+    after = Ticket.objects.get(pk=ticket.pk)
+    assert (after.status, after.updated_at, after.last_activity_at) == (
+        TicketStatus.WAITING,
+        ticket.updated_at,
+        ticket.last_activity_at,
+    )
+    assert list(after.interactions.values_list("id", flat=True)) == interactions
+    customer = Customer.objects.get(pk=ticket.customer_id)
+    assert (customer.name, customer.organisation) == ("Changed Name", "Renamed Ltd")
+
+
+def test_second_run_makes_a_changed_demo_password_work_again(output):
+    # given
+    agent = User.objects.get(username=demo_users(demo.StaffRole.AGENT)[0].username)
+    agent.set_password("something-else")
+    agent.save(update_fields=["password"])
+    # when
+    output = seed_demo()
+    # then
+    assert Client().login(username=agent.username, password=printed_logins(output)[agent.username])
+
+
+def test_seed_refuses_to_run_in_production(settings):
+    settings.IS_PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        seed_demo()
+    assert not User.objects.exists()
+
+
+# --- The shape of the demo ----------------------------------------------------------------------
+
+
+def test_demo_has_three_teams_and_a_two_and_a_three_level_path(output):
+    assert Team.objects.count() == 3
+    levels = {path.name: list(path.levels.values_list("position", flat=True)) for path in EscalationPath.objects.all()}
+    assert sorted(levels.values()) == [[1, 2], [1, 2, 3]]
+
+
+def test_demo_has_five_categories_with_a_path_and_a_target(output):
+    categories = Category.objects.all()
+    assert len(categories) == 5
+    for category in categories:
+        assert category.escalation_path.first_level() is not None
+        assert category.default_target > timedelta(0)
+        assert category.description
+
+
+def test_demo_has_about_forty_customers_with_tickets_in_every_status(output):
+    assert Customer.objects.count() >= 35
+    assert not Customer.objects.filter(tickets__isnull=True).exists()
+    assert set(Ticket.objects.values_list("status", flat=True)) == set(TicketStatus.values)
+
+
+def test_demo_has_a_repeat_customer_and_a_phone_ticket(output):
+    assert Customer.objects.annotate(n=Count("tickets")).filter(n__gte=3).exists()
+    assert Ticket.objects.filter(channel=Channel.PHONE).exists()
+
+
+def test_demo_conversations_happened_in_the_last_sixty_days_in_order(output):
+    now = timezone.now()
+    for ticket in Ticket.objects.prefetch_related("interactions"):
+        assert now - timedelta(days=61) < ticket.created_at < now - timedelta(minutes=55), ticket
+        moments = [interaction.created_at for interaction in sorted(ticket.interactions.all(), key=lambda i: i.pk)]
+        assert moments[0] == ticket.created_at
+        assert moments == sorted(moments), ticket
+        assert moments[-1] < now, ticket
+
+
+def test_demo_staff_have_their_roles_and_teams(output):
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff
+    agents = [User.objects.get(username=spec.username) for spec in demo_users(demo.StaffRole.AGENT)]
+    assert len(agents) == 3  # one per team, so every escalation level has someone to take it
+    for agent in agents:
+        assert agent.is_staff and agent.first_name and agent.last_name
+        assert agent.groups.filter(name=Role.AGENTS).exists()
+    agent_teams = [set(agent.teams.values_list("name", flat=True)) for agent in agents]
+    assert all(len(teams) == 1 for teams in agent_teams)
+    assert set.union(*agent_teams) == {"Front Desk", "Billing", "Technical"}
+    (supervisor,) = demo_users(demo.StaffRole.SUPERVISOR)
+    supervisor = User.objects.get(username=supervisor.username)
+    assert supervisor.is_staff and supervisor.groups.filter(name=Role.SUPERVISORS).exists()
+
+
+# --- What it prints -----------------------------------------------------------------------------
+
+
+def test_output_lists_every_login_with_its_password_and_where_to_sign_in(output):
+    assert printed_logins(output) == {spec.username: spec.password for spec in demo.DEMO_USERS}
+    assert "/admin/" in output
+    assert "tickets" in output and "customers" in output
+
+
+def test_demo_agents_can_sign_in_with_the_printed_passwords(output):
+    logins = printed_logins(output)
+    for spec in demo_users(demo.StaffRole.AGENT):
+        assert Client().login(username=spec.username, password=logins[spec.username])
