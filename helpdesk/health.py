@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -27,7 +29,32 @@ def check_broker() -> None:
         conn.default_channel  # noqa: B018 - opening a channel proves the transport answers
 
 
-CHECKS: dict[str, Callable[[], None]] = {"database": check_database, "broker": check_broker}
+def check_sweeper() -> dict[str, object]:
+    """The promise sweep must have run within three intervals: a stalled sweeper is itself an alert."""
+    from tickets.models import SweepHeartbeat
+    from tickets.sweep import HEARTBEAT
+
+    beat = SweepHeartbeat.objects.filter(name=HEARTBEAT).first()
+    if beat is None:
+        raise StaleSweeper("the sweep has never run")
+    age = (timezone.now() - beat.last_run_at).total_seconds()
+    details = {"last_run_at": beat.last_run_at.isoformat(), "seconds_ago": round(age), "looked_at": beat.looked_at}
+    if age > 3 * settings.PROMISE_SWEEP_INTERVAL:
+        raise StaleSweeper(f"the sweep last ran {round(age)} s ago", details)
+    return details
+
+
+class StaleSweeper(Exception):
+    def __init__(self, message: str, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}
+
+
+CHECKS: dict[str, Callable[[], dict[str, object] | None]] = {
+    "database": check_database,
+    "broker": check_broker,
+    "sweeper": check_sweeper,
+}
 
 
 @never_cache
@@ -37,11 +64,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     results: dict[str, dict[str, object]] = {}
     for name, check in CHECKS.items():
         try:
-            check()
+            details = check() or {}
+        except StaleSweeper as error:
+            results[name] = {"ok": False, "error": str(error), **error.details}
         except Exception as error:  # a health check reports failures, it never raises them
             logger.warning("health check %s failed: %s", name, error)
             results[name] = {"ok": False, "error": error.__class__.__name__}
         else:
-            results[name] = {"ok": True}
+            results[name] = {"ok": True, **details}
     healthy = all(result["ok"] for result in results.values())
     return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": results}, status=200 if healthy else 503)

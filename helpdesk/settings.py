@@ -188,8 +188,6 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# All periodic work, in one place.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # --- The promise engine ---------------------------------------------------------------------
 # How often the sweep looks for promises entering their warning window or lapsing.
@@ -200,10 +198,31 @@ PROMISE_WARN_FRACTION = env.number("PROMISE_WARN_FRACTION", 0.2, min_value=0.0, 
 # The overpromise guard's estimate: this percentile of resolution times over the look-back.
 PROMISE_ESTIMATE_PERCENTILE = env.number("PROMISE_ESTIMATE_PERCENTILE", 0.8, min_value=0.01, max_value=1.0)
 PROMISE_ESTIMATE_LOOKBACK_DAYS = env.integer("PROMISE_ESTIMATE_LOOKBACK_DAYS", 90, min_value=1, max_value=3650)
+# Fewest resolved tickets an estimate may rest on; below it the guard falls back (category, then target).
+PROMISE_ESTIMATE_MIN_SAMPLE = env.integer("PROMISE_ESTIMATE_MIN_SAMPLE", 5, min_value=1)
 # Longest a promise may reach into the future.
 PROMISE_MAX_HORIZON_DAYS = env.integer("PROMISE_MAX_HORIZON_DAYS", 30, min_value=1, max_value=365)
 # Tickets handled per sweep batch; a larger backlog re-queues the sweep.
 PROMISE_SWEEP_BATCH_SIZE = env.integer("PROMISE_SWEEP_BATCH_SIZE", 500, min_value=1, max_value=10000)
+
+# All periodic work, in one place. Each entry expires after its interval: after an outage, one run
+# catches up (the sweep re-queues itself while a backlog remains) instead of a pile of stale runs.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Flag promises entering their warning window; break and escalate lapsed ones.
+    "sweep-promises": {
+        "task": "tickets.tasks.sweep_promises",
+        "schedule": PROMISE_SWEEP_INTERVAL,
+        "options": {"expires": PROMISE_SWEEP_INTERVAL},
+    },
+    # The overpromise guard's estimates, from the look-back window of resolved tickets.
+    "refresh-estimates": {"task": "tickets.tasks.refresh_estimates", "schedule": 15 * 60, "options": {"expires": 600}},
+    # Safety net for the email outbox: sends what an after-commit nudge missed (broker down, crash).
+    "drain-notification-outbox": {
+        "task": "tickets.tasks.send_notification_emails",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
+}
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -240,6 +240,8 @@ class Ticket(models.Model):
     # The current promise, denormalised from Promise so queues and the sweep read one table.
     promise_due_at = models.DateTimeField(null=True, blank=True)
     promise_state = models.CharField(max_length=10, choices=PromiseState.choices, default=PromiseState.NONE)
+    # When the current promise enters its warning window (at risk from then on).
+    promise_warn_at = models.DateTimeField(null=True, blank=True)
     # The next moment the sweep must look at this ticket (warning start, then due time, then never).
     next_check_at = models.DateTimeField(null=True, blank=True)
     # Set while waiting on the customer: the promise clock is paused from this moment.
@@ -292,6 +294,12 @@ class Ticket(models.Model):
                 condition=Q(promise_state="none", promise_due_at__isnull=True)
                 | (~Q(promise_state="none") & Q(promise_due_at__isnull=False)),
                 name="ticket_promise_due_matches_state",
+            ),
+            # The warning starts with the promise and no later than its due time.
+            models.CheckConstraint(
+                condition=Q(promise_due_at__isnull=True, promise_warn_at__isnull=True)
+                | Q(promise_warn_at__lte=models.F("promise_due_at")),
+                name="ticket_promise_warn_before_due",
             ),
             # Resolved and closed tickets know when they were resolved; open ones don't.
             models.CheckConstraint(
@@ -362,6 +370,8 @@ class InteractionKind(models.TextChoices):
     PROMISE_MADE = "promise_made", "Promise made"
     PROMISE_CHANGED = "promise_changed", "Promise changed"
     PROMISE_SETTLED = "promise_settled", "Promise settled"
+    PROMISE_PAUSED = "promise_paused", "Promise clock paused"
+    PROMISE_RESUMED = "promise_resumed", "Promise clock resumed"
     AT_RISK = "at_risk", "Promise at risk"
     BREACH = "breach", "Promise breached"
     ESCALATION = "escalation", "Escalation"
@@ -526,3 +536,45 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} for {self.recipient} on ticket {self.ticket_id}"
+
+
+# --- The promise engine's own state ------------------------------------------------------------
+
+
+class Estimate(models.Model):
+    """How long tickets of a category (and priority) really take: refreshed periodically from history.
+
+    ``priority`` 0 holds the category-wide figure, the first fallback when a priority has too few tickets.
+    """
+
+    ANY_PRIORITY = 0
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="estimates")
+    priority = models.PositiveSmallIntegerField()
+    duration = models.DurationField()
+    sample_size = models.PositiveIntegerField()
+    percentile = models.FloatField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # The guard's one indexed read: WHERE category_id = … AND priority IN (…, 0).
+            models.UniqueConstraint(fields=["category", "priority"], name="estimate_one_per_category_priority"),
+            models.CheckConstraint(condition=Q(duration__gt=timedelta(0)), name="estimate_duration_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} p{self.priority}: {self.duration} from {self.sample_size} tickets"
+
+
+class SweepHeartbeat(models.Model):
+    """One row per sweeper: when it last ran and what it did. A stale heartbeat is itself an alert."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_run_at = models.DateTimeField()
+    looked_at = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} ran at {self.last_run_at:%Y-%m-%d %H:%M:%S}"

@@ -2,20 +2,53 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from helpdesk import health
 from helpdesk.celery import app as celery_app
+from tickets.models import SweepHeartbeat
+from tickets.sweep import sweep
 
 pytestmark = pytest.mark.django_db
 
 
-def test_healthy_when_database_and_broker_answer(client):
+@pytest.fixture(autouse=True)
+def swept_just_now(db):
+    """A sweeper that is keeping up, unless a test says otherwise."""
+    return sweep(now=timezone.now())
+
+
+def test_healthy_when_database_broker_and_sweeper_answer(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": {"ok": True}, "broker": {"ok": True}}}
+    checks = response.json()["checks"]
+    assert response.json()["status"] == "ok"
+    assert checks["database"] == {"ok": True} and checks["broker"] == {"ok": True}
+    assert checks["sweeper"]["ok"] is True and checks["sweeper"]["seconds_ago"] <= 1
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_a_sweeper_older_than_three_intervals_is_unhealthy(client, settings):
+    sweep(now=timezone.now() - timedelta(seconds=3 * settings.PROMISE_SWEEP_INTERVAL + 5))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["sweeper"]["ok"] is False
+    assert "last ran" in response.json()["checks"]["sweeper"]["error"]
+
+
+def test_a_sweeper_that_never_ran_is_unhealthy(client):
+    SweepHeartbeat.objects.all().delete()
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["sweeper"] == {"ok": False, "error": "the sweep has never run"}
 
 
 def test_unhealthy_when_the_broker_is_down(client, monkeypatch):

@@ -1,0 +1,249 @@
+"""The promise engine's rules: warning windows, promise states, the overpromise guard, local times.
+
+Pure functions over values (plus the guard's one indexed read and the estimates refresh), so the UI,
+the API, the services and the sweep all judge a promise with the same code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.db.models import DurationField, ExpressionWrapper, F
+
+from tickets.models import Category, Estimate, Promise, PromiseState, Ticket
+
+# --- Windows and states -----------------------------------------------------------------------
+
+
+def warning_window(category: Category, span: timedelta) -> timedelta:
+    """max(WARN_MIN, WARN_FRACTION x span), with the category's overrides where set."""
+    warn_min = category.warn_min if category.warn_min is not None else settings.PROMISE_WARN_MIN
+    fraction = category.warn_fraction if category.warn_fraction is not None else settings.PROMISE_WARN_FRACTION
+    return min(span, max(warn_min, span * fraction))
+
+
+def state_at(*, due_at: datetime, warn_at: datetime, now: datetime) -> str:
+    """The state of a running (not paused, not settled) promise at ``now``."""
+    if now >= due_at:
+        return PromiseState.BREACHED
+    if now >= warn_at:
+        return PromiseState.AT_RISK
+    return PromiseState.ON_TRACK
+
+
+def next_check_at(*, state: str, due_at: datetime | None, warn_at: datetime | None, paused: bool) -> datetime | None:
+    """When the sweep must next look: the warning start, then the due time, then never.
+
+    A paused clock (waiting on the customer) and a settled or breached promise need no look.
+    """
+    if paused or due_at is None or warn_at is None:
+        return None
+    if state == PromiseState.ON_TRACK:
+        return warn_at
+    if state == PromiseState.AT_RISK:
+        return due_at
+    return None
+
+
+# --- Local times (what a person types) ---------------------------------------------------------
+
+
+def aware_from_local(local: datetime, zone: ZoneInfo, *, fold: int | None = None) -> datetime:
+    """Turn a wall-clock time typed in ``zone`` into an aware datetime, refusing guesses around DST.
+
+    1. A time that does not exist (the clocks jumped over it) is refused, naming the times around the gap.
+    2. A time that happens twice (the clocks went back) is refused unless ``fold`` says which one:
+       0 for the first (summer time), 1 for the second.
+    """
+    if local.tzinfo is not None:
+        return local
+    first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if round_trip != local:
+        before = (first.astimezone(UTC) - timedelta(hours=1)).astimezone(zone)
+        after = second.astimezone(UTC).astimezone(zone)
+        raise ValidationError(
+            {
+                "due_at": f"{local:%H:%M} on {local:%d %B} does not exist in {zone.key}: the clocks go forward. "
+                f"Choose a time before {before + timedelta(hours=1):%H:%M} or from {after:%H:%M}."
+            }
+        )
+    if first.utcoffset() != second.utcoffset():
+        if fold is None:
+            raise ValidationError(
+                {
+                    "due_at": f"{local:%H:%M} on {local:%d %B} happens twice in {zone.key}: the clocks go back. "
+                    f"Say whether you mean the first ({first:%Z}) or the second ({second:%Z})."
+                }
+            )
+        return second if fold else first
+    return first
+
+
+# --- The overpromise guard ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What history says about a proposed due time, for the rep (and the API client) to see."""
+
+    estimate: timedelta
+    sample_size: int
+    basis: str  # "category and priority", "category" or "default target"
+    load: int  # the rep's pending promises due before the proposed one
+    earliest_realistic: datetime
+    sooner_than_estimate: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["estimate_seconds"] = int(self.estimate.total_seconds())
+        data["estimate"] = humanize_duration(self.estimate)
+        data["earliest_realistic"] = self.earliest_realistic.isoformat()
+        return data
+
+    def explain(self) -> str:
+        evidence = (
+            f"from {self.sample_size} resolved tickets ({self.basis})"
+            if self.sample_size
+            else "the category's default target (not enough history yet)"
+        )
+        return (
+            f"History says about {humanize_duration(self.estimate)} ({evidence}); "
+            f"you have {self.load} other promise{'s' if self.load != 1 else ''} due before this one."
+        )
+
+
+class Overpromise(ValidationError):
+    """Sooner than the estimate without a reason: carries the verdict so the UI and API can show it."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+        super().__init__(
+            {"reason": f"That is sooner than we usually manage. {verdict.explain()} Say why it is realistic this time."}
+        )
+
+
+def estimate_for(category: Category, priority: int) -> tuple[timedelta, int, str]:
+    """The guard's estimate: this category and priority, else the category, else its default target."""
+    minimum = settings.PROMISE_ESTIMATE_MIN_SAMPLE
+    rows = {
+        row.priority: row
+        for row in Estimate.objects.filter(category=category, priority__in=[priority, Estimate.ANY_PRIORITY])
+    }
+    for key, basis in ((priority, "category and priority"), (Estimate.ANY_PRIORITY, "category")):
+        row = rows.get(key)
+        if row is not None and row.sample_size >= minimum:
+            return row.duration, row.sample_size, basis
+    return category.default_target, 0, "default target"
+
+
+def judge(ticket: Ticket, *, due_at: datetime, by: Any, now: datetime) -> Verdict:
+    """The verdict on promising ``due_at`` for this ticket, as rep ``by``, at ``now``."""
+    estimate, sample_size, basis = estimate_for(ticket.category, ticket.priority)
+    load = (
+        Promise.objects.filter(made_by=by, outcome=Promise.Outcome.PENDING, due_at__lt=due_at)
+        .exclude(ticket=ticket)
+        .count()
+    )
+    earliest = now + estimate
+    return Verdict(
+        estimate=estimate,
+        sample_size=sample_size,
+        basis=basis,
+        load=load,
+        earliest_realistic=earliest,
+        sooner_than_estimate=due_at < earliest,
+    )
+
+
+def humanize_duration(duration: timedelta) -> str:
+    """'2 h 15 min', '3 days 4 h', '45 min': how people say durations."""
+    minutes = round(duration.total_seconds() / 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(f"{days} day{'s' if days != 1 else ''}")
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes and not days:
+        parts.append(f"{minutes} min")
+    return " ".join(parts) or "less than a minute"
+
+
+# --- Refreshing the estimates ------------------------------------------------------------------
+
+
+class PercentileCont(models.Aggregate):
+    """PostgreSQL's ordered-set aggregate: the continuous percentile of a numeric expression."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = models.FloatField()
+
+    def __init__(self, expression: Any, percentile: float, **extra: Any) -> None:
+        super().__init__(expression, percentile=float(percentile), **extra)
+
+
+def percentile_cont(values: list[float], fraction: float) -> float:
+    """The same interpolation as PostgreSQL's percentile_cont, for databases without it (SQLite)."""
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def _resolution_seconds_by_group(since: datetime, fraction: float) -> dict[tuple[int, int], tuple[float, int]]:
+    """{(category, priority): (percentile seconds, count)}, priority 0 being the whole category."""
+    resolved = Ticket.objects.filter(resolved_at__gte=since, resolved_at__isnull=False)
+    took = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
+    if connection.vendor == "postgresql":
+        seconds = models.Func(took, function="EXTRACT", template="EXTRACT(EPOCH FROM %(expressions)s)")
+        result: dict[tuple[int, int], tuple[float, int]] = {}
+        for group_by in (("category_id", "priority"), ("category_id",)):
+            rows = resolved.values(*group_by).annotate(p=PercentileCont(seconds, fraction), n=models.Count("id"))
+            for row in rows:
+                result[(row["category_id"], row.get("priority", Estimate.ANY_PRIORITY))] = (row["p"], row["n"])
+        return result
+    # SQLite: fetch the durations (bounded by the look-back) and interpolate exactly as percentile_cont does.
+    groups: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for category_id, priority, duration in resolved.annotate(took=took).values_list("category_id", "priority", "took"):
+        groups[(category_id, priority)].append(duration.total_seconds())
+        groups[(category_id, Estimate.ANY_PRIORITY)].append(duration.total_seconds())
+    return {key: (percentile_cont(values, fraction), len(values)) for key, values in groups.items()}
+
+
+def refresh_estimates(*, now: datetime) -> int:
+    """Recompute every (category, priority) estimate from the look-back window; returns rows written."""
+    fraction = settings.PROMISE_ESTIMATE_PERCENTILE
+    since = now - timedelta(days=settings.PROMISE_ESTIMATE_LOOKBACK_DAYS)
+    figures = _resolution_seconds_by_group(since, fraction)
+    rows = [
+        Estimate(
+            category_id=category_id,
+            priority=priority,
+            duration=timedelta(seconds=max(60.0, seconds)),
+            sample_size=count,
+            percentile=fraction,
+            computed_at=now,
+        )
+        for (category_id, priority), (seconds, count) in figures.items()
+    ]
+    with transaction.atomic():
+        Estimate.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["category", "priority"],
+            update_fields=["duration", "sample_size", "percentile", "computed_at"],
+        )
+        # Groups with no resolved tickets left in the window fall back to coarser figures.
+        Estimate.objects.exclude(computed_at=now).delete()
+    return len(rows)

@@ -1,0 +1,40 @@
+"""Every change to a ticket goes through a function here.
+
+Each service runs in one transaction with the ticket row locked, checks its rules, changes the
+ticket and appends the Interaction that tells the story, with the customer's name as it is at that
+moment. ``Ticket.save`` refuses to run outside these functions, so the log cannot get holes.
+
+Views, API endpoints, tasks and commands translate their input and call these; they never save a
+ticket themselves. Errors are ``django.core.exceptions.ValidationError`` with a message written for
+the person who caused it, so the HTML form and the API show the same words.
+
+Modules: ``base`` (the transaction, the lock, the log entry), ``conversation`` (opening, messages,
+replies, notes, calls), ``status`` (the transitions table's moves), ``promises`` (making promises and
+the clock), ``handoff`` (assignment, transfer, escalation, breaches).
+"""
+
+from tickets.services.base import InvalidTransition, record, ticket_service
+from tickets.services.conversation import add_note, log_call, open_ticket, receive_customer_message, reply
+from tickets.services.handoff import assign, escalate, record_breach, transfer
+from tickets.services.promises import make_promise
+from tickets.services.status import change_status, move_status, reopen, resolve
+
+__all__ = [
+    "InvalidTransition",
+    "add_note",
+    "assign",
+    "change_status",
+    "escalate",
+    "log_call",
+    "make_promise",
+    "move_status",
+    "open_ticket",
+    "receive_customer_message",
+    "record",
+    "record_breach",
+    "reopen",
+    "reply",
+    "resolve",
+    "ticket_service",
+    "transfer",
+]

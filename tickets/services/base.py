@@ -1,0 +1,91 @@
+"""What every service shares: one transaction with the ticket locked, input checks, the log entry."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from tickets.models import (
+    Author,
+    Interaction,
+    Ticket,
+    ticket_writes,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class InvalidTransition(ValidationError):
+    """A status move the transitions table does not allow."""
+
+
+def ticket_service(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a service in one transaction, with permission to save tickets."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with transaction.atomic(), ticket_writes():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+# --- Helpers shared by the services ------------------------------------------------------------
+
+
+def lock(ticket: Ticket) -> None:
+    """Re-read the ticket under a row lock, so concurrent services on one ticket serialise."""
+    ticket.refresh_from_db(from_queryset=Ticket.objects.select_for_update(of=("self",)).select_related("customer"))
+
+
+def require_text(value: str, *, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
+def require_staff(user: Any, *, field: str = "by") -> None:
+    if user is None or not getattr(user, "is_active", False) or not getattr(user, "is_staff", False):
+        raise ValidationError({field: "Only active staff members can do this."})
+
+
+def record(
+    ticket: Ticket,
+    kind: str,
+    *,
+    now: datetime,
+    by: User | None = None,
+    body: str = "",
+    public: bool = False,
+    data: dict[str, Any] | None = None,
+    from_customer: bool = False,
+    customer_name: str = "",
+) -> Interaction:
+    """Append one Interaction and mark the ticket's last activity. Callers save the ticket."""
+    if from_customer:
+        author_kind = Author.CUSTOMER
+    elif by is not None:
+        author_kind = Author.STAFF
+    else:
+        author_kind = Author.SYSTEM
+    if author_kind != Author.SYSTEM:  # "last activity" is what people did, not the system's flags
+        ticket.last_activity_at = now
+    return Interaction.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author_kind=author_kind,
+        author=by,
+        customer_name=customer_name or ticket.customer.name,
+        body=body,
+        is_public=public,
+        data=data or {},
+        created_at=now,
+    )

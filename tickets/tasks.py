@@ -1,0 +1,35 @@
+"""Celery tasks: thin, idempotent wrappers. Each reads the clock once and calls the engine.
+
+Every task is safe to run twice or at once from several workers: the sweep claims rows with locks and
+conditional updates, notifications carry unique dedupe keys, the outbox locks rows with SKIP LOCKED,
+and the estimates refresh is an upsert.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from tickets import notifications, promises, sweep
+
+
+@shared_task(acks_late=True)
+def sweep_promises() -> dict[str, int | bool]:
+    """One batch of the sweep; a full batch re-queues the task so a backlog drains without waiting for beat."""
+    result = sweep.sweep(now=timezone.now())
+    if result.more:
+        sweep_promises.delay()
+    return result.as_dict()
+
+
+@shared_task(acks_late=True)
+def refresh_estimates() -> int:
+    return promises.refresh_estimates(now=timezone.now())
+
+
+@shared_task(acks_late=True)
+def send_notification_emails() -> dict[str, int]:
+    result = notifications.send_pending(now=timezone.now())
+    if result["sent"] + result["failed"] + result["skipped"] == notifications.DRAIN_BATCH:
+        send_notification_emails.delay()  # more may be waiting
+    return result
