@@ -39,7 +39,7 @@ class StaffFactory(UserFactory):
     @factory.post_generation
     def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
         if create:
-            self.groups.add(Group.objects.get(name=extracted or Role.AGENTS))
+            self.groups.add(Group.objects.get_or_create(name=extracted or Role.AGENTS)[0])
 
     @factory.post_generation
     def teams(self, create: bool, extracted: list[Team] | None, **kwargs: object) -> None:

@@ -331,6 +331,14 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status in Ticket.OPEN_STATUSES
 
+    def latest_handoff(self) -> Interaction | None:
+        """The last transfer or escalation note: what the people who have the ticket now read first."""
+        return (
+            self.interactions.filter(kind__in=[InteractionKind.TRANSFER, InteractionKind.ESCALATION])
+            .order_by("-created_at", "-id")
+            .first()
+        )
+
     def allowed_statuses(self) -> list[str]:
         """Statuses this ticket may move to next, in the order of the Status choices."""
         allowed = STATUS_TRANSITIONS[self.status]

@@ -55,36 +55,43 @@ def next_check_at(*, state: str, due_at: datetime | None, warn_at: datetime | No
 # --- Local times (what a person types) ---------------------------------------------------------
 
 
-def aware_from_local(local: datetime, zone: ZoneInfo, *, fold: int | None = None) -> datetime:
-    """Turn a wall-clock time typed in ``zone`` into an aware datetime, refusing guesses around DST.
+def _exists(wall: datetime, zone: ZoneInfo) -> bool:
+    return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
 
-    1. A time that does not exist (the clocks jumped over it) is refused, naming the times around the gap.
+
+def aware_from_local(local: datetime, zone: ZoneInfo, *, fold: int | None = None) -> datetime:
+    """Turn a wall-clock time typed in ``zone`` into an aware UTC datetime, refusing guesses around DST.
+
+    1. A time that does not exist (the clocks jumped over it) is refused, naming the gap's edges.
     2. A time that happens twice (the clocks went back) is refused unless ``fold`` says which one:
-       0 for the first (summer time), 1 for the second.
+       0 for the first (before the change), 1 for the second.
+    3. The result is in UTC, so arithmetic on it measures real time, not wall-clock time.
     """
     if local.tzinfo is not None:
         return local
-    first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
-    round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    if round_trip != local:
-        before = (first.astimezone(UTC) - timedelta(hours=1)).astimezone(zone)
-        after = second.astimezone(UTC).astimezone(zone)
+    if not _exists(local, zone):
+        start = end = local
+        while not _exists(start - timedelta(minutes=1), zone):
+            start -= timedelta(minutes=1)
+        while not _exists(end, zone):
+            end += timedelta(minutes=1)
         raise ValidationError(
             {
-                "due_at": f"{local:%H:%M} on {local:%d %B} does not exist in {zone.key}: the clocks go forward. "
-                f"Choose a time before {before + timedelta(hours=1):%H:%M} or from {after:%H:%M}."
+                "due_at": f"{local:%H:%M} on {local:%-d %B} does not exist in {zone.key}: the clocks go forward. "
+                f"Choose a time before {start:%H:%M} or from {end:%H:%M}."
             }
         )
+    first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
     if first.utcoffset() != second.utcoffset():
         if fold is None:
             raise ValidationError(
                 {
-                    "due_at": f"{local:%H:%M} on {local:%d %B} happens twice in {zone.key}: the clocks go back. "
+                    "due_at": f"{local:%H:%M} on {local:%-d %B} happens twice in {zone.key}: the clocks go back. "
                     f"Say whether you mean the first ({first:%Z}) or the second ({second:%Z})."
                 }
             )
-        return second if fold else first
-    return first
+        return (second if fold else first).astimezone(UTC)
+    return first.astimezone(UTC)
 
 
 # --- The overpromise guard ---------------------------------------------------------------------

@@ -1,0 +1,316 @@
+"""The sweep flags promises at risk, breaks and escalates lapsed ones: each change exactly once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.factories import TicketFactory
+from tickets import services, tasks
+from tickets.models import Interaction, Notification, PromiseState, SweepHeartbeat, Ticket
+from tickets.sweep import sweep
+
+pytestmark = pytest.mark.django_db
+
+H = timedelta(hours=1)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+@pytest.fixture
+def promised(ticket, alice, now):
+    """Dave's ticket, assigned to alice, promised for six hours from now (at risk 72 min before)."""
+    services.assign(ticket, assignee=alice, by=alice, now=now)
+    services.make_promise(ticket, due_at=now + 6 * H, by=alice, words="By the end of the day.", now=now)
+    return ticket
+
+
+def events(ticket: Ticket, kind: str) -> int:
+    return ticket.interactions.filter(kind=kind).count()
+
+
+def notified(event: str) -> list[tuple[str, int]]:
+    return sorted(Notification.objects.filter(event=event).values_list("recipient__username", "ticket_id"))
+
+
+# --- At risk ----------------------------------------------------------------------------------
+
+
+def test_nothing_due_means_nothing_changes_but_the_heartbeat(promised, now):
+    result = sweep(now=now + H)
+
+    assert (result.looked_at, result.at_risk, result.breached) == (0, 0, 0)
+    promised.refresh_from_db()
+    assert promised.promise_state == PromiseState.ON_TRACK
+    beat = SweepHeartbeat.objects.get()
+    assert (beat.last_run_at, beat.looked_at) == (now + H, 0)
+
+
+def test_a_promise_entering_its_window_is_flagged_and_its_owner_told(promised, now):
+    result = sweep(now=promised.promise_warn_at)
+
+    promised.refresh_from_db()
+    assert result.at_risk == 1
+    assert (promised.promise_state, promised.next_check_at) == (PromiseState.AT_RISK, promised.promise_due_at)
+    flag = promised.interactions.get(kind="at_risk")
+    assert (flag.is_public, flag.author_kind, flag.customer_name) == (False, "system", "Dave Jones")
+    assert flag.body == "The promise is due in 1 h 12 min."
+    assert notified("at_risk") == [("alice", promised.pk)]
+
+
+def test_sweeping_again_changes_nothing_twice(promised, now):
+    sweep(now=promised.promise_warn_at)
+    sweep(now=promised.promise_warn_at + timedelta(minutes=1))
+    sweep(now=promised.promise_warn_at + timedelta(minutes=2))
+
+    assert events(promised, "at_risk") == 1
+    assert Notification.objects.filter(event="at_risk").count() == 1
+
+
+def test_an_unassigned_ticket_at_risk_tells_its_team(ticket, alice, billing, now):
+    services.make_promise(ticket, due_at=now + 6 * H, by=alice, words="Today.", now=now)
+    ticket.refresh_from_db()
+
+    sweep(now=ticket.promise_warn_at)
+
+    assert notified("at_risk") == [("alice", ticket.pk)]  # Billing's only member
+
+
+def test_a_paused_promise_is_not_flagged(promised, alice, now):
+    services.change_status(promised, to="waiting", by=alice, now=now + H)
+
+    sweep(now=now + 10 * H)
+
+    promised.refresh_from_db()
+    assert promised.promise_state == PromiseState.ON_TRACK
+    assert events(promised, "at_risk") == events(promised, "breach") == 0
+
+
+# --- Breach -----------------------------------------------------------------------------------
+
+
+def test_a_breach_escalates_to_the_next_level_with_the_context(promised, technical, now):
+    result = sweep(now=promised.promise_due_at)
+
+    promised.refresh_from_db()
+    assert result.breached == 1
+    assert (promised.promise_state, promised.next_check_at) == (PromiseState.BREACHED, None)
+    assert (promised.escalation_level.position, promised.team) == (2, technical)
+    assert promised.promises.get().outcome == "broken"
+    breach = promised.interactions.get(kind="breach")
+    assert breach.is_public and "We are sorry" in breach.body
+    escalation = promised.interactions.get(kind="escalation")
+    assert escalation.author is None and escalation.data["automatic"] is True
+    assert escalation.data["from_team"] == "Billing" and escalation.data["to_team"] == "Technical"
+    assert "Hand-off" in escalation.body
+
+
+def test_a_breach_tells_the_next_level_and_asks_the_owner_for_a_new_promise(promised, bob, now):
+    sweep(now=promised.promise_due_at)
+
+    assert notified("escalation") == [("bob", promised.pk)]
+    assert notified("new_promise_needed") == [("alice", promised.pk)]
+
+
+def test_a_sweep_that_comes_late_breaches_without_flagging_at_risk_first(promised, now):
+    sweep(now=promised.promise_due_at + H)
+
+    assert events(promised, "at_risk") == 0
+    assert events(promised, "breach") == events(promised, "escalation") == 1
+
+
+def test_a_breach_at_the_top_of_the_path_tells_that_level(promised, alice, bob, now):
+    services.escalate(promised, by=alice, note="Needs the payments engineers.", now=now + H)
+    Notification.objects.all().delete()
+
+    sweep(now=promised.promise_due_at)
+
+    promised.refresh_from_db()
+    assert promised.escalation_level.position == 2
+    assert notified("breach") == [("bob", promised.pk)]
+    assert events(promised, "escalation") == 1  # only the manual one
+
+
+def test_a_new_promise_after_a_breach_restarts_the_clock(promised, alice, now):
+    sweep(now=promised.promise_due_at)
+    later = promised.promise_due_at + timedelta(minutes=5)
+
+    services.make_promise(
+        promised, due_at=later + 6 * H, by=alice, words="Tomorrow morning, for sure.", change_reason="n/a", now=later
+    )
+
+    assert promised.promise_state == PromiseState.ON_TRACK
+    assert promised.promises.filter(outcome="pending").count() == 1
+    assert promised.interactions.last().kind == "promise_made"  # the broken one is settled, not changed
+
+
+# --- Races ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_promise_being_changed_is_never_flagged_on_its_old_time(ticket, alice, now):
+    services.make_promise(ticket, due_at=now + 6 * H, by=alice, words="Today.", now=now)
+    ticket.refresh_from_db()
+    old_warning = ticket.promise_warn_at
+    changing, sweep_done = threading.Event(), threading.Event()
+
+    def agent_changes_the_promise() -> None:
+        try:
+            with transaction.atomic():
+                services.make_promise(
+                    Ticket.objects.get(pk=ticket.pk),
+                    due_at=now + 30 * H,
+                    by=alice,
+                    words="Tomorrow.",
+                    change_reason="Waiting for the bank.",
+                    now=now,
+                )
+                changing.set()
+                sweep_done.wait(timeout=10)  # the change commits only after the sweep has run
+        finally:
+            connection.close()
+
+    agent = threading.Thread(target=agent_changes_the_promise)
+    agent.start()
+    assert changing.wait(timeout=10)
+    first = sweep(now=old_warning)  # the row is locked by the change in progress: skipped, not flagged
+    sweep_done.set()
+    agent.join()
+    second = sweep(now=old_warning)  # the committed change moved the warning: nothing is due
+
+    ticket.refresh_from_db()
+    assert (first.at_risk, second.at_risk, second.looked_at) == (0, 0, 0)
+    assert ticket.promise_state == PromiseState.ON_TRACK
+    assert ticket.next_check_at == ticket.promise_warn_at > old_warning
+    assert events(ticket, "at_risk") == 0
+
+
+def many_promises(count: int, *, category, dave, alice, now) -> list[Ticket]:
+    tickets = []
+    for _ in range(count):
+        ticket = TicketFactory(customer=dave, category=category)
+        services.assign(ticket, assignee=alice, by=alice, now=now)
+        services.make_promise(ticket, due_at=now + 6 * H, by=alice, words="Today.", now=now)
+        tickets.append(ticket)
+    return tickets
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweeps_in_several_threads_at_once_change_each_ticket_once(category, dave, alice, now):
+    tickets = many_promises(30, category=category, dave=dave, alice=alice, now=now)
+    at = now + 6 * H - timedelta(minutes=1)
+    start = threading.Barrier(4)
+
+    def sweeper() -> None:
+        try:
+            start.wait()
+            while sweep(now=at, batch_size=7).looked_at:
+                pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweeper) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Ticket.objects.filter(promise_state=PromiseState.AT_RISK).count() == len(tickets)
+    assert Interaction.objects.filter(kind="at_risk").count() == len(tickets)
+    assert Notification.objects.filter(event="at_risk").count() == len(tickets)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_sweeps_in_several_processes_at_once_change_each_ticket_once(category, dave, alice, bob, now):
+    tickets = many_promises(40, category=category, dave=dave, alice=alice, now=now)
+    due = (now + 6 * H + timedelta(seconds=1)).isoformat()
+    database = django_settings.DATABASES["default"]
+    environ = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+        "PROMISE_SWEEP_BATCH_SIZE": "5",
+    }
+    code = (
+        "import django, datetime; django.setup()\n"
+        "from tickets.sweep import sweep\n"
+        f"now = datetime.datetime.fromisoformat('{due}')\n"
+        "while sweep(now=now).looked_at: pass\n"
+    )
+    workers = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=environ) for _ in range(3)]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0]
+
+    assert Ticket.objects.filter(promise_state=PromiseState.BREACHED, team__name="Technical").count() == len(tickets)
+    for kind in ("breach", "escalation"):
+        assert Interaction.objects.filter(kind=kind).count() == len(tickets), kind
+    assert Notification.objects.filter(event="escalation", recipient=bob).count() == len(tickets)
+    assert Notification.objects.filter(event="new_promise_needed", recipient=alice).count() == len(tickets)
+
+
+# --- Bounds -----------------------------------------------------------------------------------
+
+
+def test_a_batch_is_bounded_and_says_when_more_is_due(category, dave, alice, now):
+    many_promises(12, category=category, dave=dave, alice=alice, now=now)
+    at = now + 6 * H - timedelta(minutes=1)
+
+    results = [sweep(now=at, batch_size=5) for _ in range(4)]
+
+    assert [(r.looked_at, r.more) for r in results] == [(5, True), (5, True), (2, False), (0, False)]
+
+
+def test_the_number_of_queries_does_not_grow_with_the_tickets_flagged(category, dave, alice, now):
+    """Per batch: select+lock, update, tickets, team members, promises, interactions, notifications, heartbeat."""
+    many_promises(3, category=category, dave=dave, alice=alice, now=now)
+    with CaptureQueriesContext(connection) as few:
+        sweep(now=now + 6 * H - timedelta(minutes=1))
+    many_promises(25, category=category, dave=dave, alice=alice, now=now + timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as many:
+        flagged = sweep(now=now + 6 * H - timedelta(seconds=30))
+
+    assert flagged.at_risk == 25
+    assert len(few) == len(many) <= 10  # the eight above, plus the test transaction's savepoint pair
+
+
+def test_an_idle_sweep_costs_two_queries(django_assert_max_num_queries, now):
+    # select the due rows (none), write the heartbeat; plus the test transaction's savepoint pair.
+    with django_assert_max_num_queries(4):
+        sweep(now=now)
+
+
+# --- The task ---------------------------------------------------------------------------------
+
+
+def test_the_task_delivered_twice_flags_once(promised, monkeypatch):
+    monkeypatch.setattr(tasks.timezone, "now", lambda: promised.promise_warn_at)
+
+    assert tasks.sweep_promises()["at_risk"] == 1
+    assert tasks.sweep_promises()["at_risk"] == 0
+    assert events(promised, "at_risk") == 1
+
+
+def test_the_task_requeues_itself_while_a_backlog_remains(category, dave, alice, now, monkeypatch, settings):
+    many_promises(3, category=category, dave=dave, alice=alice, now=now)
+    settings.PROMISE_SWEEP_BATCH_SIZE = 2
+    monkeypatch.setattr(tasks.timezone, "now", lambda: now + 6 * H - timedelta(minutes=1))
+    queued = []
+    monkeypatch.setattr(tasks.sweep_promises, "delay", lambda: queued.append(1))
+
+    tasks.sweep_promises()
+
+    assert queued == [1]
