@@ -20,24 +20,21 @@ from tickets.models import (
     Channel,
     EscalationLevel,
     EscalationPath,
+    Estimate,
     Interaction,
+    Promise,
     Role,
     Team,
     Ticket,
     TicketStatus,
 )
+from tickets.sweep import sweep
 
 User = get_user_model()
 
 pytestmark = pytest.mark.django_db
 
 COUNTED = (Customer, Team, EscalationPath, EscalationLevel, Category, Ticket, Interaction, User)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """The command hashes four passwords per run; the default hasher would make that the slowest part."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def seed_demo() -> str:
@@ -190,3 +187,23 @@ def test_demo_agents_can_sign_in_with_the_printed_passwords(output):
     logins = printed_logins(output)
     for spec in demo_users(demo.StaffRole.AGENT):
         assert Client().login(username=spec.username, password=logins[spec.username])
+
+
+def test_demo_promises_go_at_risk_and_breach_by_themselves_soon_after_seeding(output):
+    now = timezone.now()
+    open_promised = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, promise_state="on_track")
+    assert open_promised.filter(promise_due_at__lt=now).exists()  # one lapses at the first sweep
+    assert open_promised.filter(promise_warn_at__gt=now, promise_warn_at__lt=now + timedelta(minutes=15)).exists()
+    assert open_promised.filter(promise_due_at__gt=now, promise_due_at__lt=now + timedelta(minutes=30)).exists()
+
+    first = sweep(now=now)
+    assert first.at_risk >= 2 and first.breached >= 1
+    assert Ticket.objects.filter(promise_state="breached", escalation_level__position=2).exists()
+    later = sweep(now=now + timedelta(minutes=30))
+    assert later.at_risk >= 1 and later.breached >= 1
+
+
+def test_demo_history_holds_kept_and_broken_promises_and_the_guard_has_estimates(output):
+    assert Promise.objects.filter(outcome="kept").exists() and Promise.objects.filter(outcome="broken").exists()
+    assert Promise.objects.filter(overrode_estimate=True).exclude(override_reason="").exists()
+    assert Estimate.objects.filter(priority=Estimate.ANY_PRIORITY).count() == 5

@@ -15,6 +15,7 @@ from tickets.demo.shapes import (
     ROLE_GROUPS,
     Action,
     DemoCustomer,
+    DemoPromise,
     DemoTicket,
     DemoUser,
     SeedReport,
@@ -41,6 +42,7 @@ from tickets.models import (
     Ticket,
     TicketStatus,
 )
+from tickets.promises import refresh_estimates
 
 # --- Seeding -----------------------------------------------------------------------------------
 
@@ -69,6 +71,8 @@ def seed(*, now: datetime) -> SeedReport:
         paths = _ensure_paths(teams)
         categories = _ensure_categories(paths)
         _ensure_customers_and_tickets(now=now, users=users, categories=categories)
+        # The overpromise guard's figures from the demo's history, before anyone promises anything.
+        refresh_estimates(now=now)
     return SeedReport(before=before, after=count_rows(), logins=DEMO_USERS)
 
 
@@ -128,6 +132,7 @@ def _ensure_categories(paths: dict[str, EscalationPath]) -> dict[str, Category]:
                 "default_priority": spec.default_priority,
                 "escalation_path": paths[spec.path],
                 "default_target": spec.default_target,
+                "warn_min": spec.warn_min,
             },
         )[0]
         for spec in DEMO_CATEGORIES
@@ -188,12 +193,22 @@ def _play(spec: DemoTicket, *, now: datetime, users: dict[str, User], category: 
         by=agent if spec.channel == Channel.PHONE else None,
         now=at,
     )
+    promise_at = at + spec.promise.made_after if spec.promise else None
     for step in spec.steps:
         at += step.after
         if at >= now:
             raise ValueError(f"The demo ticket {spec.subject!r} runs into the future at step {step}.")
+        if spec.promise and promise_at and promise_at <= at:
+            _promise(ticket, spec.promise, at=promise_at, by=agent)
+            promise_at = None
         _perform(ticket, step, at=at, by=users[step.by] if step.by else agent, agent=agent)
+    if spec.promise and promise_at:
+        _promise(ticket, spec.promise, at=promise_at, by=agent)
     return ticket
+
+
+def _promise(ticket: Ticket, spec: DemoPromise, *, at: datetime, by: User) -> None:
+    services.make_promise(ticket, due_at=at + spec.due_in, by=by, words=spec.words, reason=spec.reason, now=at)
 
 
 def _agent_for(team: Team, users: dict[str, User]) -> User:

@@ -64,6 +64,7 @@ class DemoCategory:
     default_priority: Priority
     path: str
     default_target: timedelta
+    warn_min: timedelta | None = None  # a shorter warning for fast-moving topics
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,20 @@ def call(after: timedelta, length: timedelta, summary: str, *, by: str = "") -> 
 
 
 @dataclass(frozen=True)
+class DemoPromise:
+    """A promise made ``made_after`` the ticket opened, due ``due_in`` after that.
+
+    For open tickets the due time lands just after seeding, so a fresh ``make run`` shows promises
+    going at risk and breaching (and escalating) by themselves within minutes.
+    """
+
+    made_after: timedelta
+    due_in: timedelta
+    words: str
+    reason: str = ""  # needed when sooner than the category's estimate
+
+
+@dataclass(frozen=True)
 class DemoTicket:
     email: str  # the customer's
     subject: str
@@ -145,6 +160,7 @@ class DemoTicket:
     channel: Channel = Channel.WEB
     priority: Priority | None = None
     as_name: str = ""  # the name they gave on this ticket, when it is not the one they use today
+    promise: DemoPromise | None = None
 
 
 @dataclass(frozen=True)

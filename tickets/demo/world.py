@@ -12,6 +12,7 @@ from tickets.demo.shapes import (
     DemoCategory,
     DemoCustomer,
     DemoPath,
+    DemoPromise,
     DemoTicket,
     DemoUser,
     StaffRole,
@@ -90,6 +91,7 @@ DEMO_CATEGORIES: tuple[DemoCategory, ...] = (
         Priority.HIGH,
         "Standard",
         4 * HOUR,
+        warn_min=10 * MINUTE,
     ),
     DemoCategory(
         "Technical problem",
@@ -98,6 +100,7 @@ DEMO_CATEGORIES: tuple[DemoCategory, ...] = (
         Priority.HIGH,
         "Standard",
         8 * HOUR,
+        warn_min=15 * MINUTE,
     ),
 )
 
@@ -211,6 +214,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
             resolve(2 * MINUTE, "Refunded the duplicate £49.00 from the 3rd, caused by a payment retry on our side."),
         ),
         channel=Channel.EMAIL,
+        promise=DemoPromise(HOUR, DAY, "The duplicate charge will be refunded by tomorrow."),
     ),
     DemoTicket(
         "amara@okonkwo-pharmacy.example",
@@ -285,6 +289,11 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
             wait(MINUTE, "Waiting for the unit number; the courier holds the parcel until then."),
         ),
         channel=Channel.EMAIL,
+        promise=DemoPromise(
+            2 * HOUR + 20 * MINUTE,
+            2 * DAY,
+            "You'll have the card reader, or a replacement on its way, within two days.",
+        ),
     ),
     # --- Derek: the refund that never came, and a customer losing patience (open).
     DemoTicket(
@@ -420,6 +429,9 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
             note(30 * MINUTE, "Site created. Shipping Monday for Wednesday delivery: four days before the opening."),
         ),
         channel=Channel.EMAIL,
+        promise=DemoPromise(
+            7 * HOUR + 30 * MINUTE, 4 * DAY, "Both tills will be configured and shipped within four days."
+        ),
     ),
     # --- Ken: a how-to question (resolved).
     DemoTicket(
@@ -497,6 +509,12 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
         ),
         channel=Channel.EMAIL,
         priority=Priority.URGENT,
+        promise=DemoPromise(
+            2 * HOUR + 15 * MINUTE,
+            3 * HOUR,
+            "We'll have the 500s fixed and your stores syncing again within three hours.",
+            reason="The fault is isolated to one release; rolling it back is quick.",
+        ),
     ),
     # --- Seun: returning an unopened reader (waiting on him).
     DemoTicket(
@@ -648,6 +666,12 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
         "Since this morning the receipt printer feeds paper but prints nothing. The roll is new and the till says "
         "the receipt printed. Jonas, Berg Bikes",
         (assign(20 * MINUTE),),
+        promise=DemoPromise(
+            30 * MINUTE,
+            3 * HOUR + 20 * MINUTE,
+            "A replacement thermal driver will be on your tills by this afternoon.",
+            reason="Known driver fault; the fix is a remote push.",
+        ),
     ),
     DemoTicket(
         "emily@carters-bakery.example",
@@ -683,6 +707,12 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
         "Kwame called from his market stall: the reader shows E-104 on every contactless payment since lunchtime. "
         "Chip and PIN still works. He has a queue and will call back if it gets worse.",
         channel=Channel.PHONE,
+        promise=DemoPromise(
+            10 * MINUTE,
+            HOUR + 45 * MINUTE,
+            "We'll have contactless working again within two hours.",
+            reason="E-104 is a certificate refresh we can trigger remotely.",
+        ),
     ),
     DemoTicket(
         "liv@bennett-surf.example",
@@ -735,6 +765,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
             customer_says(3 * DAY, "New one arrived fine, cheers."),
             resolve(20 * MINUTE, "Replacement sent; the damaged reader was written off."),
         ),
+        promise=DemoPromise(2 * HOUR, 4 * DAY, "A replacement reader will reach you within four days."),
     ),
     DemoTicket(
         "ingrid@nordic-knits.example",
@@ -751,6 +782,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
             ),
             resolve(5 * MINUTE, "Switched to yearly billing; unused days credited."),
         ),
+        promise=DemoPromise(30 * MINUTE, DAY, "Your yearly plan will be active by tomorrow."),
     ),
     DemoTicket(
         "carlos@mendoza-tacos.example",
@@ -791,6 +823,9 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
                 "409: duplicate receipt numbers after the till was restored from backup. Needs Technical to reset "
                 "the receipt counter; asked them.",
             ),
+        ),
+        promise=DemoPromise(
+            7 * HOUR + 20 * MINUTE, 2 * DAY, "The missing sales will be back in your reports within two days."
         ),
     ),
     DemoTicket(
@@ -924,6 +959,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
             customer_says(4 * HOUR, "Yes, all there now. Thanks for sticking with it."),
             resolve(10 * MINUTE, "The second till had 'Include tips' off; switched on and the reports re-run."),
         ),
+        promise=DemoPromise(HOUR, DAY, "The tips will be back in your end-of-day report by tomorrow."),
     ),
     DemoTicket(
         "giulia@gelateria-ricci.example",
@@ -943,6 +979,12 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
             note(10 * MINUTE, "Feature request: confirm before a second refund on the same sale. Passed to product."),
         ),
         channel=Channel.CHAT,
+        promise=DemoPromise(
+            50 * MINUTE,
+            4 * HOUR,
+            "We'll reverse the duplicate refund within four hours.",
+            reason="Reversing a duplicate refund takes minutes in the payments console.",
+        ),
     ),
     DemoTicket(
         "pierre@lambert-vins.example",
@@ -1022,6 +1064,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
         ),
         channel=Channel.CHAT,
         priority=Priority.HIGH,
+        promise=DemoPromise(5 * HOUR, DAY, "We'll send you the evidence pack for the dispute by tomorrow."),
     ),
     DemoTicket(
         "arjun.singh@mail.example",
@@ -1058,6 +1101,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
             resolve(5 * MINUTE, "The stand was unplugged; the reader drained searching for it."),
         ),
         channel=Channel.CHAT,
+        promise=DemoPromise(HOUR, 8 * HOUR, "We'll find out why the battery drains by the end of today."),
     ),
     DemoTicket(
         "ben.adler@adler-optics.example",
@@ -1114,6 +1158,11 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
             customer_says(3 * HOUR, "Yes! We switched banks last week."),
         ),
         channel=Channel.EMAIL,
+        promise=DemoPromise(
+            4 * HOUR + 40 * MINUTE,
+            2 * DAY,
+            "We'll trace the payout with our bank and confirm where it is within two days.",
+        ),
     ),
 )
 
