@@ -15,9 +15,11 @@ from tickets.models import (
     Category,
     EscalationLevel,
     EscalationPath,
+    Estimate,
     Interaction,
     Notification,
     Promise,
+    SweepHeartbeat,
     Team,
     Ticket,
     TicketQuerySet,
@@ -141,3 +143,17 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ["event"]
     list_select_related = ["recipient", "ticket"]
     search_fields = ["recipient__username", "message", "dedupe_key"]
+
+
+@admin.register(Estimate)
+class EstimateAdmin(ReadOnlyAdmin):
+    """The guard's figures, refreshed by a periodic task (priority 0 = the whole category)."""
+
+    list_display = ["category", "priority", "duration", "sample_size", "percentile", "computed_at"]
+    list_filter = ["category"]
+    list_select_related = ["category"]
+
+
+@admin.register(SweepHeartbeat)
+class SweepHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["name", "last_run_at", "looked_at", "changed", "duration_ms"]
