@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -29,48 +29,53 @@ MAX_ATTEMPTS = 8
 DRAIN_BATCH = 50
 
 
-def team_people(team: Team) -> list[User]:
-    """The people who answer for a team: its lead and its active members."""
-    people = [member for member in team.members.all() if member.is_active]
-    if team.lead is not None and team.lead.is_active and team.lead not in people:
-        people.insert(0, team.lead)
+def team_people(team_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The people who answer for each team (its lead first, then its active members), in two queries."""
+    people: dict[int, list[int]] = defaultdict(list)
+    leads = Team.objects.filter(pk__in=team_ids, lead__is_active=True).values_list("pk", "lead_id")
+    members = (
+        Team.members.through.objects.filter(team_id__in=team_ids, user__is_active=True)
+        .order_by("user_id")
+        .values_list("team_id", "user_id")
+    )
+    for team_id, user_id in [*leads, *members]:
+        if user_id not in people[team_id]:
+            people[team_id].append(user_id)
     return people
 
 
-def level_people(level: EscalationLevel) -> list[User]:
+def level_people(level: EscalationLevel) -> list[int]:
     """Who is told when a ticket reaches a level: its listed people, else its team."""
-    listed = [person for person in level.notify.all() if person.is_active]
-    return listed or team_people(level.team)
+    listed = list(level.notify.filter(is_active=True).values_list("pk", flat=True))
+    return listed or team_people([level.team_id])[level.team_id]
 
 
-def owners(ticket: Ticket) -> list[User]:
-    """Who answers for a ticket now: its assignee, else its team."""
-    if ticket.assignee is not None and ticket.assignee.is_active:
-        return [ticket.assignee]
-    return team_people(ticket.team)
+def pick_owners(*, assignee_id: int | None, assignee_active: bool, team: list[int]) -> list[int]:
+    """Who answers for a ticket now: its (active) assignee, else its team."""
+    return [assignee_id] if assignee_id is not None and assignee_active else team
+
+
+def owners(ticket: Ticket) -> list[int]:
+    assignee_active = ticket.assignee is not None and ticket.assignee.is_active
+    team = [] if assignee_active else team_people([ticket.team_id])[ticket.team_id]
+    return pick_owners(assignee_id=ticket.assignee_id, assignee_active=assignee_active, team=team)
 
 
 def notification_rows(
-    recipients: Iterable[User], *, ticket: Ticket, event: str, key: str, message: str, now: datetime
+    recipient_ids: Iterable[int], *, ticket_id: int, event: str, key: str, message: str, now: datetime
 ) -> list[Notification]:
     """Unsaved rows, one per distinct recipient; ``key`` names what happened (e.g. ``promise=17``)."""
-    seen: set[int] = set()
-    rows = []
-    for person in recipients:
-        if person.pk in seen:
-            continue
-        seen.add(person.pk)
-        rows.append(
-            Notification(
-                recipient=person,
-                ticket=ticket,
-                event=event,
-                dedupe_key=f"{event}:{key}:user={person.pk}",
-                message=message[:300],
-                created_at=now,
-            )
+    return [
+        Notification(
+            recipient_id=person,
+            ticket_id=ticket_id,
+            event=event,
+            dedupe_key=f"{event}:{key}:user={person}",
+            message=message[:300],
+            created_at=now,
         )
-    return rows
+        for person in dict.fromkeys(recipient_ids)  # distinct, in order
+    ]
 
 
 def save_notifications(rows: list[Notification]) -> None:
@@ -80,8 +85,10 @@ def save_notifications(rows: list[Notification]) -> None:
         transaction.on_commit(kick_outbox)
 
 
-def notify(recipients: Iterable[User], *, ticket: Ticket, event: str, key: str, message: str, now: datetime) -> None:
-    save_notifications(notification_rows(recipients, ticket=ticket, event=event, key=key, message=message, now=now))
+def notify(recipient_ids: Iterable[int], *, ticket: Ticket, event: str, key: str, message: str, now: datetime) -> None:
+    save_notifications(
+        notification_rows(recipient_ids, ticket_id=ticket.pk, event=event, key=key, message=message, now=now)
+    )
 
 
 def kick_outbox() -> None:

@@ -86,7 +86,7 @@ def test_someone_without_an_email_address_is_told_in_the_app_only(escalated, bob
 def test_the_same_event_never_notifies_a_person_twice(ticket, alice):
     now = timezone.now()
     for _ in range(3):
-        notify([alice, alice], ticket=ticket, event="at_risk", key="promise=1", message="Due soon", now=now)
+        notify([alice.pk, alice.pk], ticket=ticket, event="at_risk", key="promise=1", message="Due soon", now=now)
 
     assert Notification.objects.filter(recipient=alice).count() == 1
 

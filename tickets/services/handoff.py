@@ -55,7 +55,7 @@ def assign(ticket: Ticket, *, assignee: User | None, by: User, now: datetime | N
     )
     if assignee is not None and assignee != by:
         notify(
-            [assignee],
+            [assignee.pk],
             ticket=ticket,
             event=NotificationEvent.ASSIGNMENT,
             key=f"interaction={interaction.pk}",
@@ -123,7 +123,7 @@ def transfer(
         },
     )
     notify(
-        [assignee] if assignee else team_people(team),
+        [assignee.pk] if assignee else team_people([team.pk])[team.pk],
         ticket=ticket,
         event=NotificationEvent.TRANSFER,
         key=f"interaction={interaction.pk}",
