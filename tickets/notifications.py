@@ -82,7 +82,9 @@ def save_notifications(rows: list[Notification]) -> None:
     """Insert in the current transaction (duplicates are silently dropped), then drain after commit."""
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        transaction.on_commit(kick_outbox)
+        # One nudge per transaction, however many notifications it wrote (a sweep batch writes hundreds).
+        if not any(callback is kick_outbox for _, callback, _ in transaction.get_connection().run_on_commit):
+            transaction.on_commit(kick_outbox)
 
 
 def notify(recipient_ids: Iterable[int], *, ticket: Ticket, event: str, key: str, message: str, now: datetime) -> None:

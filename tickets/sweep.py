@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -47,6 +47,7 @@ from tickets.services.handoff import record_breach
 logger = logging.getLogger(__name__)
 
 HEARTBEAT = "promises"
+BREACH_RETRY_DELAY = timedelta(minutes=1)
 RUNNING = (PromiseState.ON_TRACK, PromiseState.AT_RISK)
 
 
@@ -168,8 +169,11 @@ def _breach(pk: int, *, now: datetime) -> bool:
         with transaction.atomic():
             record_breach(ticket, now=now)
             ticket.save()
-    except Exception:  # logged loudly; the row keeps its next_check_at and is retried next sweep
-        logger.exception("Breach handling failed for ticket %s; it will be retried", pk)
+    except Exception:
+        # Logged loudly and retried later, but behind the rest of the backlog: a ticket that keeps failing
+        # must not take every batch (and re-queue the sweep forever) while other promises lapse unseen.
+        logger.exception("Breach handling failed for ticket %s; retrying in %s", pk, BREACH_RETRY_DELAY)
+        Ticket.objects.filter(pk=pk).update(next_check_at=now + BREACH_RETRY_DELAY)
         return False
     return True
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from tests.factories import TicketFactory
 from tickets import services, tasks
 from tickets.models import Interaction, Notification, PromiseState, SweepHeartbeat, Ticket
+from tickets import sweep as sweep_module
 from tickets.sweep import sweep
 
 pytestmark = pytest.mark.django_db
@@ -314,4 +315,40 @@ def test_the_task_requeues_itself_while_a_backlog_remains(category, dave, alice,
 
     tasks.sweep_promises()
 
+    assert queued == [1]
+
+
+def test_a_ticket_whose_breach_keeps_failing_does_not_block_the_others(category, dave, alice, now, monkeypatch):
+    first, second, third = many_promises(3, category=category, dave=dave, alice=alice, now=now)
+    real_breach = sweep_module.record_breach
+
+    def broken_for_the_first_two(ticket, *, now):
+        if ticket.pk in (first.pk, second.pk):
+            raise RuntimeError("a bug in breach handling")
+        real_breach(ticket, now=now)
+
+    monkeypatch.setattr(sweep_module, "record_breach", broken_for_the_first_two)
+    at = now + 6 * H
+
+    results = [sweep(now=at, batch_size=2), sweep(now=at, batch_size=2)]
+
+    third.refresh_from_db()
+    assert third.promise_state == PromiseState.BREACHED
+    assert [r.breached for r in results] == [0, 1]
+    first.refresh_from_db()
+    assert first.next_check_at == at + sweep_module.BREACH_RETRY_DELAY  # retried later, behind the backlog
+
+
+def test_a_batch_asks_for_one_email_drain_however_many_it_notified(
+    category, dave, alice, now, monkeypatch, django_capture_on_commit_callbacks
+):
+    many_promises(5, category=category, dave=dave, alice=alice, now=now)
+    queued = []
+    monkeypatch.setattr(tasks.send_notification_emails, "delay", lambda: queued.append(1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep(now=now + 6 * H)
+
+    assert Notification.objects.filter(event="escalation").count() == 0  # Technical has nobody in this test
+    assert Notification.objects.filter(event="new_promise_needed").count() == 5
     assert queued == [1]

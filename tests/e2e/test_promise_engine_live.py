@@ -1,0 +1,421 @@
+"""The promise engine, live: a real Celery worker and beat sweep the test database through Redis.
+
+Everything between "a rep makes a promise" and "the next level is told" runs in other processes, as in
+production: beat sends the sweep every second, the worker (prefork, two children) runs it against the
+pytest database, and the notification outbox is drained to a file mail backend. The tests only make
+promises and watch the database, polling with deadlines.
+
+The broker is the Redis database named by CELERY_BROKER_URL (flushed first); run with your own, e.g.
+CELERY_BROKER_URL=redis://127.0.0.1:6379/6.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from customers.models import Customer
+from tickets import services
+from tickets.models import (
+    Category,
+    Interaction,
+    InteractionKind,
+    Notification,
+    Promise,
+    PromiseState,
+    Role,
+    SweepHeartbeat,
+    Ticket,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT = 60  # seconds; generous for a loaded two-core CI machine
+ENGINE_TIMEOUT = 60
+SHUTDOWN_GRACE = 5  # seconds of warm shutdown before the teardown kills a process group
+LOG_TAIL_LINES = 120
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+T = TypeVar("T")
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def wait_until(
+    predicate: Callable[[], T], *, timeout: float, message: str | Callable[[], str], interval: float = 0.1
+) -> T:
+    """Poll ``predicate`` until it returns something truthy (and return that), or fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"After {timeout} s: {message() if callable(message) else message}")
+        time.sleep(interval)
+
+
+class CeleryProcesses:
+    """Starts Celery workers and beats as subprocesses (each in its own process group), logs to files."""
+
+    def __init__(self, env: dict[str, str], directory: Path) -> None:
+        self.env, self.directory = env, directory
+        self.started: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+    def _start(self, name: str, args: list[str], extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = self.directory / f"{name}-{len(self.started) + 1}.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "helpdesk", *args],
+                cwd=ROOT,
+                env={**self.env, **extra_env},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: killpg reaches the prefork children too
+            )
+        self.started.append((process, log))
+        return process
+
+    def worker(self, **extra_env: str) -> subprocess.Popen[bytes]:
+        """A prefork worker with two children, returned once it consumes from the broker."""
+        process = self._start(
+            "worker",
+            # Without mingle and gossip the worker is ready about a second sooner; they only sync with peers.
+            ["worker", "--pool", "prefork", "--concurrency", "2", "-l", "INFO", "--without-mingle", "--without-gossip"],
+            extra_env,
+        )
+        log = self.started[-1][1]
+        wait_until(
+            lambda: process.poll() is not None or " ready." in log.read_text(errors="replace"),
+            timeout=STARTUP_TIMEOUT,
+            message=lambda: f"the worker did not become ready\n{self.logs()}",
+        )
+        assert process.poll() is None, f"the worker exited with {process.returncode}\n{self.logs()}"
+        return process
+
+    def beat(self) -> subprocess.Popen[bytes]:
+        return self._start("beat", ["beat", "-l", "INFO", "--schedule", str(self.directory / "beat-schedule")], {})
+
+    @staticmethod
+    def kill(process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL the process and its children: no warm shutdown, no chance to ack or commit anything."""
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        """Ask each process to shut down (warm), then kill whatever is left of its group."""
+        for process, _ in self.started:
+            if process.poll() is None:
+                process.terminate()
+        for process, _ in self.started:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=SHUTDOWN_GRACE)
+            self.kill(process)
+
+    def logs(self) -> str:
+        parts = []
+        for process, log in self.started:
+            lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+            state = "running" if process.poll() is None else f"exited {process.returncode}"
+            parts.append(f"----- {log.name} (pid {process.pid}, {state}), last {len(lines)} lines -----")
+            parts.extend(lines)
+        return "\n".join(parts)
+
+    def wait_until(
+        self,
+        predicate: Callable[[], T],
+        *,
+        timeout: float = ENGINE_TIMEOUT,
+        message: str | Callable[[], str],
+        interval: float = 0.1,
+    ) -> T:
+        """``wait_until`` whose failure message ends with the worker and beat logs."""
+        return wait_until(
+            predicate,
+            timeout=timeout,
+            message=lambda: f"{message() if callable(message) else message}\n{self.logs()}",
+            interval=interval,
+        )
+
+
+def database_url() -> str:
+    """The pytest database (test_…), as a URL the subprocesses' settings understand."""
+    db = settings.DATABASES["default"]
+    credentials = quote(db["USER"] or "postgres", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def emailed_notification_ids(mail_dir: Path) -> Counter[int]:
+    """How many times each notification was emailed, from the Message-IDs in the file backend's output."""
+    pattern = re.compile(r"^Message-ID: <notification-(\d+)@", re.MULTILINE)
+    return Counter(int(pk) for path in mail_dir.glob("*") for pk in pattern.findall(path.read_text(errors="replace")))
+
+
+def notifications_by_person_and_event() -> Counter[tuple[str, str]]:
+    return Counter(Notification.objects.values_list("recipient__username", "event"))
+
+
+def kinds(ticket: Ticket) -> Counter[str]:
+    return Counter(ticket.interactions.values_list("kind", flat=True))
+
+
+# --- Fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _roles(transactional_db):
+    """The role groups come from a data migration, which a transactional test's flush empties: restore them."""
+    for name in (Role.AGENTS, Role.SUPERVISORS):
+        Group.objects.get_or_create(name=name)
+
+
+@pytest.fixture
+def mail_dir(tmp_path) -> Path:
+    return tmp_path / "mail"
+
+
+@pytest.fixture
+def celery_env(transactional_db, tmp_path, mail_dir) -> dict[str, str]:
+    """The subprocesses' environment: the pytest database, a flushed Redis broker, a one-second sweep."""
+    broker = settings.CELERY_BROKER_URL
+    if not broker.startswith(("redis://", "rediss://")):
+        pytest.skip("needs CELERY_BROKER_URL=redis://…/<a Redis database of its own> (it is flushed)")
+    redis.Redis.from_url(broker).flushdb()  # no stale sweeps or unacked messages from an earlier run
+    env = {key: value for key, value in os.environ.items() if key != "CELERY_RESULT_BACKEND"}
+    env.update(
+        ENVIRONMENT="test",
+        DATABASE_URL=database_url(),
+        CELERY_BROKER_URL=broker,
+        DATA_DIR=str(tmp_path / "data"),
+        PROMISE_SWEEP_INTERVAL_SECONDS="1",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(mail_dir),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture
+def celery(celery_env, tmp_path):
+    processes = CeleryProcesses(celery_env, tmp_path)
+    yield processes
+    processes.stop_all()  # before pytest-django flushes the database the workers are connected to
+
+
+@pytest.fixture
+def worker(celery):
+    return celery.worker()
+
+
+@pytest.fixture
+def beat(celery):
+    return celery.beat()
+
+
+@pytest.fixture
+def sweeping(celery, worker, beat):
+    """Worker and beat are up: beat's sweep has reached the worker and run (its heartbeat is written)."""
+    celery.wait_until(lambda: SweepHeartbeat.objects.exists(), timeout=STARTUP_TIMEOUT, message="the sweep never ran")
+    return celery
+
+
+@pytest.fixture
+def category(category):
+    """The warning window is the last four seconds before the due time, whatever the promise's span."""
+    category.warn_min, category.warn_fraction = timedelta(seconds=4), 0.0
+    category.save()
+    return category
+
+
+# --- One promise, start to finish ---------------------------------------------------------------
+
+
+def test_a_promise_is_flagged_at_risk_then_broken_and_escalated_telling_each_person_once(
+    sweeping, mail_dir, ticket, category, alice, bob, carol, technical
+):
+    services.assign(ticket, assignee=alice, by=carol)
+    promise = services.make_promise(
+        ticket,
+        due_at=timezone.now() + timedelta(seconds=8),
+        by=alice,
+        words="We will have fixed the double charge within seconds.",
+        reason="The refund is already approved; only the button press is left.",
+    )
+
+    at_risk = sweeping.wait_until(
+        lambda: ticket.interactions.filter(kind=InteractionKind.AT_RISK).first(),
+        message="the ticket was never flagged at risk",
+    )
+    warn_at = promise.due_at - timedelta(seconds=4)
+    assert warn_at <= at_risk.created_at < promise.due_at, "flagged outside the warning window"
+
+    sweeping.wait_until(
+        lambda: Ticket.objects.filter(pk=ticket.pk, promise_state=PromiseState.BREACHED).exists(),
+        message="the promise never lapsed",
+    )
+    ticket.refresh_from_db()
+    promise.refresh_from_db()
+    assert ticket.team == technical
+    assert ticket.escalation_level.position == 2
+    assert ticket.next_check_at is None
+    assert promise.outcome == Promise.Outcome.BROKEN
+    assert promise.settled_at is not None and promise.settled_at >= promise.due_at
+    log = kinds(ticket)
+    assert (log[InteractionKind.AT_RISK], log[InteractionKind.BREACH], log[InteractionKind.ESCALATION]) == (1, 1, 1)
+    escalation = ticket.interactions.get(kind=InteractionKind.ESCALATION)
+    assert escalation.data["automatic"] is True and escalation.data["to_team"] == technical.name
+
+    expected = {
+        ("alice", "assignment"): 1,
+        ("alice", "at_risk"): 1,
+        ("alice", "new_promise_needed"): 1,
+        ("bob", "escalation"): 1,
+    }
+    assert notifications_by_person_and_event() == expected, sweeping.logs()
+
+    # The outbox is drained by the worker: one email per notification, to the right person.
+    sweeping.wait_until(
+        lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(),
+        message="the notification emails were never sent",
+    )
+    notification_ids = set(Notification.objects.values_list("pk", flat=True))
+    assert emailed_notification_ids(mail_dir) == Counter(notification_ids), sweeping.logs()
+    mail = "\n".join(path.read_text(errors="replace") for path in mail_dir.glob("*"))
+    assert Counter(re.findall(r"^To: (\S+)$", mail, re.MULTILINE)) == {alice.email: 3, bob.email: 1}
+
+
+# --- A worker killed in the middle of a large sweep ---------------------------------------------
+
+MANY = 300
+
+
+def promise_many(count: int, *, customer: Customer, category: Category, rep: User) -> list[int]:
+    """``count`` tickets assigned to ``rep``, each promised in 6 s (at risk from 2 s), committed together."""
+    with transaction.atomic():
+        tickets = [
+            services.open_ticket(
+                name=customer.name,
+                email=customer.email,
+                subject=f"Charged twice ({n})",
+                body="Twice!",
+                category=category,
+            )
+            for n in range(count)
+        ]
+        for ticket in tickets:
+            services.assign(ticket, assignee=rep, by=rep)
+    now = timezone.now()
+    with transaction.atomic():
+        for ticket in tickets:
+            services.make_promise(
+                ticket,
+                due_at=now + timedelta(seconds=6),
+                by=rep,
+                words="Sorted within seconds.",
+                reason="A batch job fixes all of these at once.",
+                now=now,
+            )
+    return [ticket.pk for ticket in tickets]
+
+
+def breached_count() -> int:
+    return Ticket.objects.filter(promise_state=PromiseState.BREACHED).count()
+
+
+def sweep_transaction_open() -> bool:
+    """Whether another session holds the sweep's row locks on tickets (SELECT … FOR UPDATE) right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM pg_locks JOIN pg_stat_activity USING (pid)
+                WHERE locktype = 'relation' AND relation = 'tickets_ticket'::regclass AND mode = 'RowShareLock'
+                  AND datname = current_database() AND pid <> pg_backend_pid()
+            )
+            """
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_worker_killed_mid_sweep_loses_nothing_and_doubles_nothing_after_a_restart(
+    celery, beat, mail_dir, dave, category, alice, bob, technical
+):
+    small_batches = {"PROMISE_SWEEP_BATCH_SIZE": "10"}
+    first_worker = celery.worker(**small_batches)
+    ids = promise_many(MANY, customer=dave, category=category, rep=alice)
+
+    # Kill once the sweep is well under way, at a moment a sweep batch holds its locks (mid-transaction).
+    at_kill = celery.wait_until(
+        lambda: (breached := breached_count()) >= MANY // 5 and sweep_transaction_open() and breached,
+        message="the sweep never got going on the lapsed promises",
+        interval=0.01,
+    )
+    assert at_kill < MANY, f"the sweep finished before it could be interrupted: raise MANY\n{celery.logs()}"
+    celery.kill(first_worker)
+    after_kill = breached_count()
+    assert after_kill < MANY, f"nothing was left for the restarted worker: raise MANY\n{celery.logs()}"
+
+    celery.worker(**small_batches)
+    celery.wait_until(
+        lambda: breached_count() == MANY and not Ticket.objects.filter(next_check_at__isnull=False).exists(),
+        message=lambda: f"the restarted worker did not finish the sweep ({breached_count()} of {MANY} breached)",
+    )
+
+    tickets = Ticket.objects.filter(pk__in=ids).annotate(
+        breaches=Count("interactions", filter=Q(interactions__kind=InteractionKind.BREACH)),
+        escalations=Count("interactions", filter=Q(interactions__kind=InteractionKind.ESCALATION)),
+        at_risk=Count("interactions", filter=Q(interactions__kind=InteractionKind.AT_RISK)),
+    )
+    wrong = [
+        (t.reference, t.promise_state, t.team.name, t.breaches, t.escalations, t.at_risk)
+        for t in tickets.select_related("team")
+        if (t.promise_state, t.team_id, t.breaches, t.escalations) != (PromiseState.BREACHED, technical.pk, 1, 1)
+        or t.at_risk > 1
+    ]
+    assert wrong == [], f"killed at {at_kill}/{after_kill} breached; wrong tickets:\n{wrong}\n{celery.logs()}"
+    assert Counter(Promise.objects.filter(ticket__in=ids).values_list("outcome", flat=True)) == {
+        Promise.Outcome.BROKEN: MANY
+    }
+
+    # One notification per person per event: at risk (when the sweep saw the window), lapsed, escalated.
+    flagged = Interaction.objects.filter(kind=InteractionKind.AT_RISK).count()
+    expected = {("alice", "new_promise_needed"): MANY, ("bob", "escalation"): MANY}
+    if flagged:
+        expected["alice", "at_risk"] = flagged
+    assert notifications_by_person_and_event() == expected, celery.logs()
+    per_ticket = Counter(Notification.objects.values_list("ticket_id", "recipient_id", "event"))
+    assert set(per_ticket.values()) == {1}
+    flagged_tickets = set(Interaction.objects.filter(kind=InteractionKind.AT_RISK).values_list("ticket_id", flat=True))
+    warned_tickets = set(Notification.objects.filter(event="at_risk").values_list("ticket_id", flat=True))
+    assert warned_tickets == flagged_tickets, "an at-risk flag without its notification, or the reverse"
+
+    # Nothing lost from the outbox either: every notification is emailed (at least once: a crash between
+    # the mail server's acceptance and the commit resends the same Message-ID, by design).
+    celery.wait_until(
+        lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(),
+        message="some notification emails were never sent",
+    )
+    assert set(emailed_notification_ids(mail_dir)) == set(Notification.objects.values_list("pk", flat=True))
