@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from tests.factories import TicketFactory
 from tickets import services, tasks
-from tickets.models import Interaction, Notification, PromiseState, SweepHeartbeat, Ticket
 from tickets import sweep as sweep_module
+from tickets.models import Interaction, Notification, PromiseState, SweepHeartbeat, Ticket
 from tickets.sweep import sweep
 
 pytestmark = pytest.mark.django_db
