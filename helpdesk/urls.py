@@ -1,7 +1,7 @@
 """Top-level routes. Each area adds its own urls module as it arrives."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import TemplateView
 
 from helpdesk.health import healthz
@@ -12,5 +12,7 @@ admin.site.site_title = "Promise Desk"
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("desk/", include("tickets.urls")),
     path("admin/", admin.site.urls),
 ]

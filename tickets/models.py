@@ -35,7 +35,12 @@ class Role:
 
 
 def is_supervisor(user: Any) -> bool:
-    return bool(user.is_superuser or user.groups.filter(name=Role.SUPERVISORS).exists())
+    """Supervisors see and act on every ticket. Remembered on the user object for the request."""
+    if not hasattr(user, "_is_supervisor"):
+        user._is_supervisor = bool(
+            user.is_authenticated and (user.is_superuser or user.groups.filter(name=Role.SUPERVISORS).exists())
+        )
+    return bool(user._is_supervisor)
 
 
 # --- Configuration ------------------------------------------------------------------------------
@@ -177,6 +182,18 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.none()
         return self.filter(pk=int(match.group(1)) - REFERENCE_OFFSET)
 
+    def visible_to(self, user: Any) -> TicketQuerySet:
+        """The one gate for who may see which tickets, used by every page, action and export.
+
+        Supervisors (and superusers) see all; agents see their teams' tickets and those assigned to them;
+        anyone else sees none.
+        """
+        if not (user.is_authenticated and user.is_active and user.is_staff):
+            return self.none()
+        if is_supervisor(user):
+            return self.all()
+        return self.filter(Q(team__in=Team.objects.filter(members=user).values("pk")) | Q(assignee=user))
+
     def due_for_check(self, now: Any) -> TicketQuerySet:
         """Tickets whose promise the sweep must look at now (served by ``ticket_due_check_idx``)."""
         return self.filter(next_check_at__lte=now).order_by("next_check_at")
@@ -223,6 +240,13 @@ class Ticket(models.Model):
     Status = TicketStatus
     PromiseState = PromiseState
     OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
+    # The queue's order: open before settled, the nearest promise first, unpromised after, urgent and old first.
+    QUEUE_ORDER = (
+        models.Case(models.When(status__in=OPEN_STATUSES, then=0), default=1),
+        models.F("promise_due_at").asc(nulls_last=True),
+        "-priority",
+        "created_at",
+    )
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
     subject = models.CharField(max_length=200)

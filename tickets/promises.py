@@ -108,6 +108,10 @@ class Verdict:
     earliest_realistic: datetime
     sooner_than_estimate: bool
 
+    @property
+    def estimate_words(self) -> str:
+        return humanize_duration(self.estimate)
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["estimate_seconds"] = int(self.estimate.total_seconds())

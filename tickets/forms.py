@@ -1,0 +1,267 @@
+"""Desk forms: they parse and check what an agent typed; the services decide and write.
+
+Each action form knows how to call its service (``perform``), so the view for every action is the same
+few lines and the HTML desk and the API share the rules that live in the services.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tickets import services
+from tickets.models import Category, Interaction, Priority, Promise, PromiseState, Team, Ticket, TicketStatus
+from tickets.promises import aware_from_local
+
+
+def staff_people() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, is_staff=True).order_by("first_name", "last_name", "username")
+
+
+# --- The queue ---------------------------------------------------------------------------------
+
+QUEUE_VIEWS = {
+    "mine": "Mine",
+    "teams": "My teams",
+    "unassigned": "Unassigned",
+    "at_risk": "At risk",
+    "breached": "Breached",
+    "waiting": "Waiting on customer",
+    "all": "All I may see",
+}
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters and search. Every value is checked against a list: nothing free-form reaches SQL."""
+
+    view = forms.ChoiceField(choices=QUEUE_VIEWS.items(), required=False)
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    status = forms.ChoiceField(choices=[("", "Any status"), *TicketStatus.choices], required=False)
+    promise_state = forms.ChoiceField(choices=[("", "Any promise"), *PromiseState.choices], required=False)
+    priority = forms.TypedChoiceField(
+        choices=[("", "Any priority"), *Priority.choices], coerce=int, empty_value=None, required=False
+    )
+    category = forms.ModelChoiceField(Category.objects.all(), required=False, empty_label="Any category")
+    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="Any team")
+    assignee = forms.ModelChoiceField(staff_people(), required=False, empty_label="Anyone")
+
+    FILTERS = ("status", "promise_state", "priority", "category", "team", "assignee")
+
+    def filter(self, tickets: QuerySet[Ticket], *, user: User) -> QuerySet[Ticket]:
+        """The view, then each filter that is valid; an invalid value is shown as an error and ignored."""
+        self.is_valid()
+        data = self.cleaned_data
+        tickets = view_tickets(tickets, data.get("view") or "teams", user=user)
+        for field in self.FILTERS:
+            if data.get(field) not in (None, ""):
+                tickets = tickets.filter(**{field: data[field]})
+        if data.get("q"):
+            tickets = search(tickets, data["q"])
+        return tickets
+
+
+def view_tickets(tickets: QuerySet[Ticket], view: str, *, user: User) -> QuerySet[Ticket]:
+    """The queue's named views; all but "all" show open tickets only."""
+    if view == "all":
+        return tickets
+    open_tickets = tickets.filter(status__in=Ticket.OPEN_STATUSES)
+    return {
+        "mine": lambda: open_tickets.filter(assignee=user),
+        "teams": lambda: open_tickets.filter(team__in=user.teams.values("pk")),
+        "unassigned": lambda: open_tickets.filter(assignee__isnull=True),
+        "at_risk": lambda: open_tickets.filter(promise_state=PromiseState.AT_RISK),
+        "breached": lambda: open_tickets.filter(promise_state=PromiseState.BREACHED),
+        "waiting": lambda: open_tickets.filter(status=TicketStatus.WAITING),
+    }.get(view, lambda: open_tickets)()
+
+
+def search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+    """By reference (PD-1042), subject, or the customer's name or email."""
+    text = text.strip()
+    by_reference = Ticket.objects.by_reference(text).values("pk")
+    return tickets.filter(
+        Q(pk__in=by_reference)
+        | Q(subject__icontains=text)
+        | Q(customer__name__icontains=text)
+        | Q(customer__email__icontains=text)
+    )
+
+
+# --- Ticket actions ----------------------------------------------------------------------------
+
+
+class ActionForm(forms.Form):
+    """An action on one ticket: ``perform`` calls the service that does it."""
+
+    success = "Done."
+
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+
+    def perform(self, user: User) -> Any:
+        raise NotImplementedError
+
+
+def text_field(label: str, *, rows: int = 4, required: bool = True, max_length: int = 10_000) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=required, max_length=max_length, widget=forms.Textarea(attrs={"rows": rows})
+    )
+
+
+class ReplyForm(ActionForm):
+    body = text_field("Reply to the customer")
+    success = "Reply sent."
+
+    def perform(self, user: User) -> Interaction:
+        return services.reply(self.ticket, by=user, body=self.cleaned_data["body"])
+
+
+class NoteForm(ActionForm):
+    body = text_field("Internal note", rows=3)
+    success = "Note added."
+
+    def perform(self, user: User) -> Interaction:
+        return services.add_note(self.ticket, by=user, body=self.cleaned_data["body"])
+
+
+class CallForm(ActionForm):
+    minutes = forms.IntegerField(label="Length (minutes)", min_value=1, max_value=480)
+    summary = text_field("What was said", rows=3)
+    success = "Call logged."
+
+    def perform(self, user: User) -> Interaction:
+        return services.log_call(
+            self.ticket,
+            by=user,
+            summary=self.cleaned_data["summary"],
+            duration=timedelta(minutes=self.cleaned_data["minutes"]),
+        )
+
+
+def parse_due(typed: datetime, fold: str | None) -> datetime:
+    """A due time as typed in the viewer's zone, through the DST rule (``aware_from_local``)."""
+    local = timezone.make_naive(typed) if timezone.is_aware(typed) else typed
+    zone = timezone.get_current_timezone()
+    assert isinstance(zone, zoneinfo.ZoneInfo)
+    return aware_from_local(local, zone, fold=int(fold) if fold in ("0", "1") else None)
+
+
+class PromiseForm(ActionForm):
+    """A due time typed in the agent's own zone; a time the clocks repeat needs "first" or "second"."""
+
+    due_at = forms.DateTimeField(
+        label="Resolved by", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    fold = forms.TypedChoiceField(
+        label="Which one (the clocks go back)",
+        choices=[("", "—"), ("0", "The first"), ("1", "The second")],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    words = text_field("What you tell the customer", rows=2, max_length=1000)
+    reason = text_field("Why sooner than the estimate is realistic", rows=2, required=False, max_length=2000)
+    change_reason = text_field(
+        "Why the promise changes (the customer reads this)", rows=2, required=False, max_length=2000
+    )
+    success = "Promise made."
+
+    def clean_due_at(self) -> datetime:
+        return parse_due(self.cleaned_data["due_at"], self.data.get("fold"))
+
+    def perform(self, user: User) -> Promise:
+        data = self.cleaned_data
+        return services.make_promise(
+            self.ticket,
+            due_at=data["due_at"],
+            by=user,
+            words=data["words"],
+            reason=data["reason"],
+            change_reason=data["change_reason"],
+        )
+
+
+class TransferForm(ActionForm):
+    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="(the person's team)")
+    assignee = forms.ModelChoiceField(staff_people(), required=False, empty_label="(anyone in the team)")
+    note = text_field("Hand-off note", rows=3)
+    success = "Ticket handed over."
+
+    def perform(self, user: User) -> Interaction:
+        data = self.cleaned_data
+        return services.transfer(self.ticket, by=user, team=data["team"], assignee=data["assignee"], note=data["note"])
+
+
+class EscalateForm(ActionForm):
+    note = text_field("Hand-off note for the next level", rows=3)
+    success = "Escalated."
+
+    def perform(self, user: User) -> Interaction:
+        return services.escalate(self.ticket, by=user, note=self.cleaned_data["note"])
+
+
+class AssignForm(ActionForm):
+    assignee = forms.ModelChoiceField(staff_people(), required=False, empty_label="Nobody")
+    success = "Assignment changed."
+
+    def perform(self, user: User) -> Interaction:
+        return services.assign(self.ticket, assignee=self.cleaned_data["assignee"], by=user)
+
+
+class StatusForm(ActionForm):
+    to = forms.ChoiceField(label="Move to", choices=[(s, TicketStatus(s).label) for s in ("open", "waiting", "closed")])
+    note = forms.CharField(label="Note (internal)", required=False, max_length=2000)
+    success = "Status changed."
+
+    def perform(self, user: User) -> Interaction:
+        return services.change_status(self.ticket, to=self.cleaned_data["to"], by=user, note=self.cleaned_data["note"])
+
+
+class ResolveForm(ActionForm):
+    summary = text_field("Resolution summary (the customer reads this)", rows=3)
+    success = "Resolved."
+
+    def perform(self, user: User) -> Interaction:
+        return services.resolve(self.ticket, by=user, summary=self.cleaned_data["summary"])
+
+
+class ReopenForm(ActionForm):
+    reason = text_field("Why it is reopened", rows=2)
+    success = "Reopened."
+
+    def perform(self, user: User) -> Interaction:
+        return services.reopen(self.ticket, by=user, reason=self.cleaned_data["reason"])
+
+
+ACTIONS: dict[str, type[ActionForm]] = {
+    "reply": ReplyForm,
+    "note": NoteForm,
+    "call": CallForm,
+    "promise": PromiseForm,
+    "transfer": TransferForm,
+    "escalate": EscalateForm,
+    "assign": AssignForm,
+    "status": StatusForm,
+    "resolve": ResolveForm,
+    "reopen": ReopenForm,
+}
+
+# The ticket page's action tabs, in order (reopening shows on closed tickets instead).
+ACTION_LABELS = [
+    ("reply", "Reply"),
+    ("note", "Note"),
+    ("call", "Log call"),
+    ("promise", "Promise"),
+    ("transfer", "Transfer"),
+    ("escalate", "Escalate"),
+    ("assign", "Assign"),
+    ("status", "Status"),
+    ("resolve", "Resolve"),
+]

@@ -1,0 +1,191 @@
+"""The agent desk: the queue, the ticket page and its actions. Thin: parse, call a form or service, respond.
+
+Every ticket is looked up through ``Ticket.objects.visible_to``: a ticket an agent may not see is a 404,
+on every page and action alike.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets.forms import ACTION_LABELS, ACTIONS, QUEUE_VIEWS, ActionForm, PromiseForm, QueueFilterForm, parse_due
+from tickets.models import EscalationLevel, Interaction, PromiseState, Ticket, is_supervisor
+from tickets.promises import Overpromise, judge
+
+PAGE_SIZE = 25
+
+
+class StaffRequest(HttpRequest):
+    """A request that ``staff_only`` let through: its user is a signed-in staff member."""
+
+    user: User
+
+
+def staff_only(view: Any) -> Any:
+    """Signed-in staff only: anonymous visitors go to sign in, other signed-in users are refused."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_staff:
+            raise PermissionDenied("This area is for staff.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def visible_ticket(request: StaffRequest, reference: str) -> Ticket:
+    ticket = (
+        Ticket.objects.visible_to(request.user)
+        .by_reference(reference)
+        .select_related("customer", "category", "team", "assignee", "escalation_level__path")
+        .first()
+    )
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+# --- The queue ---------------------------------------------------------------------------------
+
+
+def queue_counts(user: User) -> dict[str, int]:
+    """How many tickets each view holds, in one query."""
+    visible = Ticket.objects.visible_to(user)
+    open_q = Q(status__in=Ticket.OPEN_STATUSES)
+    return visible.aggregate(
+        mine=Count("pk", filter=open_q & Q(assignee=user)),
+        teams=Count("pk", filter=open_q & Q(team__in=user.teams.values("pk"))),
+        unassigned=Count("pk", filter=open_q & Q(assignee__isnull=True)),
+        at_risk=Count("pk", filter=open_q & Q(promise_state=PromiseState.AT_RISK)),
+        breached=Count("pk", filter=open_q & Q(promise_state=PromiseState.BREACHED)),
+        waiting=Count("pk", filter=Q(status="waiting")),
+        all=Count("pk"),
+    )
+
+
+@staff_only
+@require_GET
+def queue(request: StaffRequest) -> HttpResponse:
+    """The queue, ordered by promise due; htmx asks for the rows alone to refresh badges and counts."""
+    user = request.user
+    data = request.GET.copy()
+    data.setdefault("view", "all" if is_supervisor(user) else "teams")
+    filters = QueueFilterForm(data)
+    tickets = (
+        filters.filter(Ticket.objects.visible_to(user), user=user)
+        .select_related("customer", "assignee", "escalation_level", "team")
+        .order_by(*Ticket.QUEUE_ORDER)
+    )
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = data.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "view": filters.cleaned_data.get("view") or data["view"],
+        "views": QUEUE_VIEWS,
+        "filtered": any(request.GET.get(name) for name in QueueFilterForm.FILTERS),
+        "counts": queue_counts(user),
+        "query": query.urlencode(),
+        "now": timezone.now(),
+    }
+    template = "desk/_queue_live.html" if request.headers.get("HX-Request") else "desk/queue.html"
+    return render(request, template, context)
+
+
+# --- The ticket page ---------------------------------------------------------------------------
+
+
+def ticket_context(ticket: Ticket, user: User, forms: dict[str, ActionForm] | None = None) -> dict[str, Any]:
+    forms = forms or {}
+    customer = ticket.customer
+    return {
+        "ticket": ticket,
+        "customer": customer,
+        "history": customer.tickets.exclude(pk=ticket.pk)
+        .select_related("category")
+        .prefetch_related(Prefetch("interactions", Interaction.objects.filter(kind="rating"), to_attr="ratings"))
+        .order_by("-created_at"),
+        "timeline": ticket.interactions.select_related("author").order_by("created_at", "id"),
+        "promises": ticket.promises.select_related("made_by").order_by("-made_at", "-id"),
+        "current_promise": ticket.promises.order_by("-made_at", "-id").select_related("made_by").first(),
+        "levels": EscalationLevel.objects.filter(path_id=ticket.escalation_level.path_id)
+        .select_related("team")
+        .order_by("position"),
+        "handoff": ticket.latest_handoff(),
+        "forms": {name: forms.get(name) or form_class(ticket=ticket) for name, form_class in ACTIONS.items()},
+        "action_labels": ACTION_LABELS,
+        "can_act": ticket.is_open,
+    }
+
+
+@staff_only
+@require_GET
+def ticket_page(request: StaffRequest, reference: str) -> HttpResponse:
+    ticket = visible_ticket(request, reference)
+    return render(request, "desk/ticket.html", ticket_context(ticket, request.user))
+
+
+@staff_only
+@require_POST
+def ticket_action(request: StaffRequest, reference: str, action: str) -> HttpResponse:
+    """Every action: validate the form, call its service, or show the page again with the errors and input."""
+    form_class = ACTIONS.get(action)
+    ticket = visible_ticket(request, reference)
+    if form_class is None:
+        raise Http404("No such action.")
+    form = form_class(request.POST, ticket=ticket)
+    if form.is_valid():
+        try:
+            form.perform(request.user)
+        except Overpromise as refusal:
+            form.add_error(None, refusal)
+            form.verdict = refusal.verdict  # type: ignore[attr-defined]
+        except ValidationError as error:
+            form.add_error(None, error) if not hasattr(error, "error_dict") else _add_field_errors(form, error)
+        else:
+            messages.success(request, form.success)
+            return redirect("desk:ticket", reference=ticket.reference)
+    ticket.refresh_from_db()
+    context = ticket_context(ticket, request.user, {action: form})
+    context["open_action"] = action
+    return render(request, "desk/ticket.html", context, status=400)
+
+
+def _add_field_errors(form: ActionForm, error: ValidationError) -> None:
+    """Put a service's errors next to the fields they name, or at the top when the form has no such field."""
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+@staff_only
+@require_GET
+def promise_check(request: StaffRequest, reference: str) -> HttpResponse:
+    """The guard, live: what history says about the time being typed (htmx partial)."""
+    ticket = visible_ticket(request, reference)
+    verdict, problem = None, ""
+    if request.GET.get("due_at"):
+        try:
+            typed = PromiseForm.base_fields["due_at"].clean(request.GET["due_at"])
+            due_at = parse_due(typed, request.GET.get("fold"))
+            verdict = judge(ticket, due_at=due_at, by=request.user, now=timezone.now())
+        except ValidationError as error:
+            problem = " ".join(error.messages)
+    return render(
+        request,
+        "desk/_promise_guard.html",
+        {"verdict": verdict, "problem": problem, "reason": request.GET.get("reason", "")},
+    )
