@@ -1,4 +1,4 @@
-"""Fail fast, and say how to fix it, when the PostgreSQL or Redis that `make test` needs is not answering."""
+"""Fail fast, and say how to fix it, when PostgreSQL, Redis or Chromium that `make test` needs is missing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from urllib.parse import urlparse
 
 import psycopg2
 import redis
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright drives it (its own download cannot work here)
 
 HOW_TO_START = {
     "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
@@ -40,6 +42,10 @@ def main() -> int:
     if os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
         checks.append(("Redis", check_redis, os.environ["CELERY_BROKER_URL"]))
     failed = False
+    if not os.path.exists(CHROMIUM):
+        failed = True
+        print(f"Chromium is not installed at {CHROMIUM}: the browser tests need it.", file=sys.stderr)
+        print("  Install it with: apt-get install -y chromium", file=sys.stderr)
     for name, check, url in checks:
         parts = urlparse(url)
         shown = f"{parts.hostname}:{parts.port}"  # never print credentials
