@@ -84,7 +84,7 @@ def main() -> int:
     try:
         if wait_until_serving():
             print(f"\n{seed_report}\nPromise Desk is running at {URL}/", flush=True)
-            print(f"  administration: {URL}/admin/   health: {URL}/healthz", flush=True)
+            print(f"  the desk: {URL}/desk/   administration: {URL}/admin/   health: {URL}/healthz", flush=True)
             print("  web, Celery worker and Celery beat are running; press Ctrl-C to stop them all.\n", flush=True)
         while not stopping:
             for name, child in children.items():

@@ -179,7 +179,7 @@ def test_demo_staff_have_their_roles_and_teams(output):
 
 def test_output_lists_every_login_with_its_password_and_where_to_sign_in(output):
     assert printed_logins(output) == {spec.username: spec.password for spec in demo.DEMO_USERS}
-    assert "/admin/" in output
+    assert "/accounts/login/" in output
     assert "tickets" in output and "customers" in output
 
 

@@ -26,4 +26,4 @@ class Command(BaseCommand):
         if settings.IS_PRODUCTION:
             raise CommandError("seed_demo creates logins with published passwords: it never runs in production.")
         report = demo.seed(now=timezone.now())
-        self.stdout.write(demo.format_report(report, sign_in_url=reverse("admin:index")))
+        self.stdout.write(demo.format_report(report, sign_in_url=reverse("login")))
