@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.models import Category, Interaction, Priority, Promise, PromiseState, Team, Ticket, TicketStatus
-from tickets.promises import aware_from_local
+from tickets.promises import Verdict, aware_from_local, validate_due
 
 
 def staff_people() -> QuerySet[User]:
@@ -41,7 +41,12 @@ class QueueFilterForm(forms.Form):
     """The queue's filters and search. Every value is checked against a list: nothing free-form reaches SQL."""
 
     view = forms.ChoiceField(choices=QUEUE_VIEWS.items(), required=False)
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        error_messages={"max_length": "Search for at most 200 characters: a reference, a subject, a name or an email."},
+    )
     status = forms.ChoiceField(choices=[("", "Any status"), *TicketStatus.choices], required=False)
     promise_state = forms.ChoiceField(choices=[("", "Any promise"), *PromiseState.choices], required=False)
     priority = forms.TypedChoiceField(
@@ -53,11 +58,14 @@ class QueueFilterForm(forms.Form):
 
     FILTERS = ("status", "promise_state", "priority", "category", "team", "assignee")
 
-    def filter(self, tickets: QuerySet[Ticket], *, user: User) -> QuerySet[Ticket]:
-        """The view, then each filter that is valid; an invalid value is shown as an error and ignored."""
+    def filter(self, tickets: QuerySet[Ticket], *, user: User, default_view: str) -> QuerySet[Ticket]:
+        """The view, then each filter that is valid; an invalid filter is shown as an error and ignored,
+        an invalid search finds nothing (rather than everything)."""
         self.is_valid()
         data = self.cleaned_data
-        tickets = view_tickets(tickets, data.get("view") or "teams", user=user)
+        if "q" in self.errors:
+            return tickets.none()
+        tickets = view_tickets(tickets, data.get("view") or default_view, user=user)
         for field in self.FILTERS:
             if data.get(field) not in (None, ""):
                 tickets = tickets.filter(**{field: data[field]})
@@ -101,7 +109,9 @@ class ActionForm(forms.Form):
 
     success = "Done."
 
-    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ticket: Ticket, action: str = "", **kwargs: Any) -> None:
+        # Every action's form is on the same page: ids carry the action so labels find their field.
+        kwargs.setdefault("auto_id", f"{action or 'action'}_%s")
         super().__init__(*args, **kwargs)
         self.ticket = ticket
 
@@ -145,18 +155,42 @@ class CallForm(ActionForm):
         )
 
 
-def parse_due(typed: datetime, fold: str | None) -> datetime:
-    """A due time as typed in the viewer's zone, through the DST rule (``aware_from_local``)."""
-    local = timezone.make_naive(typed) if timezone.is_aware(typed) else typed
+class WallClockField(forms.DateTimeField):
+    """A date and time as typed, left naive: ``parse_due`` maps it to an instant with our DST rule.
+
+    Django's own field would refuse a time the clocks skip or repeat with a generic message, before
+    we could say which times exist or ask which of the two is meant.
+    """
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return timezone.make_naive(value) if timezone.is_aware(value) else value
+        try:
+            parsed = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise forms.ValidationError("Enter a date and time, e.g. 2027-03-01 14:30.", code="invalid") from None
+        return timezone.make_naive(parsed) if timezone.is_aware(parsed) else parsed
+
+
+def parse_due(local: datetime, fold: str | None, *, now: datetime) -> datetime:
+    """A due time typed in the viewer's zone: through the DST rule to an instant, then the promise rules
+    (future, within the horizon), with the engine's own words."""
     zone = timezone.get_current_timezone()
     assert isinstance(zone, zoneinfo.ZoneInfo)
-    return aware_from_local(local, zone, fold=int(fold) if fold in ("0", "1") else None)
+    try:
+        due_at = aware_from_local(local, zone, fold=int(fold) if fold in ("0", "1") else None)
+        validate_due(due_at, now=now)
+    except forms.ValidationError as error:
+        raise forms.ValidationError(error.messages) from None
+    return due_at
 
 
 class PromiseForm(ActionForm):
     """A due time typed in the agent's own zone; a time the clocks repeat needs "first" or "second"."""
 
-    due_at = forms.DateTimeField(
+    due_at = WallClockField(
         label="Resolved by", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
     fold = forms.TypedChoiceField(
@@ -172,9 +206,10 @@ class PromiseForm(ActionForm):
         "Why the promise changes (the customer reads this)", rows=2, required=False, max_length=2000
     )
     success = "Promise made."
+    verdict: Verdict | None = None  # the guard's view of the time typed, shown beside the form
 
     def clean_due_at(self) -> datetime:
-        return parse_due(self.cleaned_data["due_at"], self.data.get("fold"))
+        return parse_due(self.cleaned_data["due_at"], self.data.get("fold"), now=timezone.now())
 
     def perform(self, user: User) -> Promise:
         data = self.cleaned_data
@@ -216,9 +251,21 @@ class AssignForm(ActionForm):
 
 
 class StatusForm(ActionForm):
-    to = forms.ChoiceField(label="Move to", choices=[(s, TicketStatus(s).label) for s in ("open", "waiting", "closed")])
+    """Moves the transitions table allows from here, except those with their own action (resolve, reopen)."""
+
+    to = forms.ChoiceField(
+        label="Move to", error_messages={"invalid_choice": "%(value)s is not a move this ticket can make now."}
+    )
     note = forms.CharField(label="Note (internal)", required=False, max_length=2000)
     success = "Status changed."
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [  # type: ignore[attr-defined]
+            (status, TicketStatus(status).label)
+            for status in self.ticket.allowed_statuses()
+            if status != TicketStatus.RESOLVED and (self.ticket.is_open or status not in Ticket.OPEN_STATUSES)
+        ]
 
     def perform(self, user: User) -> Interaction:
         return services.change_status(self.ticket, to=self.cleaned_data["to"], by=user, note=self.cleaned_data["note"])

@@ -94,6 +94,23 @@ def aware_from_local(local: datetime, zone: ZoneInfo, *, fold: int | None = None
     return first.astimezone(UTC)
 
 
+def validate_due(due_at: datetime, *, now: datetime) -> None:
+    """A promise is aware, in the future and within the horizon; the same words in the form, the live
+    guard and the service."""
+    if due_at.tzinfo is None:
+        raise ValidationError({"due_at": "Give the time with its time zone."})
+    if due_at <= now:
+        raise ValidationError({"due_at": "That time has already passed: promise a time in the future."})
+    horizon = timedelta(days=settings.PROMISE_MAX_HORIZON_DAYS)
+    if due_at > now + horizon:
+        raise ValidationError(
+            {
+                "due_at": f"That is more than {settings.PROMISE_MAX_HORIZON_DAYS} days away. Promise something "
+                "nearer and keep the customer posted."
+            }
+        )
+
+
 # --- The overpromise guard ---------------------------------------------------------------------
 
 
@@ -120,15 +137,16 @@ class Verdict:
         return data
 
     def explain(self) -> str:
-        evidence = (
-            f"from {self.sample_size} resolved tickets ({self.basis})"
-            if self.sample_size
-            else "the category's default target (not enough history yet)"
-        )
-        return (
-            f"History says about {humanize_duration(self.estimate)} ({evidence}); "
-            f"you have {self.load} other promise{'s' if self.load != 1 else ''} due before this one."
-        )
+        if self.sample_size:
+            scope = "this category and priority" if self.basis == "category and priority" else "this category"
+            history = (
+                f"Tickets of {scope} took up to {humanize_duration(self.estimate)} "
+                f"(the estimate, from {self.sample_size} resolved in the look-back)."
+            )
+        else:
+            history = f"Too little history yet: the category's target is {humanize_duration(self.estimate)}."
+        load = f"{self.load} of your promises {'is' if self.load == 1 else 'are'} due before this one."
+        return f"{history} {load}"
 
 
 class Overpromise(ValidationError):
@@ -139,6 +157,10 @@ class Overpromise(ValidationError):
         super().__init__(
             {"reason": f"That is sooner than we usually manage. {verdict.explain()} Say why it is realistic this time."}
         )
+
+    @property
+    def short(self) -> str:
+        return "Sooner than the estimate: say why it is realistic this time."
 
 
 def estimate_for(category: Category, priority: int) -> tuple[timedelta, int, str]:

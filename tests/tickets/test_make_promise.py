@@ -114,7 +114,7 @@ def test_promising_sooner_than_the_estimate_asks_why_with_the_numbers(ticket, al
     assert (verdict.estimate, verdict.sample_size, verdict.basis) == (4 * H, 0, "default target")
     assert verdict.sooner_than_estimate and verdict.earliest_realistic == now + 4 * H
     assert "reason" in refused.value.message_dict
-    assert "History says about 4 h" in refused.value.message_dict["reason"][0]
+    assert "the category's target is 4 h" in refused.value.message_dict["reason"][0]
     assert not Promise.objects.exists()
 
 

@@ -179,6 +179,9 @@ def escalate(ticket: Ticket, *, by: User, note: str, now: datetime | None = None
             {"note": f"{ticket.reference} is already at the top of its path ({current.position}. {current.name})."}
         )
     interaction = move_up(ticket, to=level, by=by, note=note, now=now)
+    # Handed on: the next level's people take it. (A breach keeps the assignee, who owes a new promise.)
+    if ticket.assignee is not None and not level.team.members.filter(pk=ticket.assignee.pk).exists():
+        ticket.assignee = None
     ticket.save()
     return interaction
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tickets.models import InteractionKind, Promise, PromiseState, Ticket, TicketStatus
-from tickets.promises import Overpromise, judge, next_check_at, state_at, warning_window
+from tickets.promises import Overpromise, judge, next_check_at, state_at, validate_due, warning_window
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
 
 RUNNING = (PromiseState.ON_TRACK, PromiseState.AT_RISK)
@@ -35,21 +34,6 @@ def schedule(ticket: Ticket, *, now: datetime) -> None:
     )
 
 
-def _validate_due(due_at: datetime, *, now: datetime) -> None:
-    if timezone.is_naive(due_at):
-        raise ValidationError({"due_at": "Give the time with its time zone."})
-    if due_at <= now:
-        raise ValidationError({"due_at": "That time has already passed: promise a time in the future."})
-    horizon = timedelta(days=settings.PROMISE_MAX_HORIZON_DAYS)
-    if due_at > now + horizon:
-        raise ValidationError(
-            {
-                "due_at": f"That is more than {settings.PROMISE_MAX_HORIZON_DAYS} days away. Promise something "
-                "nearer and keep the customer posted."
-            }
-        )
-
-
 @ticket_service
 def make_promise(
     ticket: Ticket,
@@ -72,7 +56,7 @@ def make_promise(
     now = now or timezone.now()
     require_staff(by)
     words = require_text(words, field="words", message="Write the promise as you will say it to the customer.")
-    _validate_due(due_at, now=now)
+    validate_due(due_at, now=now)
     lock(ticket)
     if not ticket.is_open:
         raise ValidationError({"due_at": f"{ticket.reference} is {ticket.get_status_display()}: reopen it first."})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from tickets.promises import humanize_duration
 
@@ -59,3 +60,22 @@ def person(user: Any) -> str:
     if user is None:
         return "—"
     return str(user.get_full_name() or user.username)
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """'just now', '5 minutes ago', '2 days, 3 hours ago'."""
+    if moment is None:
+        return ""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
+
+
+@register.filter
+def iso_time(value: str) -> datetime | None:
+    """An ISO 8601 time stored in an interaction's data, back as a datetime (shown in the viewer's zone)."""
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None

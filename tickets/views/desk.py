@@ -20,7 +20,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from tickets.forms import ACTION_LABELS, ACTIONS, QUEUE_VIEWS, ActionForm, PromiseForm, QueueFilterForm, parse_due
+from tickets.forms import (
+    ACTION_LABELS,
+    ACTIONS,
+    QUEUE_VIEWS,
+    ActionForm,
+    PromiseForm,
+    QueueFilterForm,
+    WallClockField,
+    parse_due,
+)
 from tickets.models import EscalationLevel, Interaction, PromiseState, Ticket, is_supervisor
 from tickets.promises import Overpromise, judge
 
@@ -81,11 +90,12 @@ def queue_counts(user: User) -> dict[str, int]:
 def queue(request: StaffRequest) -> HttpResponse:
     """The queue, ordered by promise due; htmx asks for the rows alone to refresh badges and counts."""
     user = request.user
+    default_view = "all" if is_supervisor(user) else "teams"
     data = request.GET.copy()
-    data.setdefault("view", "all" if is_supervisor(user) else "teams")
+    data.setdefault("view", default_view)
     filters = QueueFilterForm(data)
     tickets = (
-        filters.filter(Ticket.objects.visible_to(user), user=user)
+        filters.filter(Ticket.objects.visible_to(user), user=user, default_view=default_view)
         .select_related("customer", "assignee", "escalation_level", "team")
         .order_by(*Ticket.QUEUE_ORDER)
     )
@@ -95,7 +105,7 @@ def queue(request: StaffRequest) -> HttpResponse:
     context = {
         "filters": filters,
         "page": page,
-        "view": filters.cleaned_data.get("view") or data["view"],
+        "view": filters.cleaned_data.get("view") or default_view,
         "views": QUEUE_VIEWS,
         "filtered": any(request.GET.get(name) for name in QueueFilterForm.FILTERS),
         "counts": queue_counts(user),
@@ -126,7 +136,9 @@ def ticket_context(ticket: Ticket, user: User, forms: dict[str, ActionForm] | No
         .select_related("team")
         .order_by("position"),
         "handoff": ticket.latest_handoff(),
-        "forms": {name: forms.get(name) or form_class(ticket=ticket) for name, form_class in ACTIONS.items()},
+        "forms": {
+            name: forms.get(name) or form_class(ticket=ticket, action=name) for name, form_class in ACTIONS.items()
+        },
         "action_labels": ACTION_LABELS,
         "can_act": ticket.is_open,
     }
@@ -147,26 +159,43 @@ def ticket_action(request: StaffRequest, reference: str, action: str) -> HttpRes
     ticket = visible_ticket(request, reference)
     if form_class is None:
         raise Http404("No such action.")
-    form = form_class(request.POST, ticket=ticket)
+    form = form_class(request.POST, ticket=ticket, action=action)
     if form.is_valid():
         try:
             form.perform(request.user)
         except Overpromise as refusal:
-            form.add_error(None, refusal)
-            form.verdict = refusal.verdict  # type: ignore[attr-defined]
+            form.add_error("reason", refusal.short)  # the guard's box beside it shows the numbers
+            if isinstance(form, PromiseForm):
+                form.verdict = refusal.verdict
         except ValidationError as error:
-            form.add_error(None, error) if not hasattr(error, "error_dict") else _add_field_errors(form, error)
+            _add_errors(form, error)
         else:
             messages.success(request, form.success)
-            return redirect("desk:ticket", reference=ticket.reference)
+            return redirect_after(request, ticket)
     ticket.refresh_from_db()
+    if isinstance(form, PromiseForm) and form.verdict is None and form.cleaned_data.get("due_at"):
+        # Refused for another reason: still show what the guard says about the time typed.
+        form.verdict = judge(ticket, due_at=form.cleaned_data["due_at"], by=request.user, now=timezone.now())
     context = ticket_context(ticket, request.user, {action: form})
     context["open_action"] = action
+    context["failed_form"] = form
     return render(request, "desk/ticket.html", context, status=400)
 
 
-def _add_field_errors(form: ActionForm, error: ValidationError) -> None:
+def redirect_after(request: StaffRequest, ticket: Ticket) -> HttpResponse:
+    """Back to the ticket, or to the queue when the action handed it to people this agent doesn't cover."""
+    if Ticket.objects.visible_to(request.user).filter(pk=ticket.pk).exists():
+        return redirect("desk:ticket", reference=ticket.reference)
+    ticket.refresh_from_db()
+    messages.info(request, f"{ticket.reference} is now with {ticket.team}; it has left your queue.")
+    return redirect("desk:queue")
+
+
+def _add_errors(form: ActionForm, error: ValidationError) -> None:
     """Put a service's errors next to the fields they name, or at the top when the form has no such field."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
     for field, messages_ in error.message_dict.items():
         form.add_error(field if field in form.fields else None, messages_)
 
@@ -179,9 +208,9 @@ def promise_check(request: StaffRequest, reference: str) -> HttpResponse:
     verdict, problem = None, ""
     if request.GET.get("due_at"):
         try:
-            typed = PromiseForm.base_fields["due_at"].clean(request.GET["due_at"])
-            due_at = parse_due(typed, request.GET.get("fold"))
-            verdict = judge(ticket, due_at=due_at, by=request.user, now=timezone.now())
+            now = timezone.now()
+            due_at = parse_due(WallClockField().clean(request.GET["due_at"]), request.GET.get("fold"), now=now)
+            verdict = judge(ticket, due_at=due_at, by=request.user, now=now)
         except ValidationError as error:
             problem = " ".join(error.messages)
     return render(

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets.models import Notification
-from tickets.views.desk import PAGE_SIZE, StaffRequest, staff_only
+from tickets.views.desk import PAGE_SIZE, StaffRequest, redirect_after, staff_only
 
 
 @staff_only
@@ -28,7 +28,7 @@ def notification_open(request: StaffRequest, pk: int) -> HttpResponse:
     """Mark it read and go to its ticket. Someone else's notification is a 404."""
     notice = get_object_or_404(Notification.objects.select_related("ticket"), pk=pk, recipient=request.user)
     Notification.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
-    return redirect("desk:ticket", reference=notice.ticket.reference)
+    return redirect_after(request, notice.ticket)
 
 
 @staff_only

@@ -1,0 +1,159 @@
+"""The desk's pages cost a fixed number of queries, however many rows they show.
+
+Each page is measured twice, with few rows and with many, and must cost exactly the same (no N+1),
+and no more than the budget named in the comment next to it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.desk.helpers import notice, promised, references, ticket_url
+from tests.factories import StaffFactory, TicketFactory
+from tickets import services
+from tickets.models import Interaction
+
+# The queue: session, user, "is a supervisor?", the page's COUNT, the views' counts (one aggregate),
+# the unread-notifications badge, the filter form's three option lists (category, team, assignee),
+# and the page of tickets (customer, assignee, level and team joined in).
+QUEUE_QUERIES = 10
+
+# The ticket page: session, user, "is a supervisor?", the ticket (customer, category, team, assignee,
+# level and path joined in), the current promise, the latest hand-off and its author, the unread badge,
+# the customer's earlier tickets and their ratings (one prefetch), the promise history, the path's
+# levels, the option lists of the transfer (team, person) and assign (person) forms, and the timeline.
+TICKET_QUERIES = 16
+
+# Notifications: session, user, the unread badge, the notifications (ticket and customer joined in).
+NOTIFICATION_QUERIES = 4
+
+
+@pytest.fixture
+def queries(django_assert_max_num_queries):
+    """``queries(client, url, at_most=n)``: how many queries one GET costs, asserting it is at most ``n``."""
+
+    def measure(client, url, *, at_most, **params):
+        with django_assert_max_num_queries(at_most), CaptureQueriesContext(connection) as captured:
+            response = client.get(url, params)
+        assert response.status_code == 200
+        return len(captured), response
+
+    return measure
+
+
+def tickets(n, *, category, alice):
+    """``n`` tickets of different customers, some assigned, promised, escalated, so every join is used."""
+    for i in range(n):
+        ticket = TicketFactory(category=category)
+        if i % 3 == 0:
+            services.assign(ticket, assignee=alice, by=alice)
+        if i % 4 == 1:
+            promised(ticket, due_in=timedelta(hours=i + 1))
+        if i % 5 == 2:
+            services.escalate(ticket, by=alice, note="Over to Technical.")
+
+
+@pytest.mark.parametrize("persona", ["alice", "carol"])
+def test_the_queue_costs_the_same_few_queries_for_3_tickets_as_for_40(
+    persona, request, client_for, category, alice, bob, billing, queries
+):
+    client = client_for(request.getfixturevalue(persona))
+    # given 3 tickets
+    tickets(3, category=category, alice=alice)
+    few, _ = queries(client, reverse("desk:queue"), view="all", at_most=QUEUE_QUERIES)
+    # and then 40
+    tickets(37, category=category, alice=alice)
+    many, response = queries(client, reverse("desk:queue"), view="all", at_most=QUEUE_QUERIES)
+    # then both cost the same
+    assert len(references(response)) == 25
+    assert few == many
+
+
+def test_the_filtered_and_searched_queue_costs_no_more_for_40_tickets(
+    client_for, category, alice, bob, billing, queries
+):
+    client = client_for(alice)
+    params = {"view": "teams", "q": "Request", "team": billing.pk, "assignee": alice.pk, "priority": 2}
+    tickets(3, category=category, alice=alice)
+    # the two chosen options (team, assignee) are each looked up once more to check them
+    at_most = QUEUE_QUERIES + 2
+    few, _ = queries(client, reverse("desk:queue"), at_most=at_most, **params)
+    tickets(37, category=category, alice=alice)
+    many, _ = queries(client, reverse("desk:queue"), at_most=at_most, **params)
+    assert few == many
+
+
+def test_the_htmx_refresh_costs_no_more_than_the_page(
+    client_for, category, alice, bob, billing, django_assert_max_num_queries
+):
+    tickets(40, category=category, alice=alice)
+    client = client_for(alice)
+    with django_assert_max_num_queries(QUEUE_QUERIES):
+        response = client.get(reverse("desk:queue"), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+
+
+def rate(ticket, stars):
+    """A customer's rating of a settled ticket (shown beside it in the customer's history)."""
+    Interaction.objects.create(
+        ticket=ticket,
+        kind="rating",
+        author_kind="customer",
+        customer_name=ticket.customer.name,
+        is_public=True,
+        data={"rating": stars},
+        created_at=timezone.now(),
+    )
+
+
+def history(ticket, *, earlier, interactions, promises, by):
+    """Give Dave's ticket a customer history, a timeline and promises of the sizes asked for."""
+    for _ in range(earlier):
+        old = TicketFactory(customer=ticket.customer, category=ticket.category)
+        services.resolve(old, by=by, summary="Sorted.")
+        rate(old, 4)
+    authors = [by, StaffFactory(teams=[ticket.team]), StaffFactory(teams=[ticket.team])]
+    while ticket.interactions.count() < interactions:
+        n = ticket.interactions.count()
+        services.add_note(ticket, by=authors[n % 3], body=f"Note {n}")
+    for n in range(promises - ticket.promises.count()):
+        services.make_promise(
+            ticket,
+            due_at=timezone.now() + timedelta(days=2, hours=n),
+            by=by,
+            words="By Friday.",
+            change_reason="" if not ticket.promises.exists() else "Waiting on the bank.",
+        )
+
+
+def test_the_ticket_page_costs_the_same_for_3_interactions_as_for_40(client_for, ticket, alice, technical, queries):
+    client = client_for(alice)
+    # given a hand-off note, some earlier tickets of Dave's, a few interactions and one promise
+    services.transfer(ticket, by=alice, team=ticket.team, assignee=alice, note="Mine now.")
+    history(ticket, earlier=2, interactions=3, promises=1, by=alice)
+    few, _ = queries(client, ticket_url(ticket), at_most=TICKET_QUERIES)
+    # and then many more of each
+    history(ticket, earlier=4, interactions=40, promises=3, by=alice)
+    many, response = queries(client, ticket_url(ticket), at_most=TICKET_QUERIES)
+    # then the page costs the same
+    assert response.content.decode().count("rated 4/5") == 6
+    assert ticket.interactions.count() >= 40
+    assert few == many
+
+
+def test_the_notifications_page_costs_the_same_for_3_as_for_40(client_for, ticket, alice, category, queries):
+    client = client_for(alice)
+    for _ in range(3):
+        notice(alice, TicketFactory(category=category))
+    few, _ = queries(client, reverse("desk:notifications"), at_most=NOTIFICATION_QUERIES)
+    for _ in range(37):
+        notice(alice, TicketFactory(category=category))
+    many, response = queries(client, reverse("desk:notifications"), at_most=NOTIFICATION_QUERIES)
+    assert response.content.decode().count('<li class="list-group-item') == 40
+    assert few == many
