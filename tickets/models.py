@@ -240,13 +240,11 @@ class Ticket(models.Model):
     Status = TicketStatus
     PromiseState = PromiseState
     OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
-    # The queue's order: open before settled, the nearest promise first, unpromised after, urgent and old first.
-    QUEUE_ORDER = (
-        models.Case(models.When(status__in=OPEN_STATUSES, then=0), default=1),
-        models.F("promise_due_at").asc(nulls_last=True),
-        "-priority",
-        "created_at",
-    )
+    # The queue's order: the nearest promise first, unpromised after, the urgent and the old first.
+    QUEUE_ORDER_OPEN = (models.F("promise_due_at").asc(nulls_last=True), "-priority", "created_at")
+    # "All I may see" also holds settled tickets: open ones first (served by ticket_queue_order_idx).
+    OPEN_FIRST = models.Case(models.When(status__in=OPEN_STATUSES, then=0), default=1)
+    QUEUE_ORDER = (OPEN_FIRST, *QUEUE_ORDER_OPEN)
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
     subject = models.CharField(max_length=200)
@@ -292,6 +290,20 @@ class Ticket(models.Model):
                 fields=["team", "promise_due_at"],
                 condition=Q(status__in=["new", "open", "waiting"]),
                 name="ticket_team_queue_idx",
+            ),
+            # "All I may see": ORDER BY the queue order (open first) LIMIT 25, read straight off the index.
+            models.Index(
+                models.Case(models.When(status__in=["new", "open", "waiting"], then=0), default=1),
+                models.F("promise_due_at").asc(nulls_last=True),
+                models.F("priority").desc(),
+                models.F("created_at").asc(),
+                name="ticket_queue_order_idx",
+            ),
+            # The queue's tab counts: COUNT(*) FILTER (...) over open tickets, from the index alone.
+            models.Index(
+                fields=["team", "assignee", "promise_state", "status"],
+                condition=Q(status__in=["new", "open", "waiting"]),
+                name="ticket_open_counts_idx",
             ),
             # "Mine": open tickets of an assignee, ordered by promise due.
             models.Index(

@@ -19,16 +19,20 @@ from tests.factories import StaffFactory, TicketFactory
 from tickets import services
 from tickets.models import Interaction
 
-# The queue: session, user, "is a supervisor?", the page's COUNT, the views' counts (one aggregate),
-# the unread-notifications badge, the filter form's three option lists (category, team, assignee),
-# and the page of tickets (customer, assignee, level and team joined in).
-QUEUE_QUERIES = 10
+# The queue: session, user, "is a supervisor?", the page's ticket ids, those tickets (customer, assignee,
+# level and team joined in), the unread-notifications badge, the filter form's three option lists
+# (category, team, assignee). The tab counts come separately (QUEUE_TABS_QUERIES).
+QUEUE_QUERIES = 9
+
+# The tabs: session, user, "is a supervisor?", the views' counts (one aggregate), the unread badge.
+QUEUE_TABS_QUERIES = 5
 
 # The ticket page: session, user, "is a supervisor?", the ticket (customer, category, team, assignee,
 # level and path joined in), the current promise, the latest hand-off and its author, the unread badge,
-# the customer's earlier tickets and their ratings (one prefetch), the promise history, the path's
-# levels, the option lists of the transfer (team, person) and assign (person) forms, and the timeline.
-TICKET_QUERIES = 16
+# the customer's latest earlier tickets and their ratings (one prefetch) and how many there are, the
+# promise history, the path's levels, the option lists of the transfer (team, person) and assign
+# (person) forms, and the timeline.
+TICKET_QUERIES = 17
 
 # Notifications: session, user, the unread badge, the notifications (ticket and customer joined in).
 NOTIFICATION_QUERIES = 4
@@ -157,3 +161,13 @@ def test_the_notifications_page_costs_the_same_for_3_as_for_40(client_for, ticke
     many, response = queries(client, reverse("desk:notifications"), at_most=NOTIFICATION_QUERIES)
     assert response.content.decode().count('<li class="list-group-item') == 40
     assert few == many
+
+
+def test_the_tab_counts_cost_the_same_for_3_tickets_as_for_40(client_for, category, alice, bob, billing, queries):
+    client = client_for(alice)
+    tickets(3, category=category, alice=alice)
+    few, _ = queries(client, reverse("desk:queue-tabs"), view="teams", at_most=QUEUE_TABS_QUERIES)
+    tickets(37, category=category, alice=alice)
+    many, response = queries(client, reverse("desk:queue-tabs"), view="teams", at_most=QUEUE_TABS_QUERIES)
+    assert few == many
+    assert 'data-count="teams">' in response.content.decode()

@@ -76,13 +76,23 @@ def test_each_view_lists_the_right_tickets_for_alice(view, client_for, world, al
     assert f'href="?view={view}" aria-current="page"' in html(response)
 
 
+TABS = "/desk/tabs/"
+
+
 def test_the_count_on_each_tab_is_the_number_of_tickets_in_that_view(client_for, world, alice):
-    response = client_for(alice).get(QUEUE)
-    assert counts(response) == {view: len(names) for view, names in ALICE_VIEWS.items()}
+    # The counts load (and refresh) on their own, after the page: "All" has none (it holds all history).
+    response = client_for(alice).get(TABS, {"view": "teams"})
+    assert counts(response) == {view: len(names) for view, names in ALICE_VIEWS.items() if view != "all"}
+    assert 'href="?view=teams" aria-current="page"' in html(response)
 
 
-def test_a_supervisor_counts_every_ticket(client_for, world, carol):
-    response = client_for(carol).get(QUEUE)
+def test_the_page_asks_for_its_counts_and_refreshes_them(client_for, world, alice):
+    page = html(client_for(alice).get(QUEUE, {"view": "mine"}))
+    assert 'hx-get="/desk/tabs/?view=mine" hx-trigger="load, every 30s"' in page
+
+
+def test_a_supervisor_counts_every_open_ticket(client_for, world, carol):
+    response = client_for(carol).get(TABS)
     assert counts(response) == {
         "mine": 0,
         "teams": 0,  # carol is in no team
@@ -90,7 +100,6 @@ def test_a_supervisor_counts_every_ticket(client_for, world, carol):
         "at_risk": 1,
         "breached": 1,
         "waiting": 1,
-        "all": len(world),
     }
 
 
@@ -168,10 +177,18 @@ def test_an_unexpected_view_page_or_search_does_not_break_the_queue(name, value,
     assert response.status_code == 200
 
 
-def test_a_page_past_the_end_shows_the_last_page(client_for, world, carol):
+def test_a_page_past_the_end_is_empty_with_a_way_back(client_for, world, carol):
     response = client_for(carol).get(QUEUE, {"view": "all", "page": "999"})
     assert response.status_code == 200
-    assert listed(response, world) == set(world)
+    assert listed(response, world) == set()
+    assert "page=998" in html(response) and "Previous" in html(response)
+
+
+@pytest.mark.parametrize("page", ["0", "-3", "abc", ""])
+def test_a_page_that_is_not_a_page_number_shows_the_first(client_for, world, carol, page):
+    response = client_for(carol).get(QUEUE, {"view": "all", "page": page})
+    assert response.status_code == 200
+    assert "Page 1<" in html(response) or listed(response, world) == set(world)
 
 
 # --- Search ------------------------------------------------------------------------------------
@@ -255,9 +272,8 @@ def test_the_queue_shows_25_tickets_a_page(client_for, category, carol):
     assert len(references(first)) == 25
     assert len(references(second)) == 5
     assert set(references(first)) | set(references(second)) == {t.reference for t in tickets}
-    assert "Page 1 of 2 · 30 tickets" in html(first)
-    assert "page=2" in html(first)
-    assert "Page 2 of 2 · 30 tickets" in html(second)
+    assert "page=2" in html(first) and "Next" in html(first)
+    assert "Page 2<" in html(second) and "Next" not in html(second)
 
 
 def test_the_next_page_link_keeps_the_view_and_filters(client_for, category, carol):
@@ -276,9 +292,7 @@ def test_the_htmx_refresh_returns_only_the_live_part(client_for, world, alice):
     page = html(response)
     assert "<html" not in page
     assert '<nav class="navbar' not in page
-    assert 'data-count="teams"' in page
     assert listed(response, world) == ALICE_VIEWS["teams"]
-    assert counts(response)["teams"] == len(ALICE_VIEWS["teams"])
 
 
 def test_the_full_page_asks_htmx_to_refresh_the_same_view(client_for, world, alice):

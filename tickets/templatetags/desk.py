@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django import template
+from django import forms, template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -43,7 +43,8 @@ def promise_badge(state: str) -> dict[str, str]:
 @register.filter
 def control(field: Any) -> str:
     """Render a form field's widget with Bootstrap's classes, marked invalid when it has errors."""
-    classes = "form-select form-select-sm" if field.widget_type == "select" else "form-control form-control-sm"
+    is_select = isinstance(field.field.widget, forms.Select)
+    classes = "form-select form-select-sm" if is_select else "form-control form-control-sm"
     if field.errors:
         classes += " is-invalid"
     return field.as_widget(attrs={"class": classes})
