@@ -38,13 +38,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import platform
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -58,27 +55,26 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/promisedesk_bench"
+from bench.seed import (  # noqa: E402 - after the path fix above
+    SeedFigures,
+    configure_environment,
+    create_database_if_missing,
+    database_settings,
+    drop_database,
+    machine,
+    percentile,
+    seed,
+    shorten,
+)
+
 INDEX = "ticket_due_check_idx"
 TARGET_IDLE_MS = 20.0
 TARGET_BURST_S = 5.0
 # Exactly the columns tickets.sweep.sweep selects: the EXPLAIN must be of the query it runs.
 SWEEP_COLUMNS = ("id", "promise_state", "promise_due_at", "promise_warn_at", "paused_at")
-BENCH_PREFIX = "bench-"
 
 
 # --- Results ------------------------------------------------------------------------------------
-
-
-@dataclass
-class SeedFigures:
-    tickets: int
-    reused: bool
-    seconds: float
-    agents: int
-    customers: int
-    table_mb: float = 0.0
-    index_mb: float = 0.0
 
 
 @dataclass
@@ -128,278 +124,10 @@ class BurstFigures:
         )
 
 
-# --- 1. Environment -----------------------------------------------------------------------------
-
-
-def configure_environment() -> Path | None:
-    """Point Django at the bench database before settings load; returns the throw-away DATA_DIR, if made."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    # Timings as in production: no DEBUG query log on every query.
-    os.environ.setdefault("DEBUG", "false")
-    made = None
-    if not os.environ.get("DATA_DIR"):
-        # Each flagged batch kicks the email outbox through the broker; with the default filesystem
-        # broker those messages land under DATA_DIR, which must not be the project's var/.
-        made = Path(tempfile.mkdtemp(prefix="promisedesk-bench-"))
-        os.environ["DATA_DIR"] = str(made)
-    return made
-
-
-def database_settings() -> dict[str, Any]:
-    from django.conf import settings
-
-    config: dict[str, Any] = settings.DATABASES["default"]
-    if config["ENGINE"] != "django.db.backends.postgresql":
-        raise SystemExit("bench/sweep.py measures PostgreSQL: set DATABASE_URL=postgres://.../promisedesk_bench")
-    if "bench" not in str(config["NAME"]):
-        raise SystemExit(
-            f"Refusing to run against database {config['NAME']!r}: this benchmark wipes data, so the database "
-            "name must contain 'bench' (default: promisedesk_bench)."
-        )
-    return config
-
-
-def maintenance_connection(config: dict[str, Any]) -> Any:
-    import psycopg2
-
-    conn = psycopg2.connect(
-        dbname="postgres",
-        host=config.get("HOST") or None,
-        port=config.get("PORT") or None,
-        user=config.get("USER") or None,
-        password=config.get("PASSWORD") or None,
-    )
-    conn.autocommit = True
-    return conn
-
-
-# --- 2. Database --------------------------------------------------------------------------------
-
-
-def create_database_if_missing(config: dict[str, Any]) -> bool:
-    from psycopg2 import sql
-
-    conn = maintenance_connection(config)
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-            if cursor.fetchone():
-                return False
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-            return True
-    finally:
-        conn.close()
-
-
-def drop_database(config: dict[str, Any]) -> None:
-    from django.db import connections
-    from psycopg2 import sql
-
-    connections.close_all()
-    conn = maintenance_connection(config)
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(config["NAME"])))
-    finally:
-        conn.close()
-
-
-# --- 3. Seed ------------------------------------------------------------------------------------
-
-SEED_CHUNK_SQL = """
-WITH g AS (
-    SELECT i,
-           %(now)s::timestamptz - random() * interval '2 days' AS made_at,
-           %(now)s::timestamptz + interval '1 hour' + random() * interval '7 days' AS warn_at
-    FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
-), t AS (
-    INSERT INTO tickets_ticket (
-        customer_id, subject, category_id, channel, priority, status, assignee_id, team_id,
-        escalation_level_id, token, promise_due_at, promise_state, promise_warn_at, next_check_at,
-        paused_at, first_response_at, resolved_at, last_activity_at, created_at, updated_at
-    )
-    SELECT (%(customers)s::bigint[])[1 + i %% %(n_customers)s],
-           'Bench request ' || i,
-           %(category)s,
-           'web',
-           1 + i %% 4,
-           'open',
-           (%(agents)s::bigint[])[1 + i %% %(n_agents)s],
-           %(team)s,
-           %(level)s,
-           -- 32 random hex digits, then the sequence number: matches ^[A-Za-z0-9_-]{22,}$ and is unique.
-           md5(i::text || random()::text) || '-' || i,
-           -- The default rule (WARN_MIN 30 min, WARN_FRACTION 0.2 of the span) solved for the due time.
-           warn_at + greatest(interval '30 minutes', (warn_at - made_at) * 0.25),
-           'on_track',
-           warn_at,
-           warn_at,
-           NULL,
-           made_at,
-           NULL,
-           made_at,
-           made_at - interval '10 minutes',
-           made_at
-    FROM g
-    RETURNING id, assignee_id, promise_due_at, last_activity_at
-)
-INSERT INTO tickets_promise (
-    ticket_id, due_at, made_at, made_by_id, words, estimate, estimate_sample_size, overrode_estimate,
-    override_reason, change_reason, paused_for, outcome, settled_at
-)
-SELECT id, promise_due_at, last_activity_at, assignee_id, 'We will have an answer for you by then.',
-       interval '8 hours', 0, false, '', '', interval '0', 'pending', NULL
-FROM t
-"""
-
-
-def wipe() -> None:
-    """Empty every table the seed and the sweep write (TRUNCATE: the append-only trigger is row-level)."""
-    from django.apps import apps
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-
-    tables = [
-        model._meta.db_table for name in ("tickets", "customers") for model in apps.get_app_config(name).get_models()
-    ]
-    tables.append(get_user_model()._meta.db_table)
-    quoted = ", ".join(connection.ops.quote_name(table) for table in tables)
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-
-
-def create_configuration(*, agents: int, customers: int) -> dict[str, Any]:
-    """Two teams, a 2-level path, a category and customers, through the ORM like an administrator would."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-    from django.contrib.auth.models import Group
-
-    from customers.models import Customer
-    from tickets.models import Category, EscalationLevel, EscalationPath, Role, Team
-
-    user_model = get_user_model()
-    unusable = make_password(None)
-    first_line = user_model.objects.bulk_create(
-        [
-            user_model(
-                username=f"{BENCH_PREFIX}agent-{i}",
-                first_name=f"Agent {i}",
-                email=f"{BENCH_PREFIX}agent-{i}@staff.example.com",
-                is_staff=True,
-                password=unusable,
-            )
-            for i in range(1, agents + 1)
-        ]
-    )
-    second_line = user_model.objects.bulk_create(
-        [
-            user_model(
-                username=f"{BENCH_PREFIX}specialist-{i}",
-                first_name=f"Specialist {i}",
-                email=f"{BENCH_PREFIX}specialist-{i}@staff.example.com",
-                is_staff=True,
-                password=unusable,
-            )
-            for i in range(1, 4)
-        ]
-    )
-    Group.objects.get(name=Role.AGENTS).user_set.add(*first_line, *second_line)
-    team_1 = Team.objects.create(name="Bench first line", lead=first_line[0])
-    team_1.members.add(*first_line)
-    team_2 = Team.objects.create(name="Bench second line", lead=second_line[0])
-    team_2.members.add(*second_line)
-    path = EscalationPath.objects.create(name="Bench path")
-    level_1 = EscalationLevel.objects.create(path=path, position=1, name="First line", team=team_1)
-    EscalationLevel.objects.create(path=path, position=2, name="Second line", team=team_2)
-    category = Category.objects.create(
-        name="Bench question", slug="bench-question", escalation_path=path, default_target=timedelta(hours=8)
-    )
-    people = Customer.objects.bulk_create(
-        [
-            Customer(name=f"Bench Customer {i}", email=f"{BENCH_PREFIX}customer-{i}@example.com")
-            for i in range(1, customers + 1)
-        ]
-    )
-    return {
-        "agents": [user.pk for user in first_line],
-        "customers": [customer.pk for customer in people],
-        "category": category.pk,
-        "team": team_1.pk,
-        "level": level_1.pk,
-    }
-
-
-def seed(*, tickets: int, chunk: int, agents: int, customers: int, reuse: bool) -> SeedFigures:
-    from django.db import connection
-    from django.utils import timezone
-
-    from tickets.models import Ticket
-
-    started = time.perf_counter()
-    if reuse:
-        existing = Ticket.objects.count()
-        due = Ticket.objects.due_for_check(timezone.now()).count()
-        if existing == tickets and due == 0:
-            print(f"[seed] reusing the {existing:,} tickets already seeded (nothing due)", flush=True)
-            return SeedFigures(
-                tickets=existing, reused=True, seconds=0.0, agents=agents, customers=customers, **table_sizes()
-            )
-        print(f"[seed] cannot reuse ({existing:,} tickets, {due:,} due): seeding afresh", flush=True)
-
-    print("[seed] wiping the bench tables", flush=True)
-    wipe()
-    config = create_configuration(agents=agents, customers=customers)
-    print(f"[seed] configuration: {agents} agents, 2-level path, 1 category, {customers:,} customers", flush=True)
-    now = timezone.now()
-    params = {
-        "now": now,
-        "customers": config["customers"],
-        "n_customers": len(config["customers"]),
-        "agents": config["agents"],
-        "n_agents": len(config["agents"]),
-        "category": config["category"],
-        "team": config["team"],
-        "level": config["level"],
-    }
-    with connection.cursor() as cursor:
-        for first in range(1, tickets + 1, chunk):
-            last = min(first + chunk - 1, tickets)
-            cursor.execute(SEED_CHUNK_SQL, {**params, "first": first, "last": last})
-            elapsed = time.perf_counter() - started
-            print(
-                f"[seed] {last:>9,} / {tickets:,} tickets and promises  ({elapsed:6.1f} s, {last / elapsed:,.0f}/s)",
-                flush=True,
-            )
-        print("[seed] VACUUM ANALYZE", flush=True)
-        cursor.execute("VACUUM ANALYZE")
-        try:  # start the measurements without a checkpoint of the seed's writes pending
-            cursor.execute("CHECKPOINT")
-        except Exception:  # CHECKPOINT needs superuser (or pg_checkpoint); the figures are still valid
-            print("[seed] CHECKPOINT not permitted for this user; skipped", flush=True)
-    seconds = time.perf_counter() - started
-    print(f"[seed] done in {seconds:.1f} s", flush=True)
-    return SeedFigures(
-        tickets=tickets, reused=False, seconds=round(seconds, 1), agents=agents, customers=customers, **table_sizes()
-    )
-
-
-def table_sizes() -> dict[str, float]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_table_size('tickets_ticket'), pg_indexes_size('tickets_ticket')")
-        table, indexes = cursor.fetchone()
-    return {"table_mb": round(table / 2**20, 1), "index_mb": round(indexes / 2**20, 1)}
+# Steps 1.-3. (environment, database, seed) live in bench/seed.py, shared with bench/desk.py.
 
 
 # --- 4. Idle sweep ------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def idle_sweep(*, runs: int, warmups: int, batch_size: int, check: bool = True) -> tuple[IdleFigures, datetime, str]:
@@ -446,11 +174,6 @@ def idle_sweep(*, runs: int, warmups: int, batch_size: int, check: bool = True) 
         flush=True,
     )
     return figures, now, selecting
-
-
-def shorten(sql: str, width: int = 160) -> str:
-    sql = " ".join(sql.split())
-    return sql if len(sql) <= width else sql[: width - 1] + "…"
 
 
 # --- 5. EXPLAIN ---------------------------------------------------------------------------------
@@ -641,24 +364,6 @@ def verify(ids: list[int], *, since: datetime, at_risk_before: int) -> dict[str,
 
 
 # --- 8. Summary ---------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version(), current_setting('shared_buffers'), current_setting('synchronous_commit')")
-        version, shared_buffers, synchronous_commit = cursor.fetchone()
-    return {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "postgresql": version.split(" on ")[0],
-        "shared_buffers": shared_buffers,
-        "synchronous_commit": synchronous_commit,
-        "host": f"{connection.settings_dict.get('HOST') or 'socket'}:{connection.settings_dict.get('PORT') or 5432}",
-        # The machine may be shared (tests running beside the benchmark): say how busy it was.
-        "load_average_1m": round(os.getloadavg()[0], 2),
-    }
 
 
 def group_by_batch_size(bursts: list[BurstFigures]) -> dict[int, list[BurstFigures]]:
