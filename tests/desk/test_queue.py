@@ -12,6 +12,7 @@ from tests.desk.helpers import counts, force, html, promised, references
 from tests.factories import CategoryFactory, CustomerFactory, TicketFactory
 from tickets import services
 from tickets.forms import QUEUE_VIEWS, QueueFilterForm
+from tickets.models import Notification
 
 QUEUE = reverse("desk:queue")
 
@@ -311,3 +312,11 @@ def test_the_countdown_shows_for_open_promised_tickets(client_for, world, carol)
 def test_a_search_too_long_to_run_says_so_instead_of_showing_everything(client_for, ticket, carol):
     response = client_for(carol).get(QUEUE, {"view": "all", "q": "charged " * 30})
     assert "at most 200 characters" in html(response) or references(response) == []
+
+
+def test_the_tab_refresh_also_refreshes_the_unread_badge_in_the_header(client_for, world, alice, ticket):
+    Notification.objects.create(
+        recipient=alice, ticket=ticket, event="at_risk", dedupe_key="t", message="Due soon", created_at=timezone.now()
+    )
+    page = html(client_for(alice).get(TABS, {"view": "teams"}))
+    assert '<span class="badge text-bg-warning" id="unread-count" hx-swap-oob="outerHTML">1</span>' in page
