@@ -294,7 +294,8 @@ class Ticket(models.Model):
             # "All I may see": ORDER BY the queue order (open first) LIMIT 25, read straight off the index.
             models.Index(
                 models.Case(models.When(status__in=["new", "open", "waiting"], then=0), default=1),
-                models.F("promise_due_at").asc(nulls_last=True),
+                # Plain ASC: PostgreSQL puts NULLs last by default, and SQLite refuses NULLS LAST in an index.
+                models.F("promise_due_at").asc(),
                 models.F("priority").desc(),
                 models.F("created_at").asc(),
                 name="ticket_queue_order_idx",

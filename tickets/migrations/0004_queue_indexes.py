@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             model_name="ticket",
             index=models.Index(
                 models.Case(models.When(status__in=["new", "open", "waiting"], then=0), default=1),
-                models.OrderBy(models.F("promise_due_at"), nulls_last=True),
+                models.OrderBy(models.F("promise_due_at")),
                 models.OrderBy(models.F("priority"), descending=True),
                 models.OrderBy(models.F("created_at")),
                 name="ticket_queue_order_idx",
