@@ -320,3 +320,12 @@ def test_the_tab_refresh_also_refreshes_the_unread_badge_in_the_header(client_fo
     )
     page = html(client_for(alice).get(TABS, {"view": "teams"}))
     assert '<span class="badge text-bg-warning" id="unread-count" hx-swap-oob="outerHTML">1</span>' in page
+
+
+def test_a_promise_paused_while_waiting_on_the_customer_shows_no_countdown(client_for, ticket, alice):
+    services.make_promise(ticket, due_at=timezone.now() + timedelta(hours=6), by=alice, words="Today.")
+    services.change_status(ticket, to="waiting", by=alice)
+
+    page = html(client_for(alice).get(QUEUE, {"view": "waiting"}))
+
+    assert "clock paused" in page and "due in" not in page
