@@ -226,6 +226,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60,
         "options": {"expires": 60},
     },
+    # The same for emails to customers (replies, ...).
+    "drain-customer-email-outbox": {
+        "task": "tickets.tasks.send_customer_emails",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
 }
 
 # --- REST framework -------------------------------------------------------------------------

@@ -583,6 +583,30 @@ class Notification(models.Model):
         return f"{self.get_event_display()} for {self.recipient} on ticket {self.ticket_id}"
 
 
+class CustomerEmail(models.Model):
+    """An email to the customer about one public interaction (a reply, ...): the outbox row, rendered when
+    the interaction was written, sent by a worker after commit. One per interaction, whatever retries."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="customer_emails")
+    interaction = models.OneToOneField(Interaction, on_delete=models.CASCADE, related_name="customer_email")
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    text_body = models.TextField()
+    html_body = models.TextField()
+    created_at = models.DateTimeField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # The drain: WHERE emailed_at IS NULL ORDER BY id.
+            models.Index(fields=["id"], condition=Q(emailed_at__isnull=True), name="customer_email_outbox_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Email to {self.to} about ticket {self.ticket_id}"
+
+
 # --- The promise engine's own state ------------------------------------------------------------
 
 

@@ -4,8 +4,7 @@
    unique dedupe key, so a retried sweep or task can never notify anyone twice.
 2. After commit it asks a worker to drain the outbox. If the broker is down the rows wait; the periodic
    drain picks them up when it is back.
-3. ``send_pending`` emails the rows not yet emailed, each with a stable Message-ID, marking each as sent
-   only after the mail server took it; a failure leaves the row for the next drain (at most MAX_ATTEMPTS).
+3. ``send_pending`` emails the rows not yet emailed through ``tickets.outbox``.
 """
 
 from __future__ import annotations
@@ -14,19 +13,15 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 
+from tickets import outbox
 from tickets.models import EscalationLevel, Notification, Team, Ticket
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 8
-DRAIN_BATCH = 50
 
 
 def team_people(team_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -82,9 +77,7 @@ def save_notifications(rows: list[Notification]) -> None:
     """Insert in the current transaction (duplicates are silently dropped), then drain after commit."""
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        # One nudge per transaction, however many notifications it wrote (a sweep batch writes hundreds).
-        if not any(callback is kick_outbox for _, callback, _ in transaction.get_connection().run_on_commit):
-            transaction.on_commit(kick_outbox)
+        kick_outbox()
 
 
 def notify(recipient_ids: Iterable[int], *, ticket: Ticket, event: str, key: str, message: str, now: datetime) -> None:
@@ -94,22 +87,13 @@ def notify(recipient_ids: Iterable[int], *, ticket: Ticket, event: str, key: str
 
 
 def kick_outbox() -> None:
-    """Ask a worker to send the emails now; if the broker is unreachable, the periodic drain will."""
+    """Ask a worker to email the new notifications after commit; the periodic drain covers a lost nudge."""
     from tickets.tasks import send_notification_emails
 
-    try:
-        send_notification_emails.delay()
-    except Exception:  # the rows are safe in the database; only the nudge is lost
-        logger.warning("Could not enqueue the notification outbox drain; the periodic drain will send them.")
+    outbox.nudge(send_notification_emails)
 
 
 # --- Email -------------------------------------------------------------------------------------
-
-
-def message_id(notification: Notification) -> str:
-    """The same Message-ID on every attempt, so a resend after a crash is recognisably the same mail."""
-    domain = urlparse(settings.SITE_URL).hostname or "promisedesk.localhost"
-    return f"<notification-{notification.pk}@{domain}>"
 
 
 def build_email(notification: Notification) -> EmailMultiAlternatives:
@@ -120,51 +104,25 @@ def build_email(notification: Notification) -> EmailMultiAlternatives:
         "greeting_name": notification.recipient.first_name or notification.recipient.username,
         "ticket": ticket,
         "customer_name": ticket.customer.name,
-        "ticket_url": f"{settings.SITE_URL}/admin/tickets/ticket/{ticket.pk}/change/",
+        "ticket_url": f"{settings.SITE_URL}/desk/tickets/{ticket.reference}/",
     }
     subject = " ".join(render_to_string("emails/notification-subject.txt", context).split())
     email = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("emails/notification-body.txt", context),
         to=[notification.recipient.email],
-        headers={"Message-ID": message_id(notification)},
+        headers={"Message-ID": outbox.message_id("notification", notification.pk)},
     )
     email.attach_alternative(render_to_string("emails/notification-body.html", context), "text/html")
     return email
 
 
-def send_pending(*, now: datetime, limit: int = DRAIN_BATCH) -> dict[str, int]:
-    """Email up to ``limit`` unsent notifications; returns counts. Safe to run from several workers at once.
-
-    Rows are locked with SKIP LOCKED, so two drains never take the same row; a row is marked sent only
-    after the mail server accepted it, so a crash in between resends it (same Message-ID) rather than loses it.
-    """
-    sent = failed = skipped = 0
-    with transaction.atomic():
-        batch = list(
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(emailed_at__isnull=True, email_attempts__lt=MAX_ATTEMPTS)
-            .select_related("recipient", "ticket__customer")
-            .order_by("id")[:limit]
-        )
-        for notification in batch:
-            notification.email_attempts += 1
-            if not notification.recipient.email:
-                skipped += 1  # in-app only: nothing to send, nothing to retry
-                notification.emailed_at = now
-            else:
-                try:
-                    build_email(notification).send()
-                except Exception as error:  # SMTP, DNS, timeouts: retried by the next drain
-                    failed += 1
-                    logger.warning(
-                        "Email for notification %s failed (attempt %s): %s",
-                        notification.pk,
-                        notification.email_attempts,
-                        error.__class__.__name__,
-                    )
-                else:
-                    sent += 1
-                    notification.emailed_at = now
-            notification.save(update_fields=["email_attempts", "emailed_at"])
-    return {"sent": sent, "failed": failed, "skipped": skipped}
+def send_pending(*, now: datetime, limit: int = outbox.DRAIN_BATCH) -> dict[str, int]:
+    """Email up to ``limit`` unsent notifications (see ``outbox.drain``)."""
+    return outbox.drain(
+        Notification.objects.select_related("recipient", "ticket__customer"),
+        address=lambda notification: notification.recipient.email,
+        build=build_email,
+        now=now,
+        limit=limit,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from tickets import notifications, promises, sweep
+from tickets import customer_emails, notifications, outbox, promises, sweep
 
 
 @shared_task(acks_late=True)
@@ -30,6 +30,14 @@ def refresh_estimates() -> int:
 @shared_task(acks_late=True)
 def send_notification_emails() -> dict[str, int]:
     result = notifications.send_pending(now=timezone.now())
-    if result["sent"] + result["failed"] + result["skipped"] == notifications.DRAIN_BATCH:
+    if sum(result.values()) == outbox.DRAIN_BATCH:
         send_notification_emails.delay()  # more may be waiting
+    return result
+
+
+@shared_task(acks_late=True)
+def send_customer_emails() -> dict[str, int]:
+    result = customer_emails.send_pending(now=timezone.now())
+    if sum(result.values()) == outbox.DRAIN_BATCH:
+        send_customer_emails.delay()  # more may be waiting
     return result

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from tickets import notifications, services, tasks
+from tickets import outbox, services, tasks
 from tickets.models import Notification
 from tickets.notifications import notify, send_pending
 
@@ -70,7 +70,7 @@ def test_a_failed_email_is_retried_with_the_same_message_id(escalated, monkeypat
 
 
 def test_after_enough_failures_a_notification_stays_in_app_only(escalated):
-    Notification.objects.filter(pk=escalated.pk).update(email_attempts=notifications.MAX_ATTEMPTS)
+    Notification.objects.filter(pk=escalated.pk).update(email_attempts=outbox.MAX_ATTEMPTS)
 
     assert send_pending(now=timezone.now()) == {"sent": 0, "failed": 0, "skipped": 0}
 

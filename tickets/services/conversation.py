@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from customers.services import record_customer
+from tickets.customer_emails import queue_customer_email
 from tickets.models import (
     Category,
     Channel,
@@ -112,12 +113,14 @@ def receive_customer_message(ticket: Ticket, *, body: str, name: str = "", now: 
 
 @ticket_service
 def reply(ticket: Ticket, *, by: User, body: str, now: datetime | None = None) -> Interaction:
-    """A public reply to the customer. The first one sets the first-response time; a new ticket opens."""
+    """A public reply, emailed to the customer (greeting them by name). The first one sets the first-response
+    time; a new ticket opens."""
     now = now or timezone.now()
     require_staff(by)
     body = require_text(body, field="body", message="Write the reply before sending it.")
     lock(ticket)
     interaction = record(ticket, InteractionKind.REPLY, now=now, by=by, body=body, public=True)
+    queue_customer_email(ticket, interaction, kind="reply", now=now)
     if ticket.first_response_at is None:
         ticket.first_response_at = now
     if ticket.status == TicketStatus.NEW:

@@ -1,0 +1,86 @@
+"""A reply reaches the customer by email, greeting them by name: through the outbox, once, never lost."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from tickets import customer_emails, outbox, services, tasks
+from tickets.models import CustomerEmail
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def replied(ticket, alice):
+    return services.reply(ticket, by=alice, body="Hi, the second charge is refunded.\n<b>Sorry</b> for the trouble.")
+
+
+def test_a_reply_writes_one_email_to_the_customer_greeting_them_by_name(replied, ticket, dave):
+    email = CustomerEmail.objects.get()
+
+    assert (email.to, email.interaction) == ("dave@example.com", replied)
+    assert email.subject == f"Re: I was charged twice [{ticket.reference}]"
+    assert email.text_body.startswith("Hi Dave,\n")
+    assert "the second charge is refunded" in email.text_body and "Alice" in email.text_body
+    assert "<b>Sorry</b>" in email.text_body  # plain text stays as typed
+    assert "&lt;b&gt;Sorry&lt;/b&gt;" in email.html_body  # and is inert in HTML
+
+
+def test_the_customers_preferred_name_is_used(ticket, alice, dave):
+    dave.preferred_name = "DJ"
+    dave.save()
+    services.reply(ticket, by=alice, body="On it.")
+
+    assert CustomerEmail.objects.get().text_body.startswith("Hi DJ,")
+
+
+def test_internal_entries_send_nothing(ticket, alice):
+    services.add_note(ticket, by=alice, body="Check the ledger.")
+
+    assert not CustomerEmail.objects.exists()
+
+
+def test_the_drain_sends_it_once_with_a_stable_message_id(replied, mailoutbox):
+    assert customer_emails.send_pending(now=timezone.now()) == {"sent": 1, "failed": 0, "skipped": 0}
+    tasks.send_customer_emails()
+
+    [sent] = mailoutbox
+    row = CustomerEmail.objects.get()
+    assert sent.to == ["dave@example.com"] and sent.subject == row.subject
+    assert sent.extra_headers["Message-ID"] == f"<customer-email-{row.pk}@127.0.0.1>"
+    assert sent.alternatives[0][1] == "text/html"
+    assert row.emailed_at is not None
+
+
+def test_a_mail_server_failure_is_retried_and_nothing_is_lost(replied, monkeypatch, mailoutbox):
+    with monkeypatch.context() as patch:
+        patch.setattr(mail.EmailMultiAlternatives, "send", lambda self, fail_silently=False: 1 / 0)
+        assert customer_emails.send_pending(now=timezone.now())["failed"] == 1
+
+    assert CustomerEmail.objects.get().emailed_at is None
+    assert customer_emails.send_pending(now=timezone.now())["sent"] == 1
+    assert len(mailoutbox) == 1
+
+
+def test_a_reply_asks_for_one_drain_after_commit(ticket, alice, monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(tasks.send_customer_emails, "delay", lambda: queued.append(1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply(ticket, by=alice, body="First.")
+
+    assert queued == [1]
+
+
+def test_the_reply_is_kept_when_the_broker_is_down(ticket, alice, monkeypatch, django_capture_on_commit_callbacks):
+    def broker_down():
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(tasks.send_customer_emails, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply(ticket, by=alice, body="Still here.")
+
+    assert CustomerEmail.objects.filter(emailed_at__isnull=True).count() == 1
+    assert outbox.MAX_ATTEMPTS > 1

@@ -1,0 +1,57 @@
+"""Emails to customers, greeting them by name: rendered when the interaction is written, sent via the outbox.
+
+The customer's status link joins them when the status page exists; until then they answer by email.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from tickets import outbox
+from tickets.models import CustomerEmail, Interaction, Ticket
+
+
+def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str, now: datetime) -> CustomerEmail:
+    """Write the email for this public interaction into the outbox (in the caller's transaction)."""
+    author = interaction.author
+    context = {
+        "ticket": ticket,
+        "customer": ticket.customer,
+        "greeting_name": ticket.customer.greeting_name,
+        "interaction": interaction,
+        "signature": (author.first_name or author.username) if author else "Promise Desk",
+    }
+    email = CustomerEmail.objects.create(
+        ticket=ticket,
+        interaction=interaction,
+        to=ticket.customer.email,
+        subject=" ".join(render_to_string(f"emails/customer-{kind}-subject.txt", context).split()),
+        text_body=render_to_string(f"emails/customer-{kind}-body.txt", context),
+        html_body=render_to_string(f"emails/customer-{kind}-body.html", context),
+        created_at=now,
+    )
+    from tickets.tasks import send_customer_emails
+
+    outbox.nudge(send_customer_emails)
+    return email
+
+
+def build_email(row: CustomerEmail) -> EmailMultiAlternatives:
+    email = EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.text_body,
+        to=[row.to],
+        headers={"Message-ID": outbox.message_id("customer-email", row.pk)},
+    )
+    email.attach_alternative(row.html_body, "text/html")
+    return email
+
+
+def send_pending(*, now: datetime, limit: int = outbox.DRAIN_BATCH) -> dict[str, int]:
+    """Email up to ``limit`` unsent customer emails (see ``outbox.drain``)."""
+    return outbox.drain(
+        CustomerEmail.objects.all(), address=lambda row: row.to, build=build_email, now=now, limit=limit
+    )
