@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from tickets.models import (
     Category,
+    CustomerEmail,
     EscalationLevel,
     EscalationPath,
     Estimate,
@@ -157,3 +158,12 @@ class EstimateAdmin(ReadOnlyAdmin):
 @admin.register(SweepHeartbeat)
 class SweepHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["name", "last_run_at", "looked_at", "changed", "duration_ms"]
+
+
+@admin.register(CustomerEmail)
+class CustomerEmailAdmin(ReadOnlyAdmin):
+    """The customer email outbox: what was (or is about to be) sent, and when."""
+
+    list_display = ["to", "subject", "ticket", "created_at", "emailed_at", "email_attempts"]
+    list_select_related = ["ticket"]
+    search_fields = ["to", "subject"]
