@@ -1,17 +1,17 @@
-"""Emails to customers, greeting them by name: rendered when the interaction is written, sent via the outbox.
-
-The customer's status link joins them when the status page exists; until then they answer by email.
-"""
+"""Emails to customers, greeting them by name, with their private status link: rendered when the
+interaction is written, sent via the outbox."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from tickets import outbox
 from tickets.models import CustomerEmail, Interaction, Ticket
+from tickets.promises import estimate_for, humanize_duration
 
 
 def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str, now: datetime) -> CustomerEmail:
@@ -23,6 +23,8 @@ def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str,
         "greeting_name": ticket.customer.greeting_name,
         "interaction": interaction,
         "signature": (author.first_name or author.username) if author else "Promise Desk",
+        "status_url": status_url(ticket),
+        "expectation": expectation(ticket),
     }
     email = CustomerEmail.objects.create(
         ticket=ticket,
@@ -37,6 +39,17 @@ def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str,
 
     outbox.nudge(send_customer_emails)
     return email
+
+
+def status_url(ticket: Ticket) -> str:
+    """The customer's private link: the token is in the path, never in a query string."""
+    return f"{settings.SITE_URL}/status/{ticket.token}/"
+
+
+def expectation(ticket: Ticket) -> str:
+    """An honest answer to "when will I hear back?": the guard's current estimate for this kind of request."""
+    estimate, _, _ = estimate_for(ticket.category, ticket.priority)
+    return humanize_duration(estimate)
 
 
 def build_email(row: CustomerEmail) -> EmailMultiAlternatives:

@@ -258,6 +258,8 @@ class Ticket(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="tickets")
     escalation_level = models.ForeignKey(EscalationLevel, on_delete=models.PROTECT, related_name="tickets")
     token = models.CharField(max_length=64, unique=True, default=new_status_token, editable=False)
+    # The web form's one-time key: a double click or a browser retry finds this ticket instead of a new one.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     # The current promise, denormalised from Promise so queues and the sweep read one table.
     promise_due_at = models.DateTimeField(null=True, blank=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -294,3 +295,16 @@ def test_a_failed_service_writes_nothing(ticket, bob, carol):
     ticket.refresh_from_db()
     assert ticket.interactions.count() == before
     assert ticket.assignee is None
+
+
+def test_the_same_form_sent_twice_opens_one_ticket(category):
+    key = uuid.uuid4()
+    first = services.open_ticket(
+        name="Dave", email="dave@example.com", subject="Help", body="Please", category=category, submission_key=key
+    )
+    again = services.open_ticket(
+        name="Dave", email="dave@example.com", subject="Help", body="Please", category=category, submission_key=key
+    )
+
+    assert again.pk == first.pk
+    assert Ticket.objects.count() == 1 and first.interactions.count() == 1

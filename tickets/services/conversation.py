@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.services import record_customer
@@ -37,6 +39,7 @@ def open_ticket(
     phone: str = "",
     priority: int | None = None,
     by: User | None = None,
+    submission_key: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Open a ticket for the customer with this email (recognised case-insensitively, or created).
@@ -59,6 +62,10 @@ def open_ticket(
     level = category.escalation_path.first_level()
     if level is None:
         raise ValidationError({"category": f"The category {category} has an escalation path with no levels."})
+    if submission_key is not None:
+        already = Ticket.objects.filter(submission_key=submission_key).first()
+        if already is not None:  # the same form sent twice: one ticket
+            return already
     customer = record_customer(email=email, name=name, phone=phone)
     ticket = Ticket(
         customer=customer,
@@ -71,8 +78,13 @@ def open_ticket(
         created_at=now,
         last_activity_at=now,
     )
-    ticket.save()
-    record(
+    ticket.submission_key = submission_key
+    try:
+        with transaction.atomic():
+            ticket.save()
+    except IntegrityError:  # the same form, sent twice at the same moment: the other one won
+        return Ticket.objects.get(submission_key=submission_key)
+    message = record(
         ticket,
         InteractionKind.CUSTOMER_MESSAGE,
         now=now,
@@ -83,6 +95,7 @@ def open_ticket(
         customer_name=name,
         data={"channel": channel},
     )
+    queue_customer_email(ticket, message, kind="received", now=now)
     return ticket
 
 
