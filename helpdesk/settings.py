@@ -234,6 +234,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
+# --- The public pages -----------------------------------------------------------------------
+# Flood protection for the request form and the status links (per hour / per minute, shared via the cache).
+REQUESTS_PER_IP_PER_HOUR = env.integer("REQUESTS_PER_IP_PER_HOUR", 20, min_value=1)
+REQUESTS_PER_EMAIL_PER_HOUR = env.integer("REQUESTS_PER_EMAIL_PER_HOUR", 5, min_value=1)
+STATUS_VIEWS_PER_IP_PER_MINUTE = env.integer("STATUS_VIEWS_PER_IP_PER_MINUTE", 60, min_value=1)
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -3,7 +3,6 @@
 from django.contrib import admin
 from django.contrib.auth.views import PasswordChangeView
 from django.urls import include, path
-from django.views.generic import TemplateView
 
 from helpdesk.health import healthz
 from tickets.views.desk import staff_only
@@ -12,11 +11,11 @@ admin.site.site_header = "Promise Desk administration"
 admin.site.site_title = "Promise Desk"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", healthz, name="healthz"),
     # Changing a password is for staff, like every other signed-in page here.
     path("accounts/password_change/", staff_only(PasswordChangeView.as_view()), name="password_change"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("desk/", include("tickets.urls")),
     path("admin/", admin.site.urls),
+    path("", include("customers.urls")),
 ]

@@ -86,3 +86,11 @@ def ticket(dave, category):
 def _fast_password_hashing(settings):
     """Real hashing is deliberately slow; tests only need passwords to round-trip."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache (Redis under make test): each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -17,7 +17,7 @@ from tickets.services.base import InvalidTransition, record, ticket_service
 from tickets.services.conversation import add_note, log_call, open_ticket, receive_customer_message, reply
 from tickets.services.handoff import assign, escalate, record_breach, transfer
 from tickets.services.promises import make_promise
-from tickets.services.status import change_status, move_status, reopen, resolve
+from tickets.services.status import change_status, move_status, rate, reopen, resolve
 
 __all__ = [
     "InvalidTransition",
@@ -29,6 +29,7 @@ __all__ = [
     "make_promise",
     "move_status",
     "open_ticket",
+    "rate",
     "receive_customer_message",
     "record",
     "record_breach",

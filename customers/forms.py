@@ -1,0 +1,68 @@
+"""The public forms: what a customer types is checked here, with messages written for them."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from typing import Any
+
+from django import forms
+
+from tickets.models import Category
+
+ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+def no_control_characters(value: str) -> None:
+    if any(unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in value):
+        raise forms.ValidationError("Please remove the invisible control characters from this text.")
+
+
+class CustomerText(forms.CharField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.validators.append(no_control_characters)
+
+
+class RequestForm(forms.Form):
+    """The request form at /. ``website`` is a honeypot: hidden from people, filled in by bots."""
+
+    name = CustomerText(label="Your name", max_length=200)
+    email = forms.EmailField(label="Your email", max_length=254, help_text="We send your private status link here.")
+    phone = CustomerText(label="Phone (optional)", max_length=40, required=False)
+    category = forms.ModelChoiceField(
+        Category.objects.filter(is_active=True), label="What is it about?", empty_label="Choose a topic"
+    )
+    subject = CustomerText(label="Subject", max_length=200)
+    description = CustomerText(
+        label="What happened, and what do you need?", max_length=10_000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    website = forms.CharField(required=False, label="Leave this empty")
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not all(c.isdigit() or c in " +-().ext" for c in phone):
+            raise forms.ValidationError("Use digits, spaces and + - ( ) only, e.g. +44 20 7946 0000.")
+        return phone
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class ReplyForm(forms.Form):
+    body = CustomerText(label="Your message", max_length=10_000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="How did we do?", choices=[(n, str(n)) for n in range(5, 0, -1)], coerce=int, widget=forms.RadioSelect
+    )
+    comment = CustomerText(
+        label="Anything to add? (optional)", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = CustomerText(label="What is still wrong?", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

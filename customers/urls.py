@@ -1,0 +1,14 @@
+from django.urls import path
+
+from customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.request_form, name="request"),
+    path("received/<str:token>/", views.received, name="received"),
+    path("status/<str:token>/", views.status, name="status"),
+    path("status/<str:token>/reply/", views.reply, name="reply"),
+    path("status/<str:token>/rate/", views.rate, name="rate"),
+    path("status/<str:token>/reopen/", views.reopen, name="reopen"),
+]

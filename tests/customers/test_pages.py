@@ -1,0 +1,202 @@
+"""The customer's pages: the request form, the confirmation, the private status page and what it allows."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from tickets import services
+from tickets.models import CustomerEmail, Interaction, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def request_data(topic, **changes):
+    return {
+        "name": "Zoë O'Brien",
+        "email": "zoe@example.org",
+        "phone": "+44 20 7946 0000",
+        "category": topic.pk,
+        "subject": "Card reader keeps rebooting",
+        "description": "Since this morning it reboots every few minutes.",
+        "submission_key": str(uuid.uuid4()),
+        **changes,
+    }
+
+
+def page(response) -> str:
+    return response.content.decode()
+
+
+# --- The request form ---------------------------------------------------------------------------
+
+
+def test_the_form_is_the_front_page(client, category):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "How can we help?" in page(response) and category.name in page(response)
+
+
+def test_a_request_becomes_a_ticket_and_a_confirmation(client, category):
+    response = client.post("/", request_data(category))
+
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/received/{ticket.token}/"
+    assert ticket.interactions.get().customer_name == "Zoë O'Brien"
+    confirmation = page(client.get(response["Location"]))
+    assert ticket.reference in confirmation and f"/status/{ticket.token}/" in confirmation
+    assert "usually resolved within <strong>4 h</strong>" in confirmation
+    assert CustomerEmail.objects.get().text_body.startswith("Hi Zoë,")
+
+
+def test_the_same_form_sent_twice_opens_one_ticket(client, category):
+    data = request_data(category)
+    first, again = client.post("/", data), client.post("/", data)
+
+    assert Ticket.objects.count() == 1
+    assert first["Location"] == again["Location"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "", "This field is required."),
+        ("email", "not-an-email", "Enter a valid email address."),
+        ("subject", "x" * 201, "at most 200 characters"),
+        ("description", "Hello\x00there", "invisible control characters"),
+        ("phone", "call me maybe", "Use digits, spaces"),
+        ("category", "99999", "Select a valid choice"),
+    ],
+)
+def test_bad_input_is_explained_next_to_the_field_and_keeps_what_was_typed(client, category, field, value, message):
+    response = client.post("/", request_data(category, **{field: value}))
+
+    assert response.status_code == 400
+    assert message in page(response)
+    kept = "Card reader keeps rebooting" if field == "description" else "Since this morning it reboots every few"
+    assert kept in page(response)
+    assert not Ticket.objects.exists()
+
+
+def test_a_bot_filling_the_honeypot_is_thanked_and_ignored(client, category):
+    response = client.post("/", request_data(category, website="http://spam.example"))
+
+    assert response.status_code == 200 and "Thank you" in page(response)
+    assert not Ticket.objects.exists()
+
+
+def test_too_many_requests_from_one_address_get_a_please_wait_page(client, category, settings):
+    settings.REQUESTS_PER_IP_PER_HOUR = 2
+    for n in range(2):
+        assert client.post("/", request_data(category, email=f"p{n}@example.org")).status_code == 302
+
+    response = client.post("/", request_data(category, email="p3@example.org"))
+
+    assert response.status_code == 429 and "Please wait" in page(response)
+    assert Ticket.objects.count() == 2
+
+
+def test_too_many_requests_for_one_email_get_a_please_wait_page(client, category, settings):
+    settings.REQUESTS_PER_EMAIL_PER_HOUR = 1
+    client.post("/", request_data(category))
+
+    response = client.post("/", request_data(category, email="ZOE@example.org"))
+
+    assert response.status_code == 429
+
+
+# --- The status page ----------------------------------------------------------------------------
+
+
+def status_url(ticket) -> str:
+    return reverse("customers:status", args=[ticket.token])
+
+
+def test_the_status_page_shows_the_public_story_and_never_an_internal_note(client, ticket, alice):
+    services.reply(ticket, by=alice, body="We are on it.")
+    services.add_note(ticket, by=alice, body="Customer seems upset; refund quickly.")
+
+    response = client.get(status_url(ticket))
+
+    assert response.status_code == 200
+    assert "We are on it." in page(response) and "refund quickly" not in page(response)
+    assert "Alice" in page(response) and "with our Billing team" in page(response)
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_wrong_token_is_the_same_404_as_a_missing_ticket(client, ticket):
+    wrong = client.get(reverse("customers:status", args=[ticket.token[:-1] + "x"]))
+    missing = client.get(reverse("customers:status", args=["no-such-request-anywhere-at-all-1234"]))
+
+    assert wrong.status_code == missing.status_code == 404
+    assert page(wrong) == page(missing)
+
+
+def test_guessing_tokens_is_rate_limited(client, ticket, settings):
+    settings.STATUS_VIEWS_PER_IP_PER_MINUTE = 3
+    for n in range(3):
+        client.get(reverse("customers:status", args=[f"guess-{n}-aaaaaaaaaaaaaaaaaaaaaaaa"]))
+
+    assert client.get(status_url(ticket)).status_code == 429
+
+
+def test_one_customers_link_never_shows_another_customers_request(client, ticket, category):
+    other = services.open_ticket(
+        name="Mia Wong", email="mia@example.com", subject="Locked out", body="Secret details", category=category
+    )
+
+    assert "Secret details" not in page(client.get(status_url(ticket)))
+    assert "Secret details" in page(client.get(status_url(other)))
+
+
+def test_a_reply_from_the_status_page_reaches_the_ticket_and_restarts_a_paused_clock(client, ticket, alice):
+    services.change_status(ticket, to="waiting", by=alice)
+
+    response = client.post(reverse("customers:reply", args=[ticket.token]), {"body": "Here is the receipt."})
+
+    ticket.refresh_from_db()
+    assert response.status_code == 302
+    assert ticket.status == "open"
+    assert ticket.interactions.filter(kind="customer_message", body="Here is the receipt.").exists()
+
+
+def test_an_empty_reply_is_explained(client, ticket):
+    response = client.post(reverse("customers:reply", args=[ticket.token]), {"body": " "})
+    assert response.status_code == 400 and "This field is required." in page(response)
+
+
+def test_after_resolution_the_customer_rates_the_help(client, ticket, alice):
+    services.resolve(ticket, by=alice, summary="Refunded.")
+    assert "Did this solve it?" in page(client.get(status_url(ticket)))
+
+    client.post(reverse("customers:rate", args=[ticket.token]), {"rating": "5", "comment": "Quick and kind."})
+
+    rating = Interaction.objects.get(ticket=ticket, kind="rating")
+    assert (rating.data, rating.body, rating.is_public, rating.author_kind) == (
+        {"rating": 5},
+        "Quick and kind.",
+        True,
+        "customer",
+    )
+    assert "Did this solve it?" not in page(client.get(status_url(ticket)))
+
+
+@pytest.mark.parametrize("rating", ["0", "6", "five", ""])
+def test_a_rating_outside_1_to_5_is_refused(client, ticket, alice, rating):
+    services.resolve(ticket, by=alice, summary="Refunded.")
+    response = client.post(reverse("customers:rate", args=[ticket.token]), {"rating": rating})
+    assert response.status_code == 400
+    assert not Interaction.objects.filter(kind="rating").exists()
+
+
+def test_no_it_did_not_reopens_with_the_reason(client, ticket, alice):
+    services.resolve(ticket, by=alice, summary="Refunded.")
+
+    client.post(reverse("customers:reopen", args=[ticket.token]), {"reason": "Still charged twice."})
+
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
+    assert ticket.interactions.filter(kind="reopen", body="Still charged twice.", author_kind="customer").exists()
