@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from tickets import outbox
 from tickets.models import CustomerEmail, Interaction, Ticket
@@ -26,15 +27,17 @@ def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str,
         "status_url": status_url(ticket),
         "expectation": expectation(ticket),
     }
-    email = CustomerEmail.objects.create(
-        ticket=ticket,
-        interaction=interaction,
-        to=ticket.customer.email,
-        subject=" ".join(render_to_string(f"emails/customer-{kind}-subject.txt", context).split()),
-        text_body=render_to_string(f"emails/customer-{kind}-body.txt", context),
-        html_body=render_to_string(f"emails/customer-{kind}-body.html", context),
-        created_at=now,
-    )
+    # Times in the customer's own zone when we know it, else the site's, whoever triggered the email.
+    with timezone.override(ticket.customer.time_zone or settings.TIME_ZONE):
+        email = CustomerEmail.objects.create(
+            ticket=ticket,
+            interaction=interaction,
+            to=ticket.customer.email,
+            subject=" ".join(render_to_string(f"emails/customer-{kind}-subject.txt", context).split()),
+            text_body=render_to_string(f"emails/customer-{kind}-body.txt", context),
+            html_body=render_to_string(f"emails/customer-{kind}-body.html", context),
+            created_at=now,
+        )
     from tickets.tasks import send_customer_emails
 
     outbox.nudge(send_customer_emails)

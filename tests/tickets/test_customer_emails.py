@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core import mail
 from django.utils import timezone
@@ -102,3 +105,37 @@ def test_the_reply_is_kept_when_the_broker_is_down(ticket, alice, monkeypatch, d
 
     assert CustomerEmail.objects.filter(emailed_at__isnull=True, interaction__kind="reply").count() == 1
     assert outbox.MAX_ATTEMPTS > 1
+
+
+def kinds_emailed(ticket) -> list[str]:
+    return list(CustomerEmail.objects.filter(ticket=ticket).order_by("id").values_list("interaction__kind", flat=True))
+
+
+def test_a_promise_its_change_the_resolution_and_a_reopen_are_each_emailed(ticket, alice, dave):
+    dave.time_zone = "America/New_York"
+    dave.save()
+    now = timezone.now()
+    due = now + timedelta(hours=6)
+    services.make_promise(ticket, due_at=due, by=alice, words="Refunded by tonight.", now=now)
+    services.make_promise(
+        ticket,
+        due_at=due + timedelta(hours=2),
+        by=alice,
+        words="Refunded by midnight.",
+        change_reason="The bank needs one more check.",
+        now=now,
+    )
+    services.resolve(ticket, by=alice, summary="Refunded £12.99.")
+    services.reopen(ticket, reason="Still charged twice.")
+
+    assert kinds_emailed(ticket) == ["customer_message", "promise_made", "promise_changed", "resolution", "reopen"]
+    changed = CustomerEmail.objects.get(interaction__kind="promise_changed")
+    assert changed.subject.startswith("We changed our promise")
+    assert "Why it changed: The bank needs one more check." in changed.text_body
+    local_due = timezone.localtime(due + timedelta(hours=2), ZoneInfo("America/New_York"))
+    assert local_due.strftime("%H:%M") in changed.text_body and (
+        "EST" in changed.text_body or "EDT" in changed.text_body
+    )
+    resolution = CustomerEmail.objects.get(interaction__kind="resolution")
+    assert "Refunded £12.99." in resolution.text_body and f"/status/{ticket.token}/" in resolution.text_body
+    assert all(email.text_body.startswith("Hi Dave,") for email in CustomerEmail.objects.all())

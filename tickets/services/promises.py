@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from tickets.customer_emails import queue_customer_email
 from tickets.models import InteractionKind, Promise, PromiseState, Ticket, TicketStatus
 from tickets.promises import Overpromise, judge, next_check_at, state_at, validate_due, warning_window
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
@@ -88,7 +89,7 @@ def make_promise(
     ticket.promise_warn_at = due_at - warning_window(ticket.category, due_at - now)
     ticket.promise_state = PromiseState.ON_TRACK
     schedule(ticket, now=now)
-    record(
+    interaction = record(
         ticket,
         InteractionKind.PROMISE_CHANGED if current else InteractionKind.PROMISE_MADE,
         now=now,
@@ -105,6 +106,7 @@ def make_promise(
             "overrode_estimate": verdict.sooner_than_estimate,
         },
     )
+    queue_customer_email(ticket, interaction, kind="promise", now=now)
     ticket.save()
     return promise
 

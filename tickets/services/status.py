@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from tickets.customer_emails import queue_customer_email
 from tickets.models import (
     STATUS_TRANSITIONS,
     Interaction,
@@ -75,6 +76,7 @@ def resolve(ticket: Ticket, *, by: User, summary: str, now: datetime | None = No
     lock(ticket)
     move_status(ticket, TicketStatus.RESOLVED, now=now, by=by)
     interaction = record(ticket, InteractionKind.RESOLUTION, now=now, by=by, body=summary, public=True)
+    queue_customer_email(ticket, interaction, kind="resolution", now=now)
     ticket.save()
     return interaction
 
@@ -91,6 +93,7 @@ def reopen(ticket: Ticket, *, reason: str, by: User | None = None, now: datetime
     interaction = record(
         ticket, InteractionKind.REOPEN, now=now, by=by, body=reason, public=True, from_customer=by is None
     )
+    queue_customer_email(ticket, interaction, kind="reopen", now=now)
     ticket.save()
     return interaction
 
