@@ -66,3 +66,7 @@ class RatingForm(forms.Form):
 
 class ReopenForm(forms.Form):
     reason = CustomerText(label="What is still wrong?", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class LinksForm(forms.Form):
+    email = forms.EmailField(label="Your email", max_length=254)

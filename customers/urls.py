@@ -6,6 +6,7 @@ app_name = "customers"
 
 urlpatterns = [
     path("", views.request_form, name="request"),
+    path("links/", views.resend_links, name="links"),
     path("received/<str:token>/", views.received, name="received"),
     path("status/<str:token>/", views.status, name="status"),
     path("status/<str:token>/reply/", views.reply, name="reply"),

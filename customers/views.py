@@ -18,10 +18,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from customers.forms import RatingForm, ReopenForm, ReplyForm, RequestForm
+from customers.forms import LinksForm, RatingForm, ReopenForm, ReplyForm, RequestForm
 from helpdesk.ratelimit import allow, client_ip
 from tickets import services
-from tickets.customer_emails import expectation, status_url
+from tickets.customer_emails import expectation, queue_links_email, status_url
 from tickets.models import Promise, Ticket
 
 HOUR, MINUTE = 3600, 60
@@ -163,3 +163,17 @@ def reopen(request: HttpRequest, ticket: Ticket) -> HttpResponse:
         "reopen_form",
         lambda data: services.reopen(ticket, reason=data["reason"]),
     )
+
+
+@require_http_methods(["GET", "POST"])
+def resend_links(request: HttpRequest) -> HttpResponse:
+    """Links to one's open requests, by email. The answer is the same whether or not we know the address."""
+    form = LinksForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        address = form.cleaned_data["email"].lower()
+        allowed = allow(f"links-ip:{client_ip(request)}", limit=settings.REQUESTS_PER_IP_PER_HOUR, window_seconds=HOUR)
+        if not allowed or not allow(f"links-email:{address}", limit=3, window_seconds=HOUR):
+            return too_many(request, "We have sent links several times recently. Please check your inbox, or wait.")
+        queue_links_email(address, now=timezone.now())
+        return render(request, "customers/links_sent.html", {"email": form.cleaned_data["email"]})
+    return render(request, "customers/links.html", {"form": form}, status=400 if form.errors else 200)

@@ -44,6 +44,35 @@ def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str,
     return email
 
 
+def queue_links_email(email: str, *, now: datetime) -> bool:
+    """Email a customer the links to their open requests; False (and nothing sent) if they have none."""
+    tickets = list(
+        Ticket.objects.open()
+        .filter(customer__email__iexact=email.strip())
+        .select_related("customer")
+        .order_by("-created_at")
+    )
+    if not tickets:
+        return False
+    customer = tickets[0].customer
+    context = {
+        "greeting_name": customer.greeting_name,
+        "requests": [(ticket, status_url(ticket)) for ticket in tickets],
+    }
+    CustomerEmail.objects.create(
+        ticket=tickets[0],
+        to=customer.email,
+        subject=" ".join(render_to_string("emails/customer-links-subject.txt", context).split()),
+        text_body=render_to_string("emails/customer-links-body.txt", context),
+        html_body=render_to_string("emails/customer-links-body.html", context),
+        created_at=now,
+    )
+    from tickets.tasks import send_customer_emails
+
+    outbox.nudge(send_customer_emails)
+    return True
+
+
 def status_url(ticket: Ticket) -> str:
     """The customer's private link: the token is in the path, never in a query string."""
     return f"{settings.SITE_URL}/status/{ticket.token}/"

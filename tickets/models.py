@@ -590,7 +590,10 @@ class CustomerEmail(models.Model):
     the interaction was written, sent by a worker after commit. One per interaction, whatever retries."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="customer_emails")
-    interaction = models.OneToOneField(Interaction, on_delete=models.CASCADE, related_name="customer_email")
+    # The public interaction it tells about; none for a "your links" email.
+    interaction = models.OneToOneField(
+        Interaction, null=True, blank=True, on_delete=models.CASCADE, related_name="customer_email"
+    )
     to = models.EmailField()
     subject = models.CharField(max_length=300)
     text_body = models.TextField()

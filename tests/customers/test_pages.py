@@ -200,3 +200,42 @@ def test_no_it_did_not_reopens_with_the_reason(client, ticket, alice):
     ticket.refresh_from_db()
     assert ticket.status == "open"
     assert ticket.interactions.filter(kind="reopen", body="Still charged twice.", author_kind="customer").exists()
+
+
+# --- Resend my links ----------------------------------------------------------------------------
+
+
+def links_emails():
+    return CustomerEmail.objects.filter(interaction__isnull=True)
+
+
+def test_a_known_address_gets_its_open_links_by_email(client, ticket, category):
+    second = services.open_ticket(name="Dave", email="dave@example.com", subject="Also", body="Also", category=category)
+
+    response = client.post(reverse("customers:links"), {"email": "DAVE@example.com"})
+
+    assert response.status_code == 200 and "Check your inbox" in page(response)
+    [email] = links_emails()
+    assert email.to == "dave@example.com" and email.text_body.startswith("Hi Dave,")
+    assert f"/status/{ticket.token}/" in email.text_body and f"/status/{second.token}/" in email.text_body
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_email(client, ticket):
+    known = page(client.post(reverse("customers:links"), {"email": "dave@example.com"}))
+    unknown = page(client.post(reverse("customers:links"), {"email": "nobody@example.com"}))
+
+    assert known.replace("dave@example.com", "X") == unknown.replace("nobody@example.com", "X")
+    assert links_emails().count() == 1
+
+
+def test_asking_for_links_again_and_again_is_limited(client, ticket):
+    for _ in range(3):
+        client.post(reverse("customers:links"), {"email": "dave@example.com"})
+
+    assert client.post(reverse("customers:links"), {"email": "dave@example.com"}).status_code == 429
+    assert links_emails().count() == 3
+
+
+def test_a_bad_address_is_explained(client):
+    response = client.post(reverse("customers:links"), {"email": "not an email"})
+    assert response.status_code == 400 and "Enter a valid email address." in page(response)

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0005_customer_email_outbox'),
+        ("tickets", "0005_customer_email_outbox"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='submission_key',
+            model_name="ticket",
+            name="submission_key",
             field=models.UUIDField(blank=True, editable=False, null=True, unique=True),
         ),
     ]
