@@ -7,7 +7,9 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
+from tickets.attachments import ALLOWED, ALLOWED_WORDS, CheckedFile, check_uploads
 from tickets.models import Category
 
 ALLOWED_CONTROLS = {"\n", "\r", "\t"}
@@ -24,6 +26,28 @@ class CustomerText(forms.CharField):
         self.validators.append(no_control_characters)
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files at once, each checked by ``tickets.attachments.check_uploads``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(ALLOWED)}))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Attachments (optional)")
+        kwargs.setdefault(
+            "help_text",
+            f"Up to {settings.ATTACHMENT_MAX_FILES} files: {ALLOWED_WORDS}, {settings.ATTACHMENT_MAX_MB} MB each.",
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[CheckedFile]:
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        return check_uploads(files)
+
+
 class RequestForm(forms.Form):
     """The request form at /. ``website`` is a honeypot: hidden from people, filled in by bots."""
 
@@ -37,6 +61,7 @@ class RequestForm(forms.Form):
     description = CustomerText(
         label="What happened, and what do you need?", max_length=10_000, widget=forms.Textarea(attrs={"rows": 6})
     )
+    attachments = AttachmentsField()
     website = forms.CharField(required=False, label="Leave this empty")
     submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
@@ -53,6 +78,7 @@ class RequestForm(forms.Form):
 
 class ReplyForm(forms.Form):
     body = CustomerText(label="Your message", max_length=10_000, widget=forms.Textarea(attrs={"rows": 4}))
+    attachments = AttachmentsField()
 
 
 class RatingForm(forms.Form):

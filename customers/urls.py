@@ -10,6 +10,7 @@ urlpatterns = [
     path("received/<str:token>/", views.received, name="received"),
     path("status/<str:token>/", views.status, name="status"),
     path("status/<str:token>/reply/", views.reply, name="reply"),
+    path("status/<str:token>/files/<int:pk>/", views.attachment, name="attachment"),
     path("status/<str:token>/rate/", views.rate, name="rate"),
     path("status/<str:token>/reopen/", views.reopen, name="reopen"),
 ]

@@ -12,8 +12,10 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,7 +24,7 @@ from customers.forms import LinksForm, RatingForm, ReopenForm, ReplyForm, Reques
 from helpdesk.ratelimit import allow, client_ip
 from tickets import services
 from tickets.customer_emails import expectation, queue_links_email, status_url
-from tickets.models import Promise, Ticket
+from tickets.models import Attachment, Promise, Ticket
 
 HOUR, MINUTE = 3600, 60
 
@@ -31,11 +33,11 @@ def too_many(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "customers/wait.html", {"message": message}, status=429)
 
 
-def private(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A page behind a status token: rate-limited per address, same 404 for any wrong token, no Referer."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
         limit = settings.STATUS_VIEWS_PER_IP_PER_MINUTE
         if not allow(f"status:{client_ip(request)}", limit=limit, window_seconds=MINUTE):
             return too_many(request, "You opened a lot of pages in a short time. Please wait a minute.")
@@ -59,7 +61,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
     """The web form: a request becomes a ticket once, however often the form is sent."""
     if request.method == "GET":
         return render(request, "customers/request.html", {"form": RequestForm()})
-    form = RequestForm(request.POST)
+    form = RequestForm(request.POST, request.FILES)
     if form.is_bot:
         return render(request, "customers/thanks.html")  # tell a bot nothing
     if not allow(f"request-ip:{client_ip(request)}", limit=settings.REQUESTS_PER_IP_PER_HOUR, window_seconds=HOUR):
@@ -80,13 +82,14 @@ def request_form(request: HttpRequest) -> HttpResponse:
                 body=data["description"],
                 category=data["category"],
                 submission_key=data["submission_key"],
+                attachments=data["attachments"],
             )
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
             return redirect("customers:received", token=ticket.token)
-    return render(request, "customers/request.html", {"form": form}, status=400)
+    return render(request, "customers/request.html", {"form": form, "reattach": bool(request.FILES)}, status=400)
 
 
 @private
@@ -99,7 +102,10 @@ def status_context(ticket: Ticket, **forms: Any) -> dict[str, Any]:
     return {
         "ticket": ticket,
         "customer": ticket.customer,
-        "timeline": ticket.interactions.public().select_related("author").order_by("created_at", "id"),
+        "timeline": ticket.interactions.public()
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id"),
         "promise": ticket.promises.exclude(outcome=Promise.Outcome.SUPERSEDED).order_by("-made_at").first(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "rating_form": forms.get("rating_form") or RatingForm(),
@@ -113,6 +119,13 @@ def status(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     return render(request, "customers/status.html", status_context(ticket))
 
 
+THANKS = {
+    "reply_form": "Thank you: your message is with us.",
+    "rating_form": "Thank you for telling us how we did.",
+    "reopen_form": "Your request is open again; we are on it.",
+}
+
+
 def _act(
     request: HttpRequest, ticket: Ticket, form: Any, name: str, act: Callable[[dict[str, Any]], Any]
 ) -> HttpResponse:
@@ -124,6 +137,7 @@ def _act(
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
+            messages.success(request, THANKS[name])
             return redirect("customers:status", token=ticket.token)
     return render(request, "customers/status.html", status_context(ticket, **{name: form}), status=400)
 
@@ -135,9 +149,9 @@ def reply(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     return _act(
         request,
         ticket,
-        ReplyForm(request.POST),
+        ReplyForm(request.POST, request.FILES),
         "reply_form",
-        lambda data: services.receive_customer_message(ticket, body=data["body"]),
+        lambda data: services.receive_customer_message(ticket, body=data["body"], attachments=data["attachments"]),
     )
 
 
@@ -177,3 +191,20 @@ def resend_links(request: HttpRequest) -> HttpResponse:
         queue_links_email(address, now=timezone.now())
         return render(request, "customers/links_sent.html", {"email": form.cleaned_data["email"]})
     return render(request, "customers/links.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@private
+def attachment(request: HttpRequest, ticket: Ticket, pk: int) -> FileResponse:
+    """A file of this request, for whoever holds its link: always a download, never shown inline."""
+    return download(ticket.attachments.filter(pk=pk).first())
+
+
+def download(found: Attachment | None) -> FileResponse:
+    if found is None:
+        raise Http404("No such file.")
+    response = FileResponse(
+        found.file.open("rb"), as_attachment=True, filename=found.original_name, content_type="application/octet-stream"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

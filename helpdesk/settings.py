@@ -240,6 +240,12 @@ REQUESTS_PER_IP_PER_HOUR = env.integer("REQUESTS_PER_IP_PER_HOUR", 20, min_value
 REQUESTS_PER_EMAIL_PER_HOUR = env.integer("REQUESTS_PER_EMAIL_PER_HOUR", 5, min_value=1)
 STATUS_VIEWS_PER_IP_PER_MINUTE = env.integer("STATUS_VIEWS_PER_IP_PER_MINUTE", 60, min_value=1)
 
+# Customer attachments: how many per message, and how large each may be.
+ATTACHMENT_MAX_FILES = env.integer("ATTACHMENT_MAX_FILES", 5, min_value=1, max_value=20)
+ATTACHMENT_MAX_MB = env.integer("ATTACHMENT_MAX_MB", 10, min_value=1, max_value=100)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

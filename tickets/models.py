@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 
 from customers.models import Customer
+from tickets.attachments import storage_name
 
 REFERENCE_PREFIX = "PD-"
 # References start at PD-1001 so the first customers don't see "ticket #1".
@@ -583,6 +584,26 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} for {self.recipient} on ticket {self.ticket_id}"
+
+
+class Attachment(models.Model):
+    """A file that came with a message. Stored under a generated name outside the web root; served only
+    as a download, by views that check the status token or the agent's access."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    interaction = models.ForeignKey(Interaction, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=storage_name, max_length=200)
+    original_name = models.CharField(max_length=200, help_text="As the customer named it, cleaned for display.")
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(size__gt=0), name="attachment_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} on ticket {self.ticket_id}"
 
 
 class CustomerEmail(models.Model):

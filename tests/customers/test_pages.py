@@ -181,7 +181,8 @@ def test_after_resolution_the_customer_rates_the_help(client, ticket, alice):
         True,
         "customer",
     )
-    assert "Did this solve it?" not in page(client.get(status_url(ticket)))
+    after = page(client.get(status_url(ticket)))
+    assert "Did this solve it?" not in after and "Still a problem?" in after  # reopening stays one click away
 
 
 @pytest.mark.parametrize("rating", ["0", "6", "five", ""])
@@ -239,3 +240,104 @@ def test_asking_for_links_again_and_again_is_limited(client, ticket):
 def test_a_bad_address_is_explained(client):
     response = client.post(reverse("customers:links"), {"email": "not an email"})
     assert response.status_code == 400 and "Enter a valid email address." in page(response)
+
+
+# --- Attachments --------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def upload(name: str, content: bytes, content_type: str = "application/octet-stream"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def test_files_come_with_the_request_under_generated_names(client, category, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    data = request_data(category, attachments=[upload("screen shot.png", PNG), upload("log.txt", b"ERR 42\n")])
+
+    response = client.post("/", data)
+
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302
+    files = list(ticket.attachments.order_by("original_name"))
+    assert [(f.original_name, f.content_type, f.size) for f in files] == [
+        ("log.txt", "text/plain", 7),
+        ("screen shot.png", "image/png", len(PNG)),
+    ]
+    assert all(f.file.name.startswith("attachments/") and "screen" not in f.file.name for f in files)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("invoice.exe", b"MZ\x90\x00", "we accept PDF, PNG"),
+        ("photo.png", b"<script>alert(1)</script>", "does not look like a PNG file"),
+        ("empty.pdf", b"", "is empty"),
+        ("../../etc/passwd.txt", b"\x00\x01binary", "does not look like a TXT file"),
+    ],
+)
+def test_a_file_we_cannot_take_is_refused_by_name_and_nothing_is_stored(client, category, name, content, message):
+    response = client.post("/", request_data(category, attachments=[upload(name, content)]))
+
+    assert response.status_code == 400
+    assert message in page(response) and "Card reader keeps rebooting" in page(response)
+    assert not Ticket.objects.exists()
+
+
+def test_too_many_or_too_large_files_are_refused(client, category, settings):
+    settings.ATTACHMENT_MAX_FILES = 1
+    two = [upload("a.txt", b"a"), upload("b.txt", b"b")]
+    assert "at most 1 files" in page(client.post("/", request_data(category, attachments=two)))
+
+    settings.ATTACHMENT_MAX_FILES, settings.ATTACHMENT_MAX_MB = 5, 1
+    big = [upload("big.txt", b"x" * (1024 * 1024 + 1))]
+    assert "larger than 1 MB" in page(client.post("/", request_data(category, attachments=big)))
+
+
+def test_path_tricks_in_a_file_name_are_only_a_display_name(client, category, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.post("/", request_data(category, attachments=[upload("..\\..\\windows\\evil.txt", b"hello")]))
+
+    attachment = Ticket.objects.get().attachments.get()
+    assert attachment.original_name == "evil.txt"
+    assert (tmp_path / attachment.file.name).exists()
+
+
+def test_a_file_is_served_only_as_a_download_to_the_link_holder_and_the_team(
+    client, category, settings, tmp_path, alice, bob, django_user_model
+):
+    settings.MEDIA_ROOT = tmp_path
+    client.post("/", request_data(category, attachments=[upload("note.txt", b"<html><script>x</script>")]))
+    ticket = Ticket.objects.get()
+    file = ticket.attachments.get()
+
+    response = client.get(reverse("customers:attachment", args=[ticket.token, file.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == b"<html><script>x</script>"
+
+    assert (
+        client.get(reverse("customers:attachment", args=["wrong-token-aaaaaaaaaaaaaaaaaaaa", file.pk])).status_code
+        == 404
+    )
+    desk_url = reverse("desk:attachment", args=[ticket.reference, file.pk])
+    client.force_login(alice)
+    assert client.get(desk_url).status_code == 200
+    client.force_login(bob)
+    assert client.get(desk_url).status_code == 404
+
+
+def test_a_reply_from_the_status_page_can_carry_files(client, ticket, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.post(
+        reverse("customers:reply", args=[ticket.token]),
+        {"body": "Screenshot attached.", "attachments": [upload("error.png", PNG)]},
+    )
+
+    message = ticket.interactions.get(body="Screenshot attached.")
+    assert message.attachments.get().original_name == "error.png"
+    assert "error.png" in page(client.get(status_url(ticket)))

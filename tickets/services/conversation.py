@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -11,8 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.services import record_customer
+from tickets.attachments import CheckedFile
 from tickets.customer_emails import queue_customer_email
 from tickets.models import (
+    Attachment,
     Category,
     Channel,
     Interaction,
@@ -25,6 +28,21 @@ from tickets.services.base import lock, record, require_staff, require_text, tic
 from tickets.services.status import move_status
 
 MAX_CALL_DURATION = timedelta(hours=8)
+
+
+def attach(ticket: Ticket, message: Interaction, files: Sequence[CheckedFile], *, now: datetime) -> None:
+    """Store checked files with the message they came with, each under a generated name."""
+    for checked in files:
+        attachment = Attachment(
+            ticket=ticket,
+            interaction=message,
+            original_name=checked.name,
+            content_type=checked.content_type,
+            size=checked.upload.size or 0,
+            created_at=now,
+        )
+        attachment.file.save(checked.name, checked.upload, save=False)
+        attachment.save()
 
 
 @ticket_service
@@ -40,6 +58,7 @@ def open_ticket(
     priority: int | None = None,
     by: User | None = None,
     submission_key: uuid.UUID | None = None,
+    attachments: Sequence[CheckedFile] = (),
     now: datetime | None = None,
 ) -> Ticket:
     """Open a ticket for the customer with this email (recognised case-insensitively, or created).
@@ -95,12 +114,20 @@ def open_ticket(
         customer_name=name,
         data={"channel": channel},
     )
+    attach(ticket, message, attachments, now=now)
     queue_customer_email(ticket, message, kind="received", now=now)
     return ticket
 
 
 @ticket_service
-def receive_customer_message(ticket: Ticket, *, body: str, name: str = "", now: datetime | None = None) -> Interaction:
+def receive_customer_message(
+    ticket: Ticket,
+    *,
+    body: str,
+    name: str = "",
+    attachments: Sequence[CheckedFile] = (),
+    now: datetime | None = None,
+) -> Interaction:
     """The customer wrote again (status page or email). A ticket waiting on them is open again."""
     now = now or timezone.now()
     body = require_text(body, field="body", message="Please write your message.")
@@ -118,6 +145,7 @@ def receive_customer_message(ticket: Ticket, *, body: str, name: str = "", now: 
         from_customer=True,
         customer_name=name.strip() or ticket.customer.name,
     )
+    attach(ticket, message, attachments, now=now)
     if ticket.status == TicketStatus.WAITING:
         move_status(ticket, TicketStatus.OPEN, now=now, by=None, note="The customer answered.")
     ticket.save()

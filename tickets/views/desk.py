@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -170,7 +170,9 @@ def ticket_context(ticket: Ticket, user: User, forms: dict[str, ActionForm] | No
         .prefetch_related(Prefetch("interactions", Interaction.objects.filter(kind="rating"), to_attr="ratings"))
         .order_by("-created_at")[:HISTORY_SHOWN],
         "history_more": max(0, customer.tickets.count() - 1 - HISTORY_SHOWN),
-        "timeline": ticket.interactions.select_related("author").order_by("created_at", "id"),
+        "timeline": ticket.interactions.select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id"),
         "promises": ticket.promises.select_related("made_by").order_by("-made_at", "-id"),
         "current_promise": ticket.promises.order_by("-made_at", "-id").select_related("made_by").first(),
         "levels": EscalationLevel.objects.filter(path_id=ticket.escalation_level.path_id)
@@ -259,3 +261,12 @@ def promise_check(request: StaffRequest, reference: str) -> HttpResponse:
         "desk/_promise_guard.html",
         {"verdict": verdict, "problem": problem, "reason": request.GET.get("reason", "")},
     )
+
+
+@staff_only
+@require_GET
+def attachment(request: StaffRequest, reference: str, pk: int) -> FileResponse:
+    """A file of a ticket this agent may see: always a download, never shown inline."""
+    from customers.views import download
+
+    return download(visible_ticket(request, reference).attachments.filter(pk=pk).first())
