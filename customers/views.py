@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -33,6 +34,14 @@ def too_many(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "customers/wait.html", {"message": message}, status=429)
 
 
+def link_expired(ticket: Ticket) -> bool:
+    """A closed request's link stops working some time after it was resolved: old links in old inboxes
+    should not keep a customer's history readable forever."""
+    if ticket.status != "closed" or ticket.resolved_at is None:
+        return False
+    return timezone.now() - ticket.resolved_at > timedelta(days=settings.STATUS_LINK_DAYS_AFTER_CLOSE)
+
+
 def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A page behind a status token: rate-limited per address, same 404 for any wrong token, no Referer."""
 
@@ -42,7 +51,7 @@ def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponse
         if not allow(f"status:{client_ip(request)}", limit=limit, window_seconds=MINUTE):
             return too_many(request, "You opened a lot of pages in a short time. Please wait a minute.")
         ticket = Ticket.objects.select_related("customer", "team", "assignee", "category").filter(token=token).first()
-        if ticket is None:
+        if ticket is None or link_expired(ticket):
             raise Http404("No such request.")
         if ticket.customer.time_zone:  # times in the customer's own zone, when we know it
             timezone.activate(zoneinfo.ZoneInfo(ticket.customer.time_zone))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tickets import services
 from tickets.models import CustomerEmail, Interaction, Ticket
@@ -341,3 +343,41 @@ def test_a_reply_from_the_status_page_can_carry_files(client, ticket, settings, 
     message = ticket.interactions.get(body="Screenshot attached.")
     assert message.attachments.get().original_name == "error.png"
     assert "error.png" in page(client.get(status_url(ticket)))
+
+
+def test_an_expired_link_is_the_same_404_as_a_missing_ticket(client, ticket, alice):
+    long_ago = timezone.now() - timedelta(days=100)
+    services.resolve(ticket, by=alice, summary="Refunded.", now=long_ago)
+    services.change_status(ticket, to="closed", by=alice, now=long_ago + timedelta(days=7))
+
+    expired = client.get(status_url(ticket))
+    missing = client.get(reverse("customers:status", args=["no-such-request-anywhere-at-all-1234"]))
+
+    assert expired.status_code == 404 and page(expired) == page(missing)
+
+
+def test_a_recently_closed_request_is_still_readable(client, ticket, alice):
+    services.resolve(ticket, by=alice, summary="Refunded.")
+    services.change_status(ticket, to="closed", by=alice)
+
+    assert client.get(status_url(ticket)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Zoë Ōkubo-Nguyễn", "محمد الأحمد", "李小龙", "<script>alert('name')</script>"],
+    ids=["accents", "arabic", "chinese", "script"],
+)
+def test_names_and_words_in_any_script_are_stored_as_typed_and_shown_inert(client, category, alice, name):
+    data = request_data(category, name=name, subject="<img src=x onerror=alert(1)>", description="<b>bold</b> 😀")
+    client.post("/", data)
+
+    ticket = Ticket.objects.get()
+    assert ticket.interactions.get().customer_name == name
+    assert ticket.subject == "<img src=x onerror=alert(1)>"
+    status_page = page(client.get(status_url(ticket)))
+    assert "<img src=x" not in status_page and "&lt;img src=x onerror=alert(1)&gt;" in status_page
+    assert "<b>bold</b>" not in status_page and "😀" in status_page
+    client.force_login(alice)
+    desk = page(client.get(reverse("desk:ticket", args=[ticket.reference])))
+    assert "<script>alert('name')</script>" not in desk and "<img src=x" not in desk
