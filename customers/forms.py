@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 
 from tickets.attachments import ALLOWED, ALLOWED_WORDS, CheckedFile, check_uploads
+from tickets.forms import QuickSelect
 from tickets.models import Category
 
 ALLOWED_CONTROLS = {"\n", "\r", "\t"}
@@ -55,7 +56,10 @@ class RequestForm(forms.Form):
     email = forms.EmailField(label="Your email", max_length=254, help_text="We send your private status link here.")
     phone = CustomerText(label="Phone (optional)", max_length=40, required=False)
     category = forms.ModelChoiceField(
-        Category.objects.filter(is_active=True), label="What is it about?", empty_label="Choose a topic"
+        Category.objects.filter(is_active=True),
+        label="What is it about?",
+        empty_label="Choose a topic",
+        widget=QuickSelect,
     )
     subject = CustomerText(label="Subject", max_length=200)
     description = CustomerText(

@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 
 def allow(key: str, *, limit: int, window_seconds: int) -> bool:
     """Count one hit for ``key``; True while the window's hits are within ``limit``."""
-    bucket = f"ratelimit:{key}:{int(time.time() // window_seconds)}"
+    return _hit(f"ratelimit:{key}:{int(time.time() // window_seconds)}", window_seconds) <= limit
+
+
+def _hit(bucket: str, window_seconds: int) -> int:
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        # One round trip: INCR, and set the expiry only when the window's key is new. (Django's cache API
+        # needs two or three: its incr() checks that the key exists first.)
+        name = cache.make_and_validate_key(bucket)
+        pipe = cache._cache.get_client(name, write=True).pipeline()
+        pipe.incr(name)
+        pipe.expire(name, window_seconds, nx=True)
+        count, _ = pipe.execute()
+        return int(count)
     if cache.add(bucket, 1, timeout=window_seconds):
-        return limit >= 1
+        return 1
     try:
-        return cache.incr(bucket) <= limit
+        return cache.incr(bucket)
     except ValueError:  # expired between add and incr
         cache.set(bucket, 1, timeout=window_seconds)
-        return limit >= 1
+        return 1
 
 
 def client_ip(request: HttpRequest) -> str:
