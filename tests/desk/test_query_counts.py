@@ -31,8 +31,8 @@ QUEUE_TABS_QUERIES = 5
 # level and path joined in), the current promise, the latest hand-off and its author, the unread badge,
 # the customer's latest earlier tickets and their ratings (one prefetch) and how many there are, the
 # promise history, the path's levels, the option lists of the transfer (team, person) and assign
-# (person) forms, and the timeline.
-TICKET_QUERIES = 17
+# (person) forms, and the timeline with its attachments (one prefetch).
+TICKET_QUERIES = 18
 
 # Notifications: session, user, the unread badge, the notifications (ticket and customer joined in).
 NOTIFICATION_QUERIES = 4
