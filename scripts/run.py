@@ -20,6 +20,9 @@ PYTHON = sys.executable
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "8000")
 URL = f"http://{HOST}:{PORT}"
+# Emails (to customers and staff) land as files you can open, unless an email backend is configured.
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+os.environ.setdefault("SITE_URL", URL)
 
 PROCESSES = {
     "web": [PYTHON, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
@@ -85,6 +88,8 @@ def main() -> int:
         if wait_until_serving():
             print(f"\n{seed_report}\nPromise Desk is running at {URL}/", flush=True)
             print(f"  the desk: {URL}/desk/   administration: {URL}/admin/   health: {URL}/healthz", flush=True)
+            mail = os.environ.get("EMAIL_FILE_PATH") or Path(os.environ.get("DATA_DIR") or ROOT / "var") / "mail"
+            print(f"  customers ask at {URL}/ ; emails are written to {mail}/", flush=True)
             print("  web, Celery worker and Celery beat are running; press Ctrl-C to stop them all.\n", flush=True)
         while not stopping:
             for name, child in children.items():
