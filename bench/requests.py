@@ -54,13 +54,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, sys.path[0] is bench/; the project's packages live one level up (and this module's name
-# must not shadow the ``requests`` library).
-if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
-elif str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+try:
+    import _project  # run as a script: bench/ is first on sys.path until _project puts the project there
+except ImportError:
+    from bench import _project
+ROOT = _project.ROOT
 
 from bench.desk import free_port, production_env, stop_gunicorn  # noqa: E402 - after the path fix above
 from bench.seed import (  # noqa: E402

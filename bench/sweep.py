@@ -48,12 +48,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, sys.path[0] is bench/; the project's packages live one level up.
-if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
-elif str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+try:
+    import _project  # run as a script: bench/ is first on sys.path until _project puts the project there
+except ImportError:
+    from bench import _project
+ROOT = _project.ROOT
 
 from bench.seed import (  # noqa: E402 - after the path fix above
     SeedFigures,
