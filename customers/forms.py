@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 
 from tickets.attachments import ALLOWED, ALLOWED_WORDS, CheckedFile, check_uploads
-from tickets.forms import QuickSelect
+from tickets.forms import QuickEmailInput, QuickInput, QuickSelect, QuickTextarea
 from tickets.models import Category
 
 ALLOWED_CONTROLS = {"\n", "\r", "\t"}
@@ -52,18 +52,20 @@ class AttachmentsField(forms.FileField):
 class RequestForm(forms.Form):
     """The request form at /. ``website`` is a honeypot: hidden from people, filled in by bots."""
 
-    name = CustomerText(label="Your name", max_length=200)
-    email = forms.EmailField(label="Your email", max_length=254, help_text="We send your private status link here.")
-    phone = CustomerText(label="Phone (optional)", max_length=40, required=False)
+    name = CustomerText(label="Your name", max_length=200, widget=QuickInput)
+    email = forms.EmailField(
+        label="Your email", max_length=254, help_text="We send your private status link here.", widget=QuickEmailInput
+    )
+    phone = CustomerText(label="Phone (optional)", max_length=40, required=False, widget=QuickInput)
     category = forms.ModelChoiceField(
         Category.objects.filter(is_active=True),
         label="What is it about?",
         empty_label="Choose a topic",
         widget=QuickSelect,
     )
-    subject = CustomerText(label="Subject", max_length=200)
+    subject = CustomerText(label="Subject", max_length=200, widget=QuickInput)
     description = CustomerText(
-        label="What happened, and what do you need?", max_length=10_000, widget=forms.Textarea(attrs={"rows": 6})
+        label="What happened, and what do you need?", max_length=10_000, widget=QuickTextarea(attrs={"rows": 6})
     )
     attachments = AttachmentsField()
     website = forms.CharField(required=False, label="Leave this empty")

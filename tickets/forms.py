@@ -40,6 +40,29 @@ class QuickSelect(forms.Select):
         )
 
 
+class QuickInput(forms.TextInput):
+    """An <input> built in Python rather than through a template (the public form's hot path)."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "type": self.input_type, "name": name})
+        shown = self.format_value(value)
+        if shown is not None:
+            final["value"] = shown
+        return format_html("<input{}>", flatatt(final))
+
+
+class QuickEmailInput(QuickInput):
+    input_type = "email"
+
+
+class QuickTextarea(forms.Textarea):
+    """A <textarea> built in Python rather than through a template."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        return format_html("<textarea{}>\n{}</textarea>", flatatt(final), self.format_value(value) or "")
+
+
 class PersonField(forms.ModelChoiceField):
     """A staff member, listed by the name people use."""
 
