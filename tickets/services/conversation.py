@@ -18,6 +18,7 @@ from tickets.models import (
     Attachment,
     Category,
     Channel,
+    EscalationLevel,
     Interaction,
     InteractionKind,
     Priority,
@@ -78,13 +79,14 @@ def open_ticket(
         raise ValidationError({"channel": f"{channel!r} is not a channel."})
     if priority is not None and priority not in Priority.values:
         raise ValidationError({"priority": f"{priority!r} is not a priority."})
-    level = category.escalation_path.first_level()
+    level = (  # level 1 and its team in one query: the web form's hot path
+        EscalationLevel.objects.select_related("team")
+        .filter(path_id=category.escalation_path_id)
+        .order_by("position")
+        .first()
+    )
     if level is None:
         raise ValidationError({"category": f"The category {category} has an escalation path with no levels."})
-    if submission_key is not None:
-        already = Ticket.objects.filter(submission_key=submission_key).first()
-        if already is not None:  # the same form sent twice: one ticket
-            return already
     customer = record_customer(email=email, name=name, phone=phone)
     ticket = Ticket(
         customer=customer,
@@ -101,7 +103,7 @@ def open_ticket(
     try:
         with transaction.atomic():
             ticket.save()
-    except IntegrityError:  # the same form, sent twice at the same moment: the other one won
+    except IntegrityError:  # the same form sent again (a double click, a retry): the first one stands
         return Ticket.objects.get(submission_key=submission_key)
     message = record(
         ticket,
