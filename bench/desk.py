@@ -61,11 +61,9 @@ from bench.seed import (  # noqa: E402 - after the path fix above
     LONG_TIMELINE_AT,
     LONG_TIMELINE_EVERY,
     configure_environment,
-    create_database_if_missing,
-    database_settings,
     drop_database,
-    machine,
     percentile,
+    prepare_database,
     seed_desk,
     shorten,
 )
@@ -516,17 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     (Path(os.environ["DATA_DIR"]) / "staticfiles").mkdir(parents=True, exist_ok=True)
     process = None
     try:
-        config = database_settings(SCRIPT)
-        if create_database_if_missing(config):
-            print(f"[db] created database {config['NAME']}", flush=True)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0, interactive=False)
-        info = machine()
-        print(f"[db] {config['NAME']} migrated; {info['postgresql']}, {info['cpus']} CPUs", flush=True)
+        config, info = prepare_database(SCRIPT)
 
         seed_figures = seed_desk(
             tickets=args.tickets, chunk=args.chunk, agents=args.agents, customers=args.customers, reuse=args.reuse

@@ -61,14 +61,12 @@ except ImportError:
 ROOT = _project.ROOT
 
 from bench.desk import free_port, production_env, stop_gunicorn  # noqa: E402 - after the path fix above
-from bench.seed import (  # noqa: E402
+from bench.seed import (  # noqa: E402 - after the path fix above
     BENCH_PREFIX,
     configure_environment,
-    create_database_if_missing,
-    database_settings,
     drop_database,
-    machine,
     percentile,
+    prepare_database,
     wipe,
 )
 
@@ -808,17 +806,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = Path(os.environ["DATA_DIR"])
     (data_dir / "staticfiles").mkdir(parents=True, exist_ok=True)
     try:
-        config = database_settings(SCRIPT)
-        if create_database_if_missing(config):
-            print(f"[db] created database {config['NAME']}", flush=True)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0, interactive=False)
-        info = machine()
-        print(f"[db] {config['NAME']} migrated; {info['postgresql']}, {info['cpus']} CPUs", flush=True)
+        config, info = prepare_database(SCRIPT)
 
         wipe()
         configure(args.returning)

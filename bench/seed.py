@@ -79,6 +79,22 @@ def database_settings(script: str = "bench/sweep.py") -> dict[str, Any]:
     return config
 
 
+def prepare_database(script: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Create the bench database if missing, set Django up and migrate; returns (config, machine())."""
+    config = database_settings(script)
+    if create_database_if_missing(config):
+        print(f"[db] created database {config['NAME']}", flush=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    info = machine()
+    print(f"[db] {config['NAME']} migrated; {info['postgresql']}, {info['cpus']} CPUs", flush=True)
+    return config, info
+
+
 def maintenance_connection(config: dict[str, Any]) -> Any:
     import psycopg2
 

@@ -57,11 +57,9 @@ ROOT = _project.ROOT
 from bench.seed import (  # noqa: E402 - after the path fix above
     SeedFigures,
     configure_environment,
-    create_database_if_missing,
-    database_settings,
     drop_database,
-    machine,
     percentile,
+    prepare_database,
     seed,
     shorten,
 )
@@ -482,17 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = configure_environment()
     try:
         # 1.-2. Environment and database.
-        config = database_settings()
-        if create_database_if_missing(config):
-            print(f"[db] created database {config['NAME']}", flush=True)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0, interactive=False)
-        info = machine()
-        print(f"[db] {config['NAME']} migrated; {info['postgresql']}, {info['cpus']} CPUs", flush=True)
+        config, info = prepare_database("bench/sweep.py")
 
         # 3. Seed.
         seed_figures = seed(
