@@ -25,7 +25,9 @@ from customers.forms import LinksForm, RatingForm, ReopenForm, ReplyForm, Reques
 from helpdesk.ratelimit import allow, client_ip
 from tickets import services
 from tickets.customer_emails import expectation, queue_links_email, status_url
-from tickets.models import Attachment, Promise, Ticket
+from tickets.forms import add_service_errors
+from tickets.models import Promise, Ticket
+from tickets.views.files import download
 
 HOUR, MINUTE = 3600, 60
 
@@ -94,8 +96,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
                 attachments=data["attachments"],
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             return redirect("customers:received", token=ticket.token)
     return render(request, "customers/request.html", {"form": form, "reattach": bool(request.FILES)}, status=400)
@@ -143,8 +144,7 @@ def _act(
         try:
             act(form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             messages.success(request, THANKS[name])
             return redirect("customers:status", token=ticket.token)
@@ -206,14 +206,3 @@ def resend_links(request: HttpRequest) -> HttpResponse:
 def attachment(request: HttpRequest, ticket: Ticket, pk: int) -> FileResponse:
     """A file of this request, for whoever holds its link: always a download, never shown inline."""
     return download(ticket.attachments.filter(pk=pk).first())
-
-
-def download(found: Attachment | None) -> FileResponse:
-    if found is None:
-        raise Http404("No such file.")
-    response = FileResponse(
-        found.file.open("rb"), as_attachment=True, filename=found.original_name, content_type="application/octet-stream"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

@@ -72,6 +72,15 @@ class PersonField(forms.ModelChoiceField):
         return str(obj.get_full_name() or obj.username)
 
 
+def add_service_errors(form: forms.Form, error: forms.ValidationError) -> None:
+    """Show a service's refusal on the form: next to the field it names, else at the top."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
 def staff_people() -> QuerySet[User]:
     return User.objects.filter(is_active=True, is_staff=True).order_by("first_name", "last_name", "username")
 

@@ -74,8 +74,11 @@ class EscalationPath(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def first_level(self) -> EscalationLevel:
-        return self.levels.order_by("position").first()  # type: ignore[return-value]
+
+class EscalationLevelQuerySet(models.QuerySet["EscalationLevel"]):
+    def first_of(self, path_id: int) -> EscalationLevel | None:
+        """Level 1 of a path, with its team: where every ticket of that path starts (one query)."""
+        return self.select_related("team").filter(path_id=path_id).order_by("position").first()
 
 
 class EscalationLevel(models.Model):
@@ -89,6 +92,8 @@ class EscalationLevel(models.Model):
         blank=True,
         help_text="People told when a ticket reaches this level. Empty: the team's lead and members.",
     )
+
+    objects = EscalationLevelQuerySet.as_manager()
 
     class Meta:
         ordering = ["path", "position"]

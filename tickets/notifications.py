@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -20,8 +19,6 @@ from django.template.loader import render_to_string
 
 from tickets import outbox
 from tickets.models import EscalationLevel, Notification, Team, Ticket
-
-logger = logging.getLogger(__name__)
 
 
 def team_people(team_ids: Iterable[int]) -> dict[int, list[int]]:

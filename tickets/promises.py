@@ -7,7 +7,7 @@ the API, the services and the sweep all judge a promise with the same code.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -124,17 +124,6 @@ class Verdict:
     load: int  # the rep's pending promises due before the proposed one
     earliest_realistic: datetime
     sooner_than_estimate: bool
-
-    @property
-    def estimate_words(self) -> str:
-        return humanize_duration(self.estimate)
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["estimate_seconds"] = int(self.estimate.total_seconds())
-        data["estimate"] = humanize_duration(self.estimate)
-        data["earliest_realistic"] = self.earliest_realistic.isoformat()
-        return data
 
     def explain(self) -> str:
         if self.sample_size:

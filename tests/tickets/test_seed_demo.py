@@ -132,7 +132,7 @@ def test_demo_has_five_categories_with_a_path_and_a_target(output):
     categories = Category.objects.all()
     assert len(categories) == 5
     for category in categories:
-        assert category.escalation_path.first_level() is not None
+        assert EscalationLevel.objects.first_of(category.escalation_path_id) is not None
         assert category.default_target > timedelta(0)
         assert category.description
 

@@ -180,7 +180,9 @@ def _play(spec: DemoTicket, *, now: datetime, users: dict[str, User], category: 
     """Open the ticket and replay its conversation through the services, each step at its own moment."""
     customer = CUSTOMERS_BY_EMAIL[spec.email]
     at = now - spec.opened_ago
-    agent = _agent_for(category.escalation_path.first_level().team, users)
+    first_level = EscalationLevel.objects.first_of(category.escalation_path_id)
+    assert first_level is not None
+    agent = _agent_for(first_level.team, users)
     ticket = services.open_ticket(
         name=spec.as_name or customer.name,
         email=customer.email,

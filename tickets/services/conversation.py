@@ -79,12 +79,7 @@ def open_ticket(
         raise ValidationError({"channel": f"{channel!r} is not a channel."})
     if priority is not None and priority not in Priority.values:
         raise ValidationError({"priority": f"{priority!r} is not a priority."})
-    level = (  # level 1 and its team in one query: the web form's hot path
-        EscalationLevel.objects.select_related("team")
-        .filter(path_id=category.escalation_path_id)
-        .order_by("position")
-        .first()
-    )
+    level = EscalationLevel.objects.first_of(category.escalation_path_id)
     if level is None:
         raise ValidationError({"category": f"The category {category} has an escalation path with no levels."})
     customer = record_customer(email=email, name=name, phone=phone)

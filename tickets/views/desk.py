@@ -28,10 +28,12 @@ from tickets.forms import (
     PromiseForm,
     QueueFilterForm,
     WallClockField,
+    add_service_errors,
     parse_due,
 )
 from tickets.models import EscalationLevel, Interaction, PromiseState, Ticket, is_supervisor
 from tickets.promises import Overpromise, judge
+from tickets.views.files import download
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000  # deeper than anyone pages by hand; bounds the OFFSET a crafted URL can ask for
@@ -211,7 +213,7 @@ def ticket_action(request: StaffRequest, reference: str, action: str) -> HttpRes
             if isinstance(form, PromiseForm):
                 form.verdict = refusal.verdict
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, form.success)
             return redirect_after(request, ticket)
@@ -232,15 +234,6 @@ def redirect_after(request: StaffRequest, ticket: Ticket) -> HttpResponse:
     ticket.refresh_from_db()
     messages.info(request, f"{ticket.reference} is now with {ticket.team}; it has left your queue.")
     return redirect("desk:queue")
-
-
-def _add_errors(form: ActionForm, error: ValidationError) -> None:
-    """Put a service's errors next to the fields they name, or at the top when the form has no such field."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 @staff_only
@@ -267,6 +260,4 @@ def promise_check(request: StaffRequest, reference: str) -> HttpResponse:
 @require_GET
 def attachment(request: StaffRequest, reference: str, pk: int) -> FileResponse:
     """A file of a ticket this agent may see: always a download, never shown inline."""
-    from customers.views import download
-
     return download(visible_ticket(request, reference).attachments.filter(pk=pk).first())
