@@ -180,10 +180,10 @@ WITH g AS (
     RETURNING id, assignee_id, promise_due_at, last_activity_at
 )
 INSERT INTO tickets_promise (
-    ticket_id, due_at, made_at, made_by_id, words, estimate, estimate_sample_size, overrode_estimate,
+    ticket_id, team_id, due_at, made_at, made_by_id, words, estimate, estimate_sample_size, overrode_estimate,
     override_reason, change_reason, paused_for, outcome, settled_at
 )
-SELECT id, promise_due_at, last_activity_at, assignee_id, 'We will have an answer for you by then.',
+SELECT id, %(team)s, promise_due_at, last_activity_at, assignee_id, 'We will have an answer for you by then.',
        interval '8 hours', 0, false, '', '', interval '0', 'pending', NULL
 FROM t
 """
@@ -470,15 +470,15 @@ WITH g AS (
            made_at,
            coalesce(resolved_at, made_at + interval '10 minutes')
     FROM w
-    RETURNING id, assignee_id, promise_state, promise_due_at, created_at, resolved_at
+    RETURNING id, team_id, assignee_id, promise_state, promise_due_at, created_at, resolved_at
 )
 INSERT INTO tickets_promise (
-    ticket_id, due_at, made_at, made_by_id, words, estimate, estimate_sample_size, overrode_estimate,
-    override_reason, change_reason, paused_for, outcome, settled_at
+    ticket_id, team_id, due_at, made_at, made_by_id, words, estimate, estimate_sample_size, overrode_estimate,
+    override_reason, change_reason, paused_for, outcome, settled_at, resolved_at
 )
-SELECT id, promise_due_at, created_at + interval '5 minutes', assignee_id,
+SELECT id, team_id, promise_due_at, created_at + interval '5 minutes', assignee_id,
        'We will have an answer for you by then.', interval '8 hours', 40, false, '', '', interval '0',
-       CASE WHEN promise_state IN ('kept', 'broken') THEN promise_state ELSE 'pending' END, resolved_at
+       CASE WHEN promise_state IN ('kept', 'broken') THEN promise_state ELSE 'pending' END, resolved_at, resolved_at
 FROM t
 WHERE promise_state <> 'none'
 """

@@ -5,7 +5,7 @@ from django.contrib.auth.views import PasswordChangeView
 from django.urls import include, path
 
 from helpdesk.health import healthz
-from tickets.views.desk import staff_only
+from tickets.views.access import staff_only
 
 admin.site.site_header = "Promise Desk administration"
 admin.site.site_title = "Promise Desk"

@@ -278,6 +278,13 @@ class Ticket(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True)
 
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # Who answered first, and for which team: the supervisor's first-response figures per agent and team.
+    first_response_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="first_responses"
+    )
+    first_response_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="first_responses"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField()
     created_at = models.DateTimeField()
@@ -319,6 +326,12 @@ class Ticket(models.Model):
                 fields=["assignee", "promise_due_at"],
                 condition=Q(status__in=["new", "open", "waiting"]),
                 name="ticket_assignee_queue_idx",
+            ),
+            # The dashboard's first-response figures: WHERE first_response_at in a period.
+            models.Index(
+                fields=["first_response_at"],
+                condition=Q(first_response_at__isnull=False),
+                name="ticket_first_response_idx",
             ),
         ]
         constraints = [
@@ -466,6 +479,8 @@ class Interaction(models.Model):
         indexes = [
             # The timeline: WHERE ticket_id = … ORDER BY created_at.
             models.Index(fields=["ticket", "created_at"], name="interaction_timeline_idx"),
+            # The dashboard's ratings: WHERE kind = 'rating' AND created_at in a period.
+            models.Index(fields=["created_at"], condition=Q(kind="rating"), name="interaction_rating_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=InteractionKind.values), name="interaction_kind_valid"),
@@ -509,6 +524,8 @@ class Promise(models.Model):
     Outcome = PromiseOutcome
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="promises")
+    # The team that had the ticket when the promise was made: whose word it was, for the team figures.
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="promises")
     due_at = models.DateTimeField()
     made_at = models.DateTimeField()
     made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="promises_made")
@@ -521,9 +538,16 @@ class Promise(models.Model):
     paused_for = models.DurationField(default=timedelta(0), help_text="Time added while waiting on the customer.")
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # When the ticket was in fact resolved: at settling for a kept promise or one broken late, at the later
+    # resolution for one broken by a breach. Slack is due_at - resolved_at. None for superseded promises.
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["made_at", "id"]
+        indexes = [
+            # The dashboard's figures: promises made in a period.
+            models.Index(fields=["made_at"], name="promise_made_at_idx"),
+        ]
         constraints = [
             # One current (pending) promise per ticket.
             models.UniqueConstraint(

@@ -177,8 +177,9 @@ def test_after_resolution_the_customer_rates_the_help(client, ticket, alice):
     client.post(reverse("customers:rate", args=[ticket.token]), {"rating": "5", "comment": "Quick and kind."})
 
     rating = Interaction.objects.get(ticket=ticket, kind="rating")
+    # The rating names whose help it rates: the resolver and the team, for the supervisor's figures.
     assert (rating.data, rating.body, rating.is_public, rating.author_kind) == (
-        {"rating": 5},
+        {"rating": 5, "agent": alice.pk, "team": ticket.team_id},
         "Quick and kind.",
         True,
         "customer",

@@ -183,6 +183,7 @@ def promise(ticket, made_by, **fields):
     now = timezone.now()
     values = {
         "ticket": ticket,
+        "team": ticket.team,
         "made_by": made_by,
         "made_at": now,
         "due_at": now + timedelta(hours=2),

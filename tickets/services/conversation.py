@@ -160,7 +160,7 @@ def reply(ticket: Ticket, *, by: User, body: str, now: datetime | None = None) -
     interaction = record(ticket, InteractionKind.REPLY, now=now, by=by, body=body, public=True)
     queue_customer_email(ticket, interaction, kind="reply", now=now)
     if ticket.first_response_at is None:
-        ticket.first_response_at = now
+        ticket.first_response_at, ticket.first_response_by, ticket.first_response_team = now, by, ticket.team
     if ticket.status == TicketStatus.NEW:
         move_status(ticket, TicketStatus.OPEN, now=now, by=by)
     ticket.save()

@@ -75,6 +75,7 @@ def make_promise(
         current.save(update_fields=["outcome", "settled_at"])
     promise = Promise.objects.create(
         ticket=ticket,
+        team=ticket.team,
         due_at=due_at,
         made_at=now,
         made_by=by,
@@ -171,7 +172,9 @@ def _resume(ticket: Ticket, *, now: datetime, by: User | None) -> None:
 
 
 def _settle(ticket: Ticket, *, now: datetime) -> None:
-    """Resolution settles the pending promise: kept if on time, broken if late."""
+    """Resolution settles the pending promise (kept if on time, broken if late), and is the actual
+    resolution of every promise a breach broke on the way."""
+    ticket.promises.filter(outcome=Promise.Outcome.BROKEN, resolved_at__isnull=True).update(resolved_at=now)
     promise = pending_promise(ticket)
     if promise is None:
         if ticket.promise_state == PromiseState.BREACHED:
@@ -180,8 +183,8 @@ def _settle(ticket: Ticket, *, now: datetime) -> None:
         return
     kept = now <= promise.due_at
     promise.outcome = Promise.Outcome.KEPT if kept else Promise.Outcome.BROKEN
-    promise.settled_at = now
-    promise.save(update_fields=["outcome", "settled_at"])
+    promise.settled_at = promise.resolved_at = now
+    promise.save(update_fields=["outcome", "settled_at", "resolved_at"])
     ticket.promise_state = PromiseState.KEPT if kept else PromiseState.BROKEN
     ticket.next_check_at = None
     record(

@@ -107,6 +107,10 @@ def rate(ticket: Ticket, *, rating: int, comment: str = "", now: datetime | None
     lock(ticket)
     if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise ValidationError({"rating": f"{ticket.reference} is not resolved yet: there is nothing to rate."})
+    # Whose help is rated: the agent who resolved it and the team that had it, as they are now.
+    resolver = (
+        ticket.interactions.filter(kind=InteractionKind.RESOLUTION).order_by("-created_at", "-id").values("author_id")
+    ).first()
     interaction = record(
         ticket,
         InteractionKind.RATING,
@@ -114,7 +118,7 @@ def rate(ticket: Ticket, *, rating: int, comment: str = "", now: datetime | None
         body=comment.strip(),
         public=True,
         from_customer=True,
-        data={"rating": rating},
+        data={"rating": rating, "agent": resolver["author_id"] if resolver else None, "team": ticket.team_id},
     )
     ticket.save()
     return interaction

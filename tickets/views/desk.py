@@ -7,15 +7,13 @@ on every page and action alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -33,30 +31,12 @@ from tickets.forms import (
 )
 from tickets.models import EscalationLevel, Interaction, PromiseState, Ticket, is_supervisor
 from tickets.promises import Overpromise, judge
+from tickets.views.access import StaffRequest, safe_next, staff_only
 from tickets.views.files import download
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000  # deeper than anyone pages by hand; bounds the OFFSET a crafted URL can ask for
 HISTORY_SHOWN = 10  # a customer's latest earlier requests on the ticket page; the rest are counted
-
-
-class StaffRequest(HttpRequest):
-    """A request that ``staff_only`` let through: its user is a signed-in staff member."""
-
-    user: User
-
-
-def staff_only(view: Any) -> Any:
-    """Signed-in staff only: anonymous visitors go to sign in, other signed-in users are refused."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_staff:
-            raise PermissionDenied("This area is for staff.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def visible_ticket(request: StaffRequest, reference: str) -> Ticket:
@@ -228,7 +208,11 @@ def ticket_action(request: StaffRequest, reference: str, action: str) -> HttpRes
 
 
 def redirect_after(request: StaffRequest, ticket: Ticket) -> HttpResponse:
-    """Back to the ticket, or to the queue when the action handed it to people this agent doesn't cover."""
+    """Back where the form asked (the dashboard's inline actions), else to the ticket, or to the queue when
+    the action handed it to people this agent doesn't cover."""
+    target = safe_next(request)
+    if target:
+        return redirect(target)
     if Ticket.objects.visible_to(request.user).filter(pk=ticket.pk).exists():
         return redirect("desk:ticket", reference=ticket.reference)
     ticket.refresh_from_db()

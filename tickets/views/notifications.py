@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets.models import Notification
-from tickets.views.desk import PAGE_SIZE, StaffRequest, redirect_after, staff_only
+from tickets.views.access import StaffRequest, staff_only
+from tickets.views.desk import PAGE_SIZE, redirect_after
 
 
 @staff_only
