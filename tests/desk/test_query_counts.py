@@ -34,8 +34,9 @@ QUEUE_TABS_QUERIES = 5
 # (person) forms, and the timeline with its attachments (one prefetch).
 TICKET_QUERIES = 18
 
-# Notifications: session, user, the unread badge, the notifications (ticket and customer joined in).
-NOTIFICATION_QUERIES = 4
+# Notifications: session, user, the unread badge, "is a supervisor?" (the header's supervisor links), the
+# notifications (ticket and customer joined in).
+NOTIFICATION_QUERIES = 5
 
 
 @pytest.fixture
