@@ -6,7 +6,6 @@ the API, the services and the sweep all judge a promise with the same code.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import DurationField, ExpressionWrapper, F
 
+from tickets.aggregates import Percentile, Seconds
 from tickets.models import Category, Estimate, Promise, PromiseState, Ticket
 
 # --- Windows and states -----------------------------------------------------------------------
@@ -203,44 +203,16 @@ def humanize_duration(duration: timedelta) -> str:
 # --- Refreshing the estimates ------------------------------------------------------------------
 
 
-class PercentileCont(models.Aggregate):
-    """PostgreSQL's ordered-set aggregate: the continuous percentile of a numeric expression."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = models.FloatField()
-
-    def __init__(self, expression: Any, percentile: float, **extra: Any) -> None:
-        super().__init__(expression, percentile=float(percentile), **extra)
-
-
-def percentile_cont(values: list[float], fraction: float) -> float:
-    """The same interpolation as PostgreSQL's percentile_cont, for databases without it (SQLite)."""
-    ordered = sorted(values)
-    position = fraction * (len(ordered) - 1)
-    lower = int(position)
-    upper = min(lower + 1, len(ordered) - 1)
-    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
-
-
 def _resolution_seconds_by_group(since: datetime, fraction: float) -> dict[tuple[int, int], tuple[float, int]]:
     """{(category, priority): (percentile seconds, count)}, priority 0 being the whole category."""
     resolved = Ticket.objects.filter(resolved_at__gte=since, resolved_at__isnull=False)
-    took = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
-    if connection.vendor == "postgresql":
-        seconds = models.Func(took, function="EXTRACT", template="EXTRACT(EPOCH FROM %(expressions)s)")
-        result: dict[tuple[int, int], tuple[float, int]] = {}
-        for group_by in (("category_id", "priority"), ("category_id",)):
-            rows = resolved.values(*group_by).annotate(p=PercentileCont(seconds, fraction), n=models.Count("id"))
-            for row in rows:
-                result[(row["category_id"], row.get("priority", Estimate.ANY_PRIORITY))] = (row["p"], row["n"])
-        return result
-    # SQLite: fetch the durations (bounded by the look-back) and interpolate exactly as percentile_cont does.
-    groups: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for category_id, priority, duration in resolved.annotate(took=took).values_list("category_id", "priority", "took"):
-        groups[(category_id, priority)].append(duration.total_seconds())
-        groups[(category_id, Estimate.ANY_PRIORITY)].append(duration.total_seconds())
-    return {key: (percentile_cont(values, fraction), len(values)) for key, values in groups.items()}
+    took = Seconds(ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField()))
+    result: dict[tuple[int, int], tuple[float, int]] = {}
+    for group_by in (("category_id", "priority"), ("category_id",)):
+        rows = resolved.values(*group_by).annotate(p=Percentile(took, fraction), n=models.Count("id"))
+        for row in rows:
+            result[(row["category_id"], row.get("priority", Estimate.ANY_PRIORITY))] = (row["p"], row["n"])
+    return result
 
 
 def refresh_estimates(*, now: datetime) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from tests.factories import TicketFactory
@@ -60,17 +59,6 @@ def test_the_percentile_and_look_back_are_configurable(history, now, settings):
     # The 120-day-old 50 h ticket now counts: median of 1..5 h and 50 h is 3.5 h; with the 10 h one, 4 h.
     assert estimates()[Priority.NORMAL] == (3.5 * H, 6)
     assert estimates()[Estimate.ANY_PRIORITY] == (4 * H, 7)
-
-
-def test_the_fallback_for_databases_without_percentile_cont_gives_the_same_figures(history, now, monkeypatch):
-    since = now - timedelta(days=90)
-    in_database = promises._resolution_seconds_by_group(since, 0.8)
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-    in_python = promises._resolution_seconds_by_group(since, 0.8)
-
-    assert in_database.keys() == in_python.keys()
-    for key, (seconds, count) in in_database.items():
-        assert in_python[key] == (pytest.approx(seconds), count)
 
 
 def test_refreshing_twice_gives_the_same_table_and_drops_groups_without_history(history, category, now):

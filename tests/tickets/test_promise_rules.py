@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
+from tickets.aggregates import percentile_cont
 from tickets.models import Category, PromiseState
 from tickets.promises import (
     aware_from_local,
     humanize_duration,
     next_check_at,
-    percentile_cont,
     state_at,
     warning_window,
 )
