@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -31,15 +30,14 @@ def check_broker() -> None:
 
 def check_sweeper() -> dict[str, object]:
     """The promise sweep must have run within three intervals: a stalled sweeper is itself an alert."""
-    from tickets.models import SweepHeartbeat
-    from tickets.sweep import HEARTBEAT
+    from tickets.sweep import is_stale, last_beat
 
-    beat = SweepHeartbeat.objects.filter(name=HEARTBEAT).first()
+    beat, now = last_beat(), timezone.now()
     if beat is None:
         raise StaleSweeper("the sweep has never run")
-    age = (timezone.now() - beat.last_run_at).total_seconds()
+    age = (now - beat.last_run_at).total_seconds()
     details = {"last_run_at": beat.last_run_at.isoformat(), "seconds_ago": round(age), "looked_at": beat.looked_at}
-    if age > 3 * settings.PROMISE_SWEEP_INTERVAL:
+    if is_stale(beat, now=now):
         raise StaleSweeper(f"the sweep last ran {round(age)} s ago", details)
     return details
 

@@ -193,3 +193,16 @@ def _beat(result: SweepResult, *, now: datetime, started: float) -> None:
         unique_fields=["name"],
         update_fields=["last_run_at", "looked_at", "changed", "duration_ms"],
     )
+
+
+# --- Is anyone watching? -----------------------------------------------------------------------
+
+
+def last_beat() -> SweepHeartbeat | None:
+    """The sweeper's latest heartbeat, or None if it has never run."""
+    return SweepHeartbeat.objects.filter(name=HEARTBEAT).first()
+
+
+def is_stale(beat: SweepHeartbeat | None, *, now: datetime) -> bool:
+    """A sweeper silent for three intervals has stalled: promises are not being watched."""
+    return beat is None or (now - beat.last_run_at).total_seconds() > 3 * settings.PROMISE_SWEEP_INTERVAL

@@ -9,3 +9,14 @@
     }
   } catch (e) { /* older browsers: the site's zone is used */ }
 })();
+
+// A region marked data-pause-while-editing skips its htmx refresh while someone is typing in it or has one
+// of its <details> forms open, so a refresh never wipes a half-written note.
+document.addEventListener("htmx:beforeRequest", function (event) {
+  "use strict";
+  var region = event.detail.elt;
+  if (!region || !region.hasAttribute || !region.hasAttribute("data-pause-while-editing")) { return; }
+  var active = document.activeElement;
+  var typing = active && region.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+  if (typing || region.querySelector("details[open]")) { event.preventDefault(); }
+});

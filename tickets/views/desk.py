@@ -64,11 +64,11 @@ class QueuePage:
     has_next: bool
 
     @classmethod
-    def of(cls, ids: QuerySet[Ticket, int], number: str | None) -> QueuePage:
+    def of(cls, ids: QuerySet[Any, int], number: str | None, *, size: int = PAGE_SIZE) -> QueuePage:
         page = min(max(1, int(number)), MAX_PAGE) if number and number.isdigit() else 1
-        start = (page - 1) * PAGE_SIZE
-        found = list(ids[start : start + PAGE_SIZE + 1])
-        return cls(number=page, ids=found[:PAGE_SIZE], has_next=len(found) > PAGE_SIZE)
+        start = (page - 1) * size
+        found = list(ids[start : start + size + 1])
+        return cls(number=page, ids=found[:size], has_next=len(found) > size)
 
     @property
     def has_previous(self) -> bool:

@@ -1,15 +1,207 @@
-"""The promise dashboard (supervisors): promises in danger now, and who keeps their word over time."""
+"""The promise dashboard (supervisors only): what is in danger now, who keeps their word over time, the
+rows behind every figure, and CSV of both. Thin: read a form, ask ``tickets.supervision``, render."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+import zoneinfo
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
 
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from tickets.supervision.exports import csv_response
+from tickets.supervision.figures import FIGURES, Report, Row, report, rows_behind
+from tickets.supervision.forms import DrillDownForm, PeriodForm
+from tickets.supervision.lists import hours, listing_for, ordered
+from tickets.supervision.now import GROUPINGS, danger
+from tickets.sweep import is_stale, last_beat
 from tickets.views.access import StaffRequest, supervisor_only
+from tickets.views.desk import QueuePage
+
+# --- Now ------------------------------------------------------------------------------------------
 
 
 @supervisor_only
+@require_GET
 def now(request: StaffRequest) -> HttpResponse:
-    return HttpResponse("Now")
+    """At risk and breached, by team or by agent; htmx refreshes the live part every 15 seconds."""
+    group_by = request.GET.get("by", "team")
+    group_by = group_by if group_by in GROUPINGS else "team"
+    beat, moment = last_beat(), timezone.now()
+    context = {
+        "danger": danger(request.user, group_by=group_by),
+        "group_by": group_by,
+        "beat": beat,
+        "beat_age": (moment - beat.last_run_at).total_seconds() if beat else None,
+        "stale": is_stale(beat, now=moment),
+        "here": request.get_full_path(),
+    }
+    template = "supervisor/_now_live.html" if request.headers.get("HX-Request") else "supervisor/now.html"
+    return render(request, template, context)
 
 
-figures = figures_csv = drill_down = drill_down_csv = now
+# --- Over time ------------------------------------------------------------------------------------
+
+
+def _zone() -> zoneinfo.ZoneInfo:
+    zone = timezone.get_current_timezone()
+    assert isinstance(zone, zoneinfo.ZoneInfo)
+    return zone
+
+
+@supervisor_only
+@require_GET
+def figures(request: StaffRequest) -> HttpResponse:
+    form = PeriodForm(request.GET)
+    if request.GET and not form.is_valid():
+        return render(request, "supervisor/figures.html", {"form": form}, status=400)
+    figures = report(form.chosen(), zone=_zone())
+    context = {
+        "form": form,
+        "report": figures,
+        "period_query": urlencode(form.query()),
+        "charts": _charts(figures),
+    }
+    return render(request, "supervisor/figures.html", context)
+
+
+def _charts(figures: Report) -> dict[str, Any]:
+    """The charts' data (read by static/js/figures.js from a JSON script tag, never inline script)."""
+    teams = [row for row in figures.teams if row.kept or row.broken]
+    agents = [row for row in figures.agents if row.slack]
+    return {
+        "weekly": {
+            "labels": [f"{week.start:%d %b}" for week in figures.weeks],
+            "series": [
+                {"label": team.name, "data": [_percent(week.kept_rate(team.key)) for week in figures.weeks]}  # type: ignore[arg-type]
+                for team in teams
+            ],
+        },
+        "calibration": {
+            "labels": [agent.name for agent in agents],
+            "series": [
+                {"label": "Guard's estimate", "data": [hours(agent.estimate_seconds) for agent in agents]},
+                {"label": "Promised", "data": [hours(agent.promised_seconds) for agent in agents]},
+                {"label": "Actual", "data": [hours(agent.actual_seconds) for agent in agents]},
+            ],
+        },
+    }
+
+
+def _percent(rate: float | None) -> float | None:
+    return round(rate * 100, 1) if rate is not None else None
+
+
+FIGURE_COLUMNS = (
+    ("Promises made", "made"),
+    ("Kept", "kept"),
+    ("Broken", "broken"),
+    ("Kept rate (%)", lambda row: _percent(row.kept_rate)),
+    ("Changed", "changed"),
+    ("Changed rate (%)", lambda row: _percent(row.changed_rate)),
+    ("Still pending", "pending"),
+    ("Sooner than the estimate", "sooner"),
+    ("Of those, kept", "sooner_kept"),
+    ("Of those, kept rate (%)", lambda row: _percent(row.sooner_kept_rate)),
+    ("Median slack (hours)", lambda row: hours(row.slack_seconds)),
+    ("First responses", "first_response"),
+    ("Median first response (hours)", lambda row: hours(row.first_response_seconds)),
+    ("Ratings", "rating"),
+    ("Average rating", lambda row: round(row.rating_average, 2) if row.rating_average is not None else None),
+)
+
+
+def _figure_values(row: Row) -> list[Any]:
+    return [getattr(row, value) if isinstance(value, str) else value(row) for _, value in FIGURE_COLUMNS]
+
+
+@supervisor_only
+@require_GET
+def figures_csv(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
+    form = PeriodForm(request.GET)
+    if not form.is_valid():
+        return render(request, "supervisor/figures.html", {"form": form}, status=400)
+    period = form.chosen()
+    figures = report(period, zone=_zone())
+
+    def rows() -> Iterator[list[Any]]:
+        yield ["everyone", "Everyone", *_figure_values(figures.total)]
+        for scope, group in (("team", figures.teams), ("agent", figures.agents)):
+            for row in group:
+                yield [scope, row.name, *_figure_values(row)]
+
+    header = ["Scope", "Name", *(label for label, _ in FIGURE_COLUMNS)]
+    return csv_response(f"promise-figures-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv", header, rows())
+
+
+# --- Drill-down -----------------------------------------------------------------------------------
+
+DRILL_PAGE_SIZE = 50
+
+
+def _behind(form: DrillDownForm) -> Any:
+    data = form.cleaned_data
+    figure = data["figure"]
+    rows = rows_behind(
+        figure,
+        form.chosen(),
+        team=data["team"].pk if data.get("team") else None,
+        agent=data["agent"].pk if data.get("agent") else None,
+    )
+    return ordered(rows, figure)
+
+
+def _whose(form: DrillDownForm) -> str:
+    data = form.cleaned_data
+    if data.get("team"):
+        return data["team"].name
+    if data.get("agent"):
+        return str(data["agent"].get_full_name() or data["agent"].username)
+    return "Everyone"
+
+
+@supervisor_only
+@require_GET
+def drill_down(request: StaffRequest) -> HttpResponse:
+    """The rows behind one figure, newest first, a page at a time."""
+    form = DrillDownForm(request.GET)
+    if not form.is_valid():
+        return render(request, "supervisor/drill_down.html", {"form": form}, status=400)
+    figure = form.cleaned_data["figure"]
+    rows = _behind(form)
+    page = QueuePage.of(rows.values_list("pk", flat=True), request.GET.get("page"), size=DRILL_PAGE_SIZE)
+    listing = listing_for(figure)
+    found = FIGURES[figure].source.rows().select_related(*listing.related).in_bulk(page.ids)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "figure": FIGURES[figure],
+        "whose": _whose(form),
+        "period": form.chosen(),
+        "columns": listing.columns,
+        "table": list(listing.table(found[pk] for pk in page.ids if pk in found)),
+        "page": page,
+        "query": query.urlencode(),
+        "period_query": urlencode(form.query()),
+    }
+    return render(request, "supervisor/drill_down.html", context)
+
+
+@supervisor_only
+@require_GET
+def drill_down_csv(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
+    form = DrillDownForm(request.GET)
+    if not form.is_valid():
+        return render(request, "supervisor/drill_down.html", {"form": form}, status=400)
+    figure = form.cleaned_data["figure"]
+    listing = listing_for(figure)
+    rows = _behind(form).select_related(*listing.related)
+
+    period = form.chosen()
+    lines = listing.csv_lines(rows.iterator(chunk_size=2000))
+    return csv_response(f"{figure}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv", listing.csv_header(), lines)

@@ -1,0 +1,293 @@
+"""Who keeps their word: the promise figures for a period, per agent and per team, computed in the database.
+
+Every figure is defined once, in ``FIGURES``, as a filter over the rows behind it (promises, first responses
+or ratings). The dashboard counts those rows with ``COUNT(*) FILTER (WHERE ...)`` and the drill-down lists
+the same rows with ``.filter(...)``, so a number and the list behind it cannot disagree.
+
+What counts, and when:
+- Promise figures are over the promises *made* in the period, credited to the agent who made each one and
+  to the team that had the ticket then. Kept rate is kept / (kept + broken): pending and changed promises
+  have no outcome yet, or none of their own. Changed rate is changed (superseded) / made.
+- Slack is the promised time minus the actual resolution (positive: early). A promise broken by a breach
+  is measured against the ticket's later resolution; a changed promise has no slack.
+- Calibration compares, per agent, the median span promised (made to due, less any time the clock was
+  paused), the median actual span to resolution, and the median guard estimate, over the same promises.
+- First-response time is over the tickets first answered in the period (created to first reply), credited
+  to whoever answered and the team that had the ticket then.
+- Ratings are those given in the period, credited to the agent who resolved the ticket and its team.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, TruncWeek
+
+from tickets.aggregates import Median, Seconds
+from tickets.models import Interaction, InteractionKind, Promise, PromiseOutcome, Team, Ticket
+from tickets.promises import aware_from_local
+
+# --- The period ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end): aware instants; ``label`` says it as people do."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+    @classmethod
+    def last(cls, days: int, *, now: datetime) -> Period:
+        return cls(start=now - timedelta(days=days), end=now, label=f"the last {days} days")
+
+    @classmethod
+    def dates(cls, first: date, last: date, *, zone: zoneinfo.ZoneInfo) -> Period:
+        """From the start of ``first`` to the end of ``last``, both days in the viewer's zone."""
+        start = aware_from_local(datetime.combine(first, datetime.min.time()), zone)
+        end = aware_from_local(datetime.combine(last + timedelta(days=1), datetime.min.time()), zone)
+        return cls(start=start, end=end, label=f"{first:%d %b %Y} to {last:%d %b %Y}")
+
+
+# --- Where each figure's rows come from ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """A kind of row the figures count: its QuerySet in a period, and who and which team it is credited to."""
+
+    name: str
+    rows: Callable[[], QuerySet[Any]]
+    when: str
+    agent: str
+    team: str
+
+    def in_period(self, period: Period) -> QuerySet[Any]:
+        return self.rows().filter(**{f"{self.when}__gte": period.start, f"{self.when}__lt": period.end})
+
+
+def _ratings() -> QuerySet[Interaction]:
+    return Interaction.objects.filter(kind=InteractionKind.RATING).annotate(
+        rating_agent=Cast(KT("data__agent"), IntegerField()),
+        rating_team=Cast(KT("data__team"), IntegerField()),
+        stars=Cast(KT("data__rating"), IntegerField()),
+    )
+
+
+PROMISES = Source("promises", Promise.objects.all, when="made_at", agent="made_by_id", team="team_id")
+RESPONSES = Source(
+    "responses",
+    Ticket.objects.all,
+    when="first_response_at",
+    agent="first_response_by_id",
+    team="first_response_team_id",
+)
+RATINGS = Source("ratings", _ratings, when="created_at", agent="rating_agent", team="rating_team")
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    source: Source
+    rows: Q = field(default_factory=Q)
+
+
+_KEPT, _BROKEN = Q(outcome=PromiseOutcome.KEPT), Q(outcome=PromiseOutcome.BROKEN)
+_SOONER = Q(overrode_estimate=True)
+
+FIGURES: dict[str, Figure] = {
+    "made": Figure("Promises made", PROMISES),
+    "kept": Figure("Kept", PROMISES, _KEPT),
+    "broken": Figure("Broken", PROMISES, _BROKEN),
+    "changed": Figure("Changed (renegotiated)", PROMISES, Q(outcome=PromiseOutcome.SUPERSEDED)),
+    "pending": Figure("Still pending", PROMISES, Q(outcome=PromiseOutcome.PENDING)),
+    "sooner": Figure("Promised sooner than the estimate", PROMISES, _SOONER),
+    "sooner_kept": Figure("Sooner than the estimate, and kept", PROMISES, _SOONER & _KEPT),
+    "sooner_broken": Figure("Sooner than the estimate, and broken", PROMISES, _SOONER & _BROKEN),
+    "slack": Figure("Resolved, with their slack", PROMISES, Q(resolved_at__isnull=False)),
+    "first_response": Figure("First responses", RESPONSES),
+    "rating": Figure("Ratings", RATINGS),
+}
+
+# Durations, in seconds, measured in the database.
+_SLACK = Seconds(ExpressionWrapper(F("due_at") - F("resolved_at"), output_field=DurationField()))
+_PROMISED = Seconds(ExpressionWrapper(F("due_at") - F("made_at"), output_field=DurationField())) - Seconds(
+    F("paused_for")
+)
+_ACTUAL = Seconds(ExpressionWrapper(F("resolved_at") - F("made_at"), output_field=DurationField())) - Seconds(
+    F("paused_for")
+)
+_FIRST_RESPONSE = Seconds(ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField()))
+
+# What each source's aggregate query computes, per group.
+AGGREGATES: dict[str, dict[str, Any]] = {
+    "promises": {
+        **{name: Count("pk", filter=figure.rows) for name, figure in FIGURES.items() if figure.source is PROMISES},
+        "slack_seconds": Median(_SLACK),
+        "promised_seconds": Median(_PROMISED, filter=Q(resolved_at__isnull=False)),
+        "actual_seconds": Median(_ACTUAL),
+        "estimate_seconds": Median(Seconds(F("estimate")), filter=Q(resolved_at__isnull=False)),
+    },
+    "responses": {"first_response": Count("pk"), "first_response_seconds": Median(_FIRST_RESPONSE)},
+    "ratings": {"rating": Count("pk"), "rating_average": Avg("stars")},
+}
+
+
+# --- The figures of one group (an agent, a team, or everyone) ---------------------------------------
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass
+class Row:
+    """One line of the figures table. Counts are 0 and medians None when there is nothing to measure."""
+
+    key: int | None
+    name: str
+    made: int = 0
+    kept: int = 0
+    broken: int = 0
+    changed: int = 0
+    pending: int = 0
+    sooner: int = 0
+    sooner_kept: int = 0
+    sooner_broken: int = 0
+    slack: int = 0
+    slack_seconds: float | None = None
+    promised_seconds: float | None = None
+    actual_seconds: float | None = None
+    estimate_seconds: float | None = None
+    first_response: int = 0
+    first_response_seconds: float | None = None
+    rating: int = 0
+    rating_average: float | None = None
+
+    @property
+    def kept_rate(self) -> float | None:
+        return _rate(self.kept, self.kept + self.broken)
+
+    @property
+    def changed_rate(self) -> float | None:
+        return _rate(self.changed, self.made)
+
+    @property
+    def sooner_kept_rate(self) -> float | None:
+        return _rate(self.sooner_kept, self.sooner_kept + self.sooner_broken)
+
+    @property
+    def has_figures(self) -> bool:
+        return bool(self.made or self.first_response or self.rating)
+
+    def take(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            if hasattr(self, name) and value is not None:
+                setattr(self, name, value)
+
+
+@dataclass
+class Week:
+    start: datetime
+    kept: dict[int, int] = field(default_factory=dict)  # team id -> kept promises made that week
+    broken: dict[int, int] = field(default_factory=dict)
+
+    def kept_rate(self, team: int) -> float | None:
+        kept, broken = self.kept.get(team, 0), self.broken.get(team, 0)
+        return _rate(kept, kept + broken)
+
+
+@dataclass
+class Report:
+    period: Period
+    total: Row
+    teams: list[Row]
+    agents: list[Row]
+    weeks: list[Week]
+
+
+def report(period: Period, *, zone: zoneinfo.ZoneInfo) -> Report:
+    """Every figure for the period: everyone, each team, each agent, and the weekly kept rate per team.
+
+    A constant number of queries whatever the data: one aggregate per (source, grouping), one for the weeks,
+    one each for the team and staff names.
+    """
+    total = Row(key=None, name="Everyone")
+    teams: dict[int, Row] = {team.pk: Row(key=team.pk, name=team.name) for team in Team.objects.all()}
+    agents: dict[int, Row] = {}
+    for source in (PROMISES, RESPONSES, RATINGS):
+        rows = source.in_period(period)
+        aggregates = AGGREGATES[source.name]
+        total.take(rows.aggregate(**aggregates))
+        for grouping, into in ((source.team, teams), (source.agent, agents)):
+            for values in rows.values(key=F(grouping)).annotate(**aggregates).order_by():
+                key = values.pop("key")
+                if key is not None:
+                    into.setdefault(key, Row(key=key, name="")).take(values)
+    _name_agents(agents)
+    return Report(
+        period=period,
+        total=total,
+        teams=sorted((row for row in teams.values() if row.name), key=lambda row: row.name.lower()),
+        agents=sorted(agents.values(), key=lambda row: row.name.lower()),
+        weeks=_weeks(period, zone=zone),
+    )
+
+
+def _name_agents(agents: dict[int, Row]) -> None:
+    """Name each agent with figures, and add the team members who have none (a row of dashes says a lot)."""
+    people = User.objects.filter(Q(pk__in=list(agents)) | Q(is_active=True, is_staff=True, teams__isnull=False))
+    for person in people.distinct().only("pk", "username", "first_name", "last_name"):
+        agents.setdefault(person.pk, Row(key=person.pk, name="")).name = person.get_full_name() or person.username
+
+
+def _weeks(period: Period, *, zone: zoneinfo.ZoneInfo) -> list[Week]:
+    """Kept and broken promises per team and week made (weeks start on Monday in the viewer's zone)."""
+    weeks: dict[datetime, Week] = {}
+    rows = (
+        PROMISES.in_period(period)
+        .filter(_KEPT | _BROKEN)
+        .values("team_id", week=TruncWeek("made_at", tzinfo=zone))
+        .annotate(kept=Count("pk", filter=_KEPT), broken=Count("pk", filter=_BROKEN))
+        .order_by("week")
+    )
+    for values in rows:
+        week = weeks.setdefault(values["week"], Week(start=values["week"]))
+        week.kept[values["team_id"]] = values["kept"]
+        week.broken[values["team_id"]] = values["broken"]
+    return list(weeks.values())
+
+
+# --- Drill-down: the rows behind a figure ----------------------------------------------------------
+
+
+def rows_behind(figure: str, period: Period, *, team: int | None = None, agent: int | None = None) -> QuerySet[Any]:
+    """The rows a figure counts, for everyone or one team or agent: the same filter the count used."""
+    chosen = FIGURES[figure]
+    rows = chosen.source.in_period(period).filter(chosen.rows)
+    if team is not None:
+        rows = rows.filter(**{chosen.source.team: team})
+    if agent is not None:
+        rows = rows.filter(**{chosen.source.agent: agent})
+    return rows
+
+
+def sources() -> Iterable[Source]:
+    return (PROMISES, RESPONSES, RATINGS)

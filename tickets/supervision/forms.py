@@ -1,0 +1,107 @@
+"""Choosing what the figures cover: a period (the last 7, 30 or 90 days, or dates), and for a drill-down,
+the figure and whose. Every value is checked against a list or a range; bad input gets a clear message."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from tickets.forms import PersonField, QuickSelect
+from tickets.models import Team
+from tickets.supervision.figures import FIGURES, Period
+
+PERIODS = {"7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days", "dates": "Dates"}
+DEFAULT_PERIOD = "30"
+LONGEST_RANGE = timedelta(days=366)  # a year of figures at most: bounds what one page asks of the database
+EARLIEST = date(2000, 1, 1)
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(
+        choices=PERIODS.items(),
+        required=False,
+        widget=QuickSelect,
+        error_messages={"invalid_choice": "Choose the last 7, 30 or 90 days, or dates."},
+    )
+    start = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the first day as a date, e.g. 2026-11-01."},
+    )
+    end = forms.DateField(
+        required=False,
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the last day as a date, e.g. 2026-11-30."},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("period") != "dates":
+            return data
+        start, end = data.get("start"), data.get("end")
+        if "start" in self.errors or "end" in self.errors:
+            return data
+        if start is None or end is None:
+            raise forms.ValidationError("For dates, give both the first and the last day.")
+        if start > end:
+            raise forms.ValidationError("The first day must not be after the last day.")
+        if start < EARLIEST:
+            raise forms.ValidationError(f"Choose a first day from {EARLIEST:%d %B %Y} on.")
+        if end - start >= LONGEST_RANGE:
+            raise forms.ValidationError("Choose at most a year (366 days) at a time.")
+        return data
+
+    def chosen(self) -> Period:
+        """The period asked for; the last 30 days when nothing (valid) was asked."""
+        data = self.cleaned_data if self.is_valid() else {}
+        choice = data.get("period") or DEFAULT_PERIOD
+        if choice == "dates":
+            zone = timezone.get_current_timezone()
+            assert isinstance(zone, zoneinfo.ZoneInfo)
+            return Period.dates(data["start"], data["end"], zone=zone)
+        return Period.last(int(choice), now=timezone.now())
+
+    def query(self) -> dict[str, str]:
+        """The period as query parameters, for links to drill-downs and exports."""
+        if not self.is_valid():
+            return {"period": DEFAULT_PERIOD}
+        data = self.cleaned_data
+        if data.get("period") == "dates":
+            return {"period": "dates", "start": data["start"].isoformat(), "end": data["end"].isoformat()}
+        return {"period": data.get("period") or DEFAULT_PERIOD}
+
+
+class DrillDownForm(PeriodForm):
+    """The rows behind one figure: for everyone, one team, or one agent."""
+
+    figure = forms.ChoiceField(
+        choices=[(name, figure.label) for name, figure in FIGURES.items()],
+        error_messages={
+            "required": "Say which figure to list.",
+            "invalid_choice": "%(value)s is not one of the figures.",
+        },
+    )
+    team = forms.ModelChoiceField(
+        Team.objects.all(),
+        required=False,
+        widget=QuickSelect,
+        error_messages={"invalid_choice": "There is no such team."},
+    )
+    agent = PersonField(
+        User.objects.filter(is_staff=True),
+        required=False,
+        error_messages={"invalid_choice": "There is no such staff member."},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("team") and data.get("agent"):
+            raise forms.ValidationError("List by a team or by an agent, not both.")
+        return data

@@ -1,0 +1,133 @@
+"""The rows behind a figure, as the drill-down page and its CSV show them: one column list per source."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from tickets.models import Interaction, Team, Ticket
+from tickets.supervision.figures import FIGURES
+
+
+def _person(user: User | None) -> str:
+    return str(user.get_full_name() or user.username) if user else ""
+
+
+def _seconds(later: Any, earlier: Any) -> float | None:
+    return (later - earlier).total_seconds() if later and earlier else None
+
+
+HOURS = ("duration", "slack")
+
+
+def hours(seconds: float | None) -> float | None:
+    return round(seconds / 3600, 2) if seconds is not None else None
+
+
+@dataclass(frozen=True)
+class Column:
+    """``kind`` says how to show the value: ticket (a link), text, time, duration, slack (signed), number."""
+
+    label: str
+    value: Callable[[Any], Any]
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class Listing:
+    columns: tuple[Column, ...]
+    related: tuple[str, ...]
+    prepare: Callable[[list[Any]], None] = lambda objects: None
+
+    def csv_header(self) -> list[str]:
+        return [f"{column.label} (hours)" if column.kind in HOURS else column.label for column in self.columns]
+
+    def csv_lines(self, objects: Iterable[Any]) -> Iterator[list[Any]]:
+        """The table as CSV values: durations in hours (a number a spreadsheet can sum), the rest as is."""
+        for line in self.table(objects):
+            yield [hours(value) if column.kind in HOURS else value for column, value in line]
+
+    def table(self, objects: Iterable[Any], *, chunk: int = 2000) -> Iterator[list[tuple[Column, Any]]]:
+        """Each object as (column, value) pairs. Objects are prepared (names looked up) ``chunk`` at a
+        time, so a long export streams in a bounded number of queries per chunk."""
+        objects = iter(objects)
+        while batch := list(islice(objects, chunk)):
+            self.prepare(batch)
+            for obj in batch:
+                yield [(column, column.value(obj)) for column in self.columns]
+
+
+def _ticket_columns(ticket: Callable[[Any], Ticket]) -> tuple[Column, ...]:
+    return (
+        Column("Ticket", lambda o: ticket(o).reference, "ticket"),
+        Column("Customer", lambda o: ticket(o).customer.name),
+        Column("Subject", lambda o: ticket(o).subject),
+    )
+
+
+PROMISES = Listing(
+    columns=(
+        *_ticket_columns(lambda promise: promise.ticket),
+        Column("Made by", lambda p: _person(p.made_by)),
+        Column("Team", lambda p: p.team.name),
+        Column("Made", lambda p: p.made_at, "time"),
+        Column("Due", lambda p: p.due_at, "time"),
+        Column("Outcome", lambda p: p.get_outcome_display()),
+        Column("Resolved", lambda p: p.resolved_at, "time"),
+        Column("Slack", lambda p: _seconds(p.due_at, p.resolved_at), "slack"),
+        Column("Sooner than the estimate because", lambda p: p.override_reason),
+    ),
+    related=("ticket__customer", "made_by", "team"),
+)
+
+RESPONSES = Listing(
+    columns=(
+        *_ticket_columns(lambda ticket: ticket),
+        Column("Answered by", lambda t: _person(t.first_response_by)),
+        Column("Team", lambda t: t.first_response_team.name if t.first_response_team else ""),
+        Column("Opened", lambda t: t.created_at, "time"),
+        Column("First reply", lambda t: t.first_response_at, "time"),
+        Column("Took", lambda t: _seconds(t.first_response_at, t.created_at), "duration"),
+    ),
+    related=("customer", "first_response_by", "first_response_team"),
+)
+
+
+def _name_raters(ratings: list[Interaction]) -> None:
+    """Ratings credit people and teams by id (in their data): look the names up, two queries a page."""
+    people = User.objects.in_bulk({r.rating_agent for r in ratings if r.rating_agent})  # type: ignore[attr-defined]
+    teams = Team.objects.in_bulk({r.rating_team for r in ratings if r.rating_team})  # type: ignore[attr-defined]
+    for rating in ratings:
+        rating.agent_name = _person(people.get(rating.rating_agent))  # type: ignore[attr-defined]
+        team = teams.get(rating.rating_team)  # type: ignore[attr-defined]
+        rating.team_name = team.name if team else ""  # type: ignore[attr-defined]
+
+
+RATINGS = Listing(
+    columns=(
+        *_ticket_columns(lambda rating: rating.ticket),
+        Column("Resolved by", lambda r: r.agent_name),
+        Column("Team", lambda r: r.team_name),
+        Column("Rated", lambda r: r.created_at, "time"),
+        Column("Rating", lambda r: r.stars, "number"),
+        Column("Comment", lambda r: r.body),
+    ),
+    related=("ticket__customer",),
+    prepare=_name_raters,
+)
+
+LISTINGS = {"promises": PROMISES, "responses": RESPONSES, "ratings": RATINGS}
+
+
+def listing_for(figure: str) -> Listing:
+    return LISTINGS[FIGURES[figure].source.name]
+
+
+def ordered(rows: QuerySet[Any], figure: str) -> QuerySet[Any]:
+    """Newest first, by the moment that put each row in the period."""
+    return rows.order_by(f"-{FIGURES[figure].source.when}", "-pk")
