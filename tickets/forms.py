@@ -72,7 +72,7 @@ class PersonField(forms.ModelChoiceField):
         return str(obj.get_full_name() or obj.username)
 
 
-def add_service_errors(form: forms.Form, error: forms.ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, error: forms.ValidationError) -> None:
     """Show a service's refusal on the form: next to the field it names, else at the top."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)

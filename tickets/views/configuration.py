@@ -1,20 +1,118 @@
-"""Configuration pages for supervisors: teams and members, escalation paths and levels, categories."""
+"""Configuration pages for supervisors: teams and members, escalation paths and levels, categories.
+
+Thin: each page reads its row, hands the POST to a form from ``tickets.configuration`` and, once the form
+has saved, goes back to the overview with a message. Supervisors and superusers only; agents get a 403.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.urls import path
+from collections.abc import Callable
+from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms import ModelForm
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tickets.configuration import CategoryForm, PathForm, TeamForm, delete_path, delete_team, overview
+from tickets.forms import add_service_errors
+from tickets.models import Category, EscalationPath, Team
 from tickets.views.access import StaffRequest, supervisor_only
+
+GET_OR_POST = require_http_methods(["GET", "POST"])
 
 
 @supervisor_only
+@require_GET
 def index(request: StaffRequest) -> HttpResponse:
-    return HttpResponse("Configuration")
+    return render(request, "configuration/index.html", overview())
+
+
+@supervisor_only
+@GET_OR_POST
+def team(request: StaffRequest, pk: int | None = None) -> HttpResponse:
+    instance = get_object_or_404(Team.objects.select_related("lead"), pk=pk) if pk else Team()
+    return edit(request, TeamForm(posted(request), instance=instance), "configuration/team.html")
+
+
+@supervisor_only
+@GET_OR_POST
+def escalation_path(request: StaffRequest, pk: int | None = None) -> HttpResponse:
+    instance = get_object_or_404(EscalationPath, pk=pk) if pk else EscalationPath()
+    form = PathForm(posted(request), instance=instance)
+    return edit(request, form, "configuration/path.html", again="desk:config:path-edit")
+
+
+@supervisor_only
+@GET_OR_POST
+def category(request: StaffRequest, pk: int | None = None) -> HttpResponse:
+    instance = get_object_or_404(Category.objects.select_related("escalation_path"), pk=pk) if pk else Category()
+    return edit(request, CategoryForm(posted(request), instance=instance), "configuration/category.html")
+
+
+@supervisor_only
+@require_POST
+def team_delete(request: StaffRequest, pk: int) -> HttpResponse:
+    return delete(request, get_object_or_404(Team, pk=pk), delete_team, back="desk:config:team-edit")
+
+
+@supervisor_only
+@require_POST
+def path_delete(request: StaffRequest, pk: int) -> HttpResponse:
+    return delete(request, get_object_or_404(EscalationPath, pk=pk), delete_path, back="desk:config:path-edit")
+
+
+# --- The steps every page shares -----------------------------------------------------------------
+
+
+def posted(request: StaffRequest) -> QueryDict | None:
+    """The POST to bind a form to, even an empty one (``request.POST or None`` would show it unbound)."""
+    return request.POST if request.method == "POST" else None
+
+
+def edit(request: StaffRequest, form: ModelForm[Any], template: str, *, again: str = "") -> HttpResponse:
+    """Show the form; on a valid POST save it and go back to the overview (or, for "Save and add
+    another", to the ``again`` page of the row saved), else show it again with what to correct."""
+    noun = form._meta.model._meta.verbose_name
+    adding = form.instance._state.adding
+    if form.is_bound and form.is_valid():
+        try:
+            saved = form.save()
+        except ValidationError as refusal:
+            add_service_errors(form, refusal)
+        else:
+            messages.success(request, f"{'Created' if adding else 'Saved'} {noun} “{saved}”.")
+            if again and "again" in request.POST:
+                return redirect(again, pk=saved.pk)
+            return redirect("desk:config:index")
+    return render(request, template, {"form": form, "adding": adding}, status=400 if form.is_bound else 200)
+
+
+def delete(request: StaffRequest, obj: models.Model, remove: Callable[[Any], None], *, back: str) -> HttpResponse:
+    """Delete, or go back to the row's page saying what still uses it."""
+    try:
+        remove(obj)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+        return redirect(back, pk=obj.pk)
+    messages.success(request, f"Deleted {obj._meta.verbose_name} “{obj}”.")
+    return redirect("desk:config:index")
 
 
 app_name = "config"
 
 urlpatterns = [
     path("", index, name="index"),
+    path("teams/new/", team, name="team-new"),
+    path("teams/<int:pk>/", team, name="team-edit"),
+    path("teams/<int:pk>/delete/", team_delete, name="team-delete"),
+    path("paths/new/", escalation_path, name="path-new"),
+    path("paths/<int:pk>/", escalation_path, name="path-edit"),
+    path("paths/<int:pk>/delete/", path_delete, name="path-delete"),
+    path("categories/new/", category, name="category-new"),
+    path("categories/<int:pk>/", category, name="category-edit"),
 ]

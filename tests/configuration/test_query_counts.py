@@ -1,0 +1,94 @@
+"""The configuration pages cost a fixed number of queries, however many teams, members, paths, levels
+and categories there are: each page is measured with few and with many, and must cost the same."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.configuration import signed_in, url
+from tests.factories import CategoryFactory, EscalationPathFactory, StaffFactory, TeamFactory
+from tickets.models import EscalationLevel
+
+# Every page: session, user, "is a supervisor?" (the decorator; the header reuses it), the unread badge.
+PAGE = 4
+
+# The overview: teams with lead and member count, paths, their levels with teams, categories with path.
+INDEX_QUERIES = PAGE + 4
+
+# A team: the team with its lead, its members (the ticks), the staff listed as lead and as members.
+TEAM_QUERIES = PAGE + 4
+
+# A path: the path, its levels with their people (one prefetch), the team and people option lists.
+PATH_QUERIES = PAGE + 5
+
+# A category: the category with its path, the path option list.
+CATEGORY_QUERIES = PAGE + 2
+
+
+@pytest.fixture
+def queries(django_assert_max_num_queries):
+    """``queries(client, url, at_most=n)``: how many queries one GET costs, asserting it is at most ``n``."""
+
+    def measure(client, target, *, at_most):
+        with django_assert_max_num_queries(at_most), CaptureQueriesContext(connection) as captured:
+            response = client.get(target)
+        assert response.status_code == 200
+        return len(captured)
+
+    return measure
+
+
+def more_of_everything(n, *, team, path):
+    """``n`` more staff in ``team`` and each told at a level of ``path``; ``n`` more teams, paths and categories."""
+    people = [StaffFactory(teams=[team]) for _ in range(n)]
+    for i, person in enumerate(people):
+        level, _ = EscalationLevel.objects.get_or_create(
+            path=path, position=3 + i, defaults={"name": f"Level {3 + i}", "team": TeamFactory()}
+        )
+        level.notify.add(person)
+    for _ in range(n):
+        other = TeamFactory()
+        other.lead = people[0]
+        other.save()
+        other.members.add(*people[:3])
+        CategoryFactory(escalation_path=EscalationPathFactory(teams=[team, other]))
+
+
+@pytest.mark.parametrize(
+    ("page", "at_most"),
+    [
+        ("index", INDEX_QUERIES),
+        ("team-edit", TEAM_QUERIES),
+        ("path-edit", PATH_QUERIES),
+        ("category-edit", CATEGORY_QUERIES),
+    ],
+)
+def test_each_page_costs_the_same_for_a_few_rows_as_for_many(
+    page, at_most, carol, billing, standard_path, category, alice, bob, queries
+):
+    client = signed_in(carol)
+    target = {
+        "index": url("index"),
+        "team-edit": url("team-edit", billing.pk),
+        "path-edit": url("path-edit", standard_path.pk),
+        "category-edit": url("category-edit", category.pk),
+    }[page]
+    few = queries(client, target, at_most=at_most)
+    more_of_everything(12, team=billing, path=standard_path)
+    many = queries(client, target, at_most=at_most)
+    assert few == many
+
+
+@pytest.mark.parametrize(
+    ("page", "at_most"),
+    [("team-new", TEAM_QUERIES - 2), ("path-new", PATH_QUERIES - 3), ("category-new", CATEGORY_QUERIES - 1)],
+)
+def test_the_new_pages_cost_the_same_however_many_people_teams_and_paths(
+    page, at_most, carol, billing, standard_path, alice, queries
+):
+    client = signed_in(carol)
+    few = queries(client, url(page), at_most=at_most)
+    more_of_everything(12, team=billing, path=standard_path)
+    assert queries(client, url(page), at_most=at_most) == few
