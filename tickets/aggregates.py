@@ -37,9 +37,10 @@ class Percentile(models.Aggregate):
         super().__init__(expression, fraction=float(fraction), **extra)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler, connection, function=SQLITE_PERCENTILE, template="%(function)s(%(expressions)s, %(fraction)s)"
-        )
+        # A copy with SQLite's spelling (not template=...: Aggregate.as_sql builds its FILTER from the template).
+        ours = self.copy()
+        ours.function, ours.template = SQLITE_PERCENTILE, "%(function)s(%(expressions)s, %(fraction)s)"
+        return ours.as_sql(compiler, connection, **extra)
 
 
 class Median(Percentile):

@@ -207,3 +207,20 @@ def test_demo_history_holds_kept_and_broken_promises_and_the_guard_has_estimates
     assert Promise.objects.filter(outcome="kept").exists() and Promise.objects.filter(outcome="broken").exists()
     assert Promise.objects.filter(overrode_estimate=True).exclude(override_reason="").exists()
     assert Estimate.objects.filter(priority=Estimate.ANY_PRIORITY).count() == 5
+
+
+def test_demo_history_gives_the_supervisor_figures_a_story(output):
+    from zoneinfo import ZoneInfo
+
+    from tickets.supervision.figures import Period, report
+
+    figures = report(Period.last(60, now=timezone.now()), zone=ZoneInfo("UTC"))
+    agents = {row.name.split()[0]: row for row in figures.agents}
+    agents_in_teams = ("Priya", "Tom", "Samuel")
+
+    assert len(figures.weeks) >= 8  # a weekly chart with a line, not a dot
+    assert agents["Priya"].kept_rate < agents["Tom"].kept_rate  # the overpromiser and the careful one
+    assert agents["Priya"].sooner > 0 and agents["Priya"].actual_seconds > agents["Priya"].promised_seconds
+    assert all(agents[name].made and agents[name].rating for name in agents_in_teams)
+    assert agents["Priya"].first_response and agents["Tom"].first_response  # Samuel takes them second
+    assert figures.total.changed > 0

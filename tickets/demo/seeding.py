@@ -11,6 +11,7 @@ from django.db import models, transaction
 from customers.models import Customer, normalise_email
 from customers.services import record_customer
 from tickets import services
+from tickets.demo.history import ensure_history
 from tickets.demo.shapes import (
     ROLE_GROUPS,
     Action,
@@ -71,6 +72,7 @@ def seed(*, now: datetime) -> SeedReport:
         paths = _ensure_paths(teams)
         categories = _ensure_categories(paths)
         _ensure_customers_and_tickets(now=now, users=users, categories=categories)
+        ensure_history(now=now, users=users, categories=categories)
         # The overpromise guard's figures from the demo's history, before anyone promises anything.
         refresh_estimates(now=now)
     return SeedReport(before=before, after=count_rows(), logins=DEMO_USERS)
