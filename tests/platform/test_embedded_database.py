@@ -26,3 +26,22 @@ def test_the_migrations_and_the_demo_run_on_the_embedded_sqlite_database(tmp_pat
 
     assert (tmp_path / "promisedesk.sqlite3").exists()
     assert "tickets" in result.stdout and "(+0)" in result.stdout  # the second seeding added nothing
+
+    # The supervisor figures run on SQLite too (our percentile aggregate, FILTER clauses, week truncation).
+    figures = (
+        "from zoneinfo import ZoneInfo; from django.utils import timezone; "
+        "from tickets.supervision.figures import Period, report; "
+        "r = report(Period.last(90, now=timezone.now()), zone=ZoneInfo('Europe/London')); "
+        "print('figures', r.total.made, r.total.slack_seconds is not None, len(r.weeks))"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", figures],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    made, has_slack, weeks = result.stdout.split("figures ")[1].split()
+    assert int(made) > 50 and has_slack == "True" and int(weeks) >= 8
