@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.desk.helpers import action_url, html, promised, references
+from tests.desk.helpers import action_url, force, html, promised, references
 from tests.factories import StaffFactory, TicketFactory
 from tickets import services
 from tickets.models import SweepHeartbeat
@@ -80,7 +80,15 @@ def test_each_group_shows_its_ten_most_urgent_and_counts_the_rest(category, caro
 
 def test_settled_and_on_track_promises_are_not_in_danger(client_for, carol, ticket, alice):
     services.make_promise(ticket, due_at=timezone.now() + timedelta(hours=5), by=alice, words="Tonight.")
+    beat(5)
     assert "every promise made is on track" in html(client_for(carol).get(NOW_URL))
+
+
+def test_with_the_sweeper_down_nothing_flagged_is_not_called_on_track(client_for, carol, ticket, alice):
+    services.make_promise(ticket, due_at=timezone.now() + timedelta(hours=5), by=alice, words="Tonight.")
+    beat(3600)
+    page = html(client_for(carol).get(NOW_URL))
+    assert "on track" not in page and "nothing can be while the sweeper is down" in page
 
 
 def test_the_sweepers_heartbeat_is_shown_and_a_stall_is_an_alarm(client_for, carol, settings):
@@ -156,3 +164,10 @@ def test_the_now_view_costs_the_same_for_2_and_30_tickets(client_for, carol, cat
     # Session, user, "is a supervisor?", the heartbeat, the counts, the most urgent tickets (words joined in),
     # the teams' members (two), the paths' top levels, the unread badge: ten at most, whatever the number.
     assert cost(client) == few <= 10
+
+
+def test_an_owner_left_behind_by_a_breach_is_shown_as_such_not_as_nobody(client_for, carol, at_risk, alice):
+    services.escalate(at_risk, by=carol, note="Over to Technical.")
+    force(at_risk, assignee=alice)  # as a breach leaves it: the owner keeps it, outside the new team
+    page = html(client_for(carol).get(NOW_URL))
+    assert f'<option value="{alice.pk}" selected>Alice' in page and "(not in Technical)" in page
