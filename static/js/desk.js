@@ -18,5 +18,8 @@ document.addEventListener("htmx:beforeRequest", function (event) {
   if (!region || !region.hasAttribute || !region.hasAttribute("data-pause-while-editing")) { return; }
   var active = document.activeElement;
   var typing = active && region.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
-  if (typing || region.querySelector("details[open]")) { event.preventDefault(); }
+  var paused = Boolean(typing || region.querySelector("details[open]"));
+  if (paused) { event.preventDefault(); }
+  var note = document.querySelector("[data-paused-note]");
+  if (note) { note.hidden = !paused; }
 });

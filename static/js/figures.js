@@ -27,7 +27,7 @@
 
   draw("chart-weekly", {
     type: "line",
-    data: { labels: data.weekly.labels, datasets: datasets(data.weekly.series, { spanGaps: true, tension: 0 }) },
+    data: { labels: data.weekly.labels, datasets: datasets(data.weekly.series, { spanGaps: true, tension: 0, clip: 8 }) },
     options: {
       animation: false,
       scales: { y: { min: 0, max: 100, title: { display: true, text: "Kept (%)" } } },

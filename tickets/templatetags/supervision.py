@@ -3,6 +3,7 @@ from a figure to the rows behind it."""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -18,8 +19,9 @@ NOTHING = "—"
 
 @register.filter
 def percent(rate: float | None) -> str:
-    """0.5 -> '50%'; no rate (nothing settled) -> a dash, never a misleading 0%."""
-    return NOTHING if rate is None else f"{rate * 100:.0f}%"
+    """0.5 -> '50%', 0.625 -> '63%' (halves round up, as people expect); no rate (nothing settled) -> a dash,
+    never a misleading 0%."""
+    return NOTHING if rate is None else f"{math.floor(rate * 100 + 0.5)}%"
 
 
 @register.filter
