@@ -208,6 +208,8 @@ PROMISE_ESTIMATE_MIN_SAMPLE = env.integer("PROMISE_ESTIMATE_MIN_SAMPLE", 5, min_
 PROMISE_MAX_HORIZON_DAYS = env.integer("PROMISE_MAX_HORIZON_DAYS", 30, min_value=1, max_value=365)
 # Tickets handled per sweep batch; a larger backlog re-queues the sweep.
 PROMISE_SWEEP_BATCH_SIZE = env.integer("PROMISE_SWEEP_BATCH_SIZE", 500, min_value=1, max_value=10000)
+# How often the supervisor figures for the last 7, 30 and 90 days are computed ahead (the page shows "as of").
+FIGURES_REFRESH_INTERVAL = env.integer("FIGURES_REFRESH_SECONDS", 300, min_value=10, max_value=86400)
 
 # All periodic work, in one place. Each entry expires after its interval: after an outage, one run
 # catches up (the sweep re-queues itself while a backlog remains) instead of a pile of stale runs.
@@ -220,6 +222,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # The overpromise guard's estimates, from the look-back window of resolved tickets.
     "refresh-estimates": {"task": "tickets.tasks.refresh_estimates", "schedule": 15 * 60, "options": {"expires": 600}},
+    # The supervisor figures for the rolling periods, so the page never aggregates while someone waits.
+    "refresh-figures": {
+        "task": "tickets.tasks.refresh_figures",
+        "schedule": FIGURES_REFRESH_INTERVAL,
+        "options": {"expires": FIGURES_REFRESH_INTERVAL},
+    },
     # Safety net for the email outbox: sends what an after-commit nudge missed (broker down, crash).
     "drain-notification-outbox": {
         "task": "tickets.tasks.send_notification_emails",

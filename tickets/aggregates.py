@@ -18,7 +18,8 @@ class Seconds(models.Func):
     output_field = models.FloatField()
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float", **extra)
+        # date_part gives a float; EXTRACT gives numeric since PostgreSQL 14, several times slower to aggregate.
+        return self.as_sql(compiler, connection, template="date_part('epoch', %(expressions)s)", **extra)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(compiler, connection, template="((%(expressions)s) / 1000000.0)", **extra)

@@ -702,3 +702,16 @@ class SweepHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ran at {self.last_run_at:%Y-%m-%d %H:%M:%S}"
+
+
+class FiguresSnapshot(models.Model):
+    """The supervisor figures for a rolling period (the last 7, 30 or 90 days), computed ahead by a periodic
+    task so the page reads one row instead of aggregating hundreds of thousands (see supervision.figures)."""
+
+    days = models.PositiveSmallIntegerField(unique=True)
+    computed_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0, help_text="How long computing it took.")
+    data = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"Figures for the last {self.days} days, as of {self.computed_at:%Y-%m-%d %H:%M}"

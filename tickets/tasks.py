@@ -2,7 +2,7 @@
 
 Every task is safe to run twice or at once from several workers: the sweep claims rows with locks and
 conditional updates, notifications carry unique dedupe keys, the outbox locks rows with SKIP LOCKED,
-and the estimates refresh is an upsert.
+and the estimates and figures refreshes are upserts.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from tickets import customer_emails, notifications, outbox, promises, sweep
+from tickets.supervision import figures
 
 
 @shared_task(acks_late=True)
@@ -41,3 +42,9 @@ def send_customer_emails() -> dict[str, int]:
     if sum(result.values()) == outbox.DRAIN_BATCH:
         send_customer_emails.delay()  # more may be waiting
     return result
+
+
+@shared_task(acks_late=True)
+def refresh_figures() -> dict[int, int]:
+    """The supervisor figures for the last 7, 30 and 90 days, computed ahead: {days: milliseconds taken}."""
+    return figures.refresh_snapshots(now=timezone.now())

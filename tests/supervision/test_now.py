@@ -69,13 +69,15 @@ def test_grouped_by_agent_the_unassigned_have_their_own_group(client_for, carol,
     assert 'data-group="Alice' in page and 'data-group="Unassigned"' in page
 
 
-def test_each_group_shows_its_ten_most_urgent_and_counts_the_rest(category, carol, alice):
+def test_each_group_shows_its_most_urgent_and_counts_the_rest(category, carol, alice):
     for minutes in range(12):
         promised(TicketFactory(category=category), due_in=timedelta(minutes=5 + minutes), state="at_risk")
 
     [billing] = danger(carol).groups
     assert (billing.at_risk, len(billing.tickets), billing.more) == (12, 10, 2)
     assert billing.tickets == sorted(billing.tickets, key=lambda ticket: ticket.promise_due_at)
+    [unassigned] = danger(carol, group_by="agent").groups  # by agent, five each: there are many more agents
+    assert (unassigned.name, len(unassigned.tickets), unassigned.more) == ("Unassigned", 5, 7)
 
 
 def test_settled_and_on_track_promises_are_not_in_danger(client_for, carol, ticket, alice):

@@ -15,16 +15,23 @@ What counts, and when:
 - First-response time is over the tickets first answered in the period (created to first reply), credited
   to whoever answered and the team that had the ticket then.
 - Ratings are those given in the period, credited to the agent who resolved the ticket and its team.
+- Weeks start on Monday at midnight in the desk's time zone (``TIME_ZONE``), the same for every viewer.
+
+Computing the figures for 90 days of a busy desk takes longer than anyone should wait (see
+docs/benchmarks.md), so the rolling periods (the last 7, 30 and 90 days) are computed ahead by a periodic
+task into ``FiguresSnapshot`` rows and shown "as of" that moment; chosen dates are computed when asked.
 """
 
 from __future__ import annotations
 
+import time
 import zoneinfo
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import (
     Avg,
@@ -40,7 +47,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, TruncWeek
 
 from tickets.aggregates import Median, Seconds
-from tickets.models import Interaction, InteractionKind, Promise, PromiseOutcome, Team, Ticket
+from tickets.models import FiguresSnapshot, Interaction, InteractionKind, Promise, PromiseOutcome, Team, Ticket
 from tickets.promises import aware_from_local
 
 # --- The period ---------------------------------------------------------------------------------
@@ -141,12 +148,15 @@ AGGREGATES: dict[str, dict[str, Any]] = {
     "promises": {
         **{name: Count("pk", filter=figure.rows) for name, figure in FIGURES.items() if figure.source is PROMISES},
         "slack_seconds": Median(_SLACK),
-        "promised_seconds": Median(_PROMISED, filter=Q(resolved_at__isnull=False)),
-        "actual_seconds": Median(_ACTUAL),
-        "estimate_seconds": Median(Seconds(F("estimate")), filter=Q(resolved_at__isnull=False)),
     },
     "responses": {"first_response": Count("pk"), "first_response_seconds": Median(_FIRST_RESPONSE)},
     "ratings": {"rating": Count("pk"), "rating_average": Avg("stars")},
+}
+# How calibrated each agent is (the calibration chart): per agent only, over promises with a resolution.
+CALIBRATION = {
+    "promised_seconds": Median(_PROMISED, filter=Q(resolved_at__isnull=False)),
+    "actual_seconds": Median(_ACTUAL),
+    "estimate_seconds": Median(Seconds(F("estimate")), filter=Q(resolved_at__isnull=False)),
 }
 
 
@@ -237,7 +247,10 @@ def report(period: Period, *, zone: zoneinfo.ZoneInfo) -> Report:
         aggregates = AGGREGATES[source.name]
         total.take(rows.aggregate(**aggregates))
         for grouping, into in ((source.team, teams), (source.agent, agents)):
-            for values in rows.values(key=F(grouping)).annotate(**aggregates).order_by():
+            per_group = (
+                {**aggregates, **CALIBRATION} if (source, grouping) == (PROMISES, PROMISES.agent) else aggregates
+            )
+            for values in rows.values(key=F(grouping)).annotate(**per_group).order_by():
                 key = values.pop("key")
                 if key is not None:
                     into.setdefault(key, Row(key=key, name="")).take(values)
@@ -289,5 +302,81 @@ def rows_behind(figure: str, period: Period, *, team: int | None = None, agent: 
     return rows
 
 
-def sources() -> Iterable[Source]:
-    return (PROMISES, RESPONSES, RATINGS)
+# --- Computed ahead: the rolling periods ---------------------------------------------------------------
+
+ROLLING_DAYS = (7, 30, 90)
+
+
+def desk_zone() -> zoneinfo.ZoneInfo:
+    """The desk's own zone (``TIME_ZONE``): where weeks start, whoever is looking."""
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def rolling(days: int, *, now: datetime) -> tuple[Report, datetime]:
+    """The figures for the last ``days`` days and when they were computed: the snapshot when it is fresh
+    (younger than two refresh intervals), else computed now and kept (so a stopped worker costs speed,
+    never correctness)."""
+    fresh_since = now - timedelta(seconds=2 * settings.FIGURES_REFRESH_INTERVAL)
+    snapshot = FiguresSnapshot.objects.filter(days=days, computed_at__gte=fresh_since).first()
+    if snapshot is not None:
+        return from_json(snapshot.data), snapshot.computed_at
+    return _compute_and_keep(days, now=now), now
+
+
+def refresh_snapshots(*, now: datetime) -> dict[int, int]:
+    """Compute every rolling period afresh; returns {days: milliseconds}. An upsert: safe to run twice."""
+    taken = {}
+    for days in ROLLING_DAYS:
+        started = time.monotonic()
+        _compute_and_keep(days, now=now)
+        taken[days] = round((time.monotonic() - started) * 1000)
+    return taken
+
+
+def _compute_and_keep(days: int, *, now: datetime) -> Report:
+    started = time.monotonic()
+    figures = report(Period.last(days, now=now), zone=desk_zone())
+    FiguresSnapshot.objects.update_or_create(
+        days=days,
+        defaults={
+            "computed_at": now,
+            "data": to_json(figures),
+            "duration_ms": round((time.monotonic() - started) * 1000),
+        },
+    )
+    return figures
+
+
+def to_json(figures: Report) -> dict[str, Any]:
+    def week(one: Week) -> dict[str, Any]:
+        return {"start": one.start.isoformat(), "kept": one.kept, "broken": one.broken}
+
+    return {
+        "period": {"start": figures.period.start.isoformat(), "end": figures.period.end.isoformat(),
+                   "label": figures.period.label},
+        "total": asdict(figures.total),
+        "teams": [asdict(row) for row in figures.teams],
+        "agents": [asdict(row) for row in figures.agents],
+        "weeks": [week(one) for one in figures.weeks],
+    }  # fmt: skip
+
+
+def from_json(data: dict[str, Any]) -> Report:
+    def counts(by_team: dict[str, int]) -> dict[int, int]:
+        return {int(team): n for team, n in by_team.items()}  # JSON keys are strings
+
+    period = data["period"]
+    return Report(
+        period=Period(
+            start=datetime.fromisoformat(period["start"]),
+            end=datetime.fromisoformat(period["end"]),
+            label=period["label"],
+        ),
+        total=Row(**data["total"]),
+        teams=[Row(**row) for row in data["teams"]],
+        agents=[Row(**row) for row in data["agents"]],
+        weeks=[
+            Week(start=datetime.fromisoformat(week["start"]), kept=counts(week["kept"]), broken=counts(week["broken"]))
+            for week in data["weeks"]
+        ],
+    )

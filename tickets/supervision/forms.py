@@ -68,6 +68,12 @@ class PeriodForm(forms.Form):
             return Period.dates(data["start"], data["end"], zone=zone)
         return Period.last(int(choice), now=timezone.now())
 
+    def rolling_days(self) -> int | None:
+        """7, 30 or 90 for a rolling period (computed ahead), None for chosen dates."""
+        data = self.cleaned_data if self.is_valid() else {}
+        choice = data.get("period") or DEFAULT_PERIOD
+        return None if choice == "dates" else int(choice)
+
     def query(self) -> dict[str, str]:
         """The period as query parameters, for links to drill-downs and exports."""
         if not self.is_valid():

@@ -19,7 +19,9 @@ from tickets.models import EscalationLevel, Promise, PromiseState, Team, Ticket
 
 IN_DANGER = (PromiseState.AT_RISK, PromiseState.BREACHED)
 GROUPINGS = {"team": "team_id", "agent": "assignee_id"}
-PER_GROUP = 10  # the most urgent tickets shown per group; the rest are counted and linked to the queue
+# The most urgent tickets shown per group; the rest are counted and linked to the queue. Fewer per agent:
+# a desk has many more agents than teams, and a page of hundreds of rows helps nobody (and is slow).
+PER_GROUP = {"team": 10, "agent": 5}
 
 
 @dataclass
@@ -69,8 +71,16 @@ class Danger:
     def can_escalate(self, ticket: Ticket) -> bool:
         return ticket.escalation_level.position < self.top_positions.get(ticket.escalation_level.path_id, 0)
 
+    def reassign_choices(self, ticket: Ticket) -> list[tuple[str, str]]:
+        """Who the ticket can go to: nobody, its team's members, and an owner a breach left outside the team."""
+        members = self.members.get(ticket.team_id, [])
+        choices = [("", "Nobody")]
+        if ticket.assignee is not None and ticket.assignee not in members:
+            choices.append((str(ticket.assignee_id), f"{_person(ticket.assignee)} (not in {ticket.team.name})"))
+        return choices + [(str(member.pk), _person(member)) for member in members]
 
-def danger(user: Any, *, group_by: str = "team", per_group: int = PER_GROUP) -> Danger:
+
+def danger(user: Any, *, group_by: str = "team", per_group: int | None = None) -> Danger:
     """What is in danger now, as ``user`` may see it, grouped by "team" or "agent" (five queries)."""
     in_danger = Ticket.objects.visible_to(user).filter(status__in=Ticket.OPEN_STATUSES, promise_state__in=IN_DANGER)
     key = GROUPINGS[group_by]
@@ -88,7 +98,7 @@ def danger(user: Any, *, group_by: str = "team", per_group: int = PER_GROUP) -> 
         group = groups.setdefault(row[key], Group(key=row[key], name=row["team__name"] if group_by == "team" else ""))
         group.at_risk += row["at_risk"]
         group.breached += row["breached"]
-    for ticket in _most_urgent(in_danger, key=key, per_group=per_group):
+    for ticket in _most_urgent(in_danger, key=key, per_group=per_group or PER_GROUP[group_by]):
         group = groups[getattr(ticket, key)]
         group.tickets.append(ticket)
         if group_by == "agent":

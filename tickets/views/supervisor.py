@@ -3,18 +3,20 @@ rows behind every figure, and CSV of both. Thin: read a form, ask ``tickets.supe
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from tickets.supervision.exports import csv_response
-from tickets.supervision.figures import FIGURES, Report, Row, report, rows_behind
+from tickets.supervision.figures import FIGURES, Report, Row, desk_zone, report, rolling, rows_behind
 from tickets.supervision.forms import DrillDownForm, PeriodForm
 from tickets.supervision.lists import hours, listing_for, ordered
 from tickets.supervision.now import GROUPINGS, danger
@@ -47,10 +49,13 @@ def now(request: StaffRequest) -> HttpResponse:
 # --- Over time ------------------------------------------------------------------------------------
 
 
-def _zone() -> zoneinfo.ZoneInfo:
-    zone = timezone.get_current_timezone()
-    assert isinstance(zone, zoneinfo.ZoneInfo)
-    return zone
+def _figures(form: PeriodForm) -> tuple[Report, datetime]:
+    """The figures asked for and when they were computed: a rolling period from its snapshot, chosen
+    dates now."""
+    days = form.rolling_days()
+    if days is not None:
+        return rolling(days, now=timezone.now())
+    return report(form.chosen(), zone=desk_zone()), timezone.now()
 
 
 @supervisor_only
@@ -59,11 +64,14 @@ def figures(request: StaffRequest) -> HttpResponse:
     form = PeriodForm(request.GET)
     if request.GET and not form.is_valid():
         return render(request, "supervisor/figures.html", {"form": form}, status=400)
-    figures = report(form.chosen(), zone=_zone())
+    figures, as_of = _figures(form)
     context = {
         "form": form,
         "report": figures,
+        "as_of": as_of,
+        "refresh_minutes": round(settings.FIGURES_REFRESH_INTERVAL / 60, 1),
         "period_query": urlencode(form.query()),
+        "drill_base": reverse("desk:drill-down"),
         "charts": _charts(figures),
     }
     return render(request, "supervisor/figures.html", context)
@@ -125,8 +133,8 @@ def figures_csv(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
     form = PeriodForm(request.GET)
     if not form.is_valid():
         return render(request, "supervisor/figures.html", {"form": form}, status=400)
-    period = form.chosen()
-    figures = report(period, zone=_zone())
+    figures, _ = _figures(form)
+    period = figures.period
 
     def rows() -> Iterator[list[Any]]:
         yield ["everyone", "Everyone", *_figure_values(figures.total)]
