@@ -14,6 +14,8 @@ from django.contrib.auth.models import User
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from tickets.models import EscalationLevel, Promise, PromiseState, Team, Ticket
 
@@ -59,6 +61,7 @@ class Danger:
     levels: list[LevelCount]
     members: dict[int, list[User]]  # team id -> who a ticket of that team can be reassigned to
     top_positions: dict[int, int]  # path id -> its last level: tickets there cannot be escalated
+    _options: dict[int, str] = field(default_factory=dict, repr=False)  # team id -> its <option>s
 
     @property
     def at_risk(self) -> int:
@@ -71,13 +74,22 @@ class Danger:
     def can_escalate(self, ticket: Ticket) -> bool:
         return ticket.escalation_level.position < self.top_positions.get(ticket.escalation_level.path_id, 0)
 
-    def reassign_choices(self, ticket: Ticket) -> list[tuple[str, str]]:
-        """Who the ticket can go to: nobody, its team's members, and an owner a breach left outside the team."""
-        members = self.members.get(ticket.team_id, [])
-        choices = [("", "Nobody")]
-        if ticket.assignee is not None and ticket.assignee not in members:
-            choices.append((str(ticket.assignee_id), f"{_person(ticket.assignee)} (not in {ticket.team.name})"))
-        return choices + [(str(member.pk), _person(member)) for member in members]
+    def reassign_options(self, ticket: Ticket) -> str:
+        """The <option>s of the ticket's reassign list: nobody, its team's members (built once per team),
+        and an owner a breach left outside the team; the current owner selected."""
+        if ticket.team_id not in self._options:
+            members = [(str(member.pk), _person(member)) for member in self.members.get(ticket.team_id, [])]
+            self._options[ticket.team_id] = format_html_join(
+                "", '<option value="{}">{}</option>', [("", "Nobody"), *members]
+            )
+        options = str(self._options[ticket.team_id])
+        chosen = str(ticket.assignee_id or "")
+        if ticket.assignee is not None and ticket.assignee not in self.members.get(ticket.team_id, []):
+            outside = format_html(
+                '<option value="{}">{} (not in {})</option>', chosen, _person(ticket.assignee), ticket.team.name
+            )
+            options = options.replace("</option>", f"</option>{outside}", 1)  # after "Nobody"
+        return mark_safe(options.replace(f'value="{chosen}">', f'value="{chosen}" selected>', 1))  # noqa: S308 - built above with format_html
 
 
 def danger(user: Any, *, group_by: str = "team", per_group: int | None = None) -> Danger:

@@ -10,10 +10,13 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from tickets.promises import humanize_duration
+from tickets.templatetags.desk import BADGES, countdown, person
 
 register = template.Library()
 
@@ -68,24 +71,87 @@ def drill_url(context: Any, figure: str, period_query: str, scope: str = "", key
     return f"{context.get('drill_base') or reverse('desk:drill-down')}?{query}"
 
 
-@register.filter
-def can_escalate(ticket: object, danger: object) -> bool:
-    """Whether the ticket has a level above it (the dashboard hides "Escalate" at the top)."""
-    return bool(danger.can_escalate(ticket))  # type: ignore[attr-defined]
+# --- One row of the "now" view, built in Python --------------------------------------------------------
+# The template loop cost 1.8 ms a row (docs/benchmarks.md); this costs about a tenth of that. Everything
+# shown goes through format_html, which escapes it.
+
+_SENTINEL = "__reference__"
 
 
-@register.simple_tag
-def reassign_select(ticket: Any, danger: Any) -> str:
-    """The dashboard's reassign list for one ticket, built in Python: a template loop per row made the
-    page cost 1.8 ms a row (docs/benchmarks.md)."""
-    chosen = str(ticket.assignee_id or "")
+def _row_urls(context: Any) -> dict[str, str]:
+    """The three URLs a row needs, reversed once per page with a stand-in for the reference."""
+    urls = context.render_context.get("danger_urls")
+    if urls is None:
+        urls = {
+            "ticket": reverse("desk:ticket", args=[_SENTINEL]),
+            "assign": reverse("desk:action", args=[_SENTINEL, "assign"]),
+            "escalate": reverse("desk:action", args=[_SENTINEL, "escalate"]),
+        }
+        context.render_context["danger_urls"] = urls
+    return urls
+
+
+@register.simple_tag(takes_context=True)
+def danger_row(context: Any, ticket: Any, danger: Any) -> str:
+    urls = {name: url.replace(_SENTINEL, ticket.reference) for name, url in _row_urls(context).items()}
+    hidden = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}"><input type="hidden" name="next" value="{}">',
+        str(context.get("csrf_token", "")),
+        context.get("here", ""),
+    )
+    breached = ticket.promise_state == "breached"
+    colour, label = BADGES.get(ticket.promise_state, BADGES["none"])
     return format_html(
-        '<select class="form-select form-select-sm" id="assign-{}" name="assignee">{}</select>',
-        ticket.pk,
-        format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((value, mark_safe(" selected") if value == chosen else "", label)
-             for value, label in danger.reassign_choices(ticket)),
-        ),
+        '<tr class="{}" data-reference="{}">'
+        '<td class="text-nowrap"><a class="fw-semibold" href="{}">{}</a>'
+        '<div class="small text-secondary text-truncate subject">{}</div></td>'
+        "<td>{}</td>"
+        '<td class="small promise-words">“{}”</td>'
+        '<td class="text-nowrap"><span class="badge rounded-pill text-bg-{} promise-{}">{}</span> '
+        '<span class="small{}" title="{}">{}</span></td>'
+        '<td class="text-nowrap">{}. {}</td>'
+        "<td>{}</td>"
+        '<td class="actions">{}{}</td></tr>',
+        "table-danger" if breached else "table-warning",
+        ticket.reference,
+        urls["ticket"],
+        ticket.reference,
+        ticket.subject,
+        ticket.customer.name,
+        Truncator(ticket.promise_words or "").chars(120),
+        colour,
+        ticket.promise_state,
+        label,
+        " text-danger fw-semibold" if breached else "",
+        dateformat.format(timezone.localtime(ticket.promise_due_at), "D j M, H:i T"),
+        countdown(ticket.promise_due_at),
+        ticket.escalation_level.position,
+        ticket.escalation_level.name,
+        person(ticket.assignee) if danger.group_by == "team" else ticket.team.name,
+        _reassign_form(ticket, danger, urls["assign"], hidden),
+        _escalate_form(ticket, urls["escalate"], hidden) if danger.can_escalate(ticket) else _TOP_LEVEL,
+    )
+
+
+_TOP_LEVEL = mark_safe('<span class="small text-secondary">Top level</span>')
+
+
+def _reassign_form(ticket: Any, danger: Any, action: str, hidden: str) -> str:
+    return format_html(
+        '<form class="d-flex gap-1 mb-1" method="post" action="{}">{}'
+        '<label class="visually-hidden" for="assign-{}">Reassign {} to</label>'
+        '<select class="form-select form-select-sm" id="assign-{}" name="assignee">{}</select>'
+        '<button class="btn btn-sm btn-outline-primary" type="submit">Reassign</button></form>',
+        action, hidden, ticket.pk, ticket.reference, ticket.pk, danger.reassign_options(ticket),
+    )  # fmt: skip
+
+
+def _escalate_form(ticket: Any, action: str, hidden: str) -> str:
+    return format_html(
+        '<details><summary class="small">Escalate</summary>'
+        '<form class="mt-1" method="post" action="{}">{}'
+        '<label class="form-label small mb-0" for="escalate-{}">Hand-off note for the next level</label>'
+        '<textarea class="form-control form-control-sm" id="escalate-{}" name="note" rows="3" required></textarea>'
+        '<button class="btn btn-sm btn-outline-danger mt-1" type="submit">Escalate</button></form></details>',
+        action, hidden, ticket.pk, ticket.pk,
     )  # fmt: skip
