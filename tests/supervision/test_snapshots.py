@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from tests.desk.helpers import html
-from tests.supervision.conftest import T
+from tests.factories import TicketFactory
+from tests.supervision.conftest import T, promise
 from tickets import tasks
 from tickets.models import FiguresSnapshot
 from tickets.supervision.figures import Period, desk_zone, from_json, report, rolling, to_json
@@ -42,13 +43,14 @@ def test_a_fresh_snapshot_is_read_not_recomputed(world, settings, django_assert_
     assert (as_of, figures.total.made) == (AFTER_T, 9)
 
 
-def test_a_stale_snapshot_is_recomputed_so_a_stopped_worker_costs_speed_not_truth(world, alice, settings):
+def test_a_stale_snapshot_is_recomputed_so_a_stopped_worker_costs_speed_not_truth(world, alice, category, settings):
     settings.FIGURES_REFRESH_INTERVAL = 300
-    rolling(30, now=AFTER_T)
+    assert rolling(30, now=AFTER_T)[0].total.made == 9
+    promise(TicketFactory(category=category, now=AFTER_T), alice, at=AFTER_T + timedelta(minutes=1), hours=6)
     later = AFTER_T + timedelta(minutes=11)  # two intervals and more: the task has not run
 
     figures, as_of = rolling(30, now=later)
-    assert as_of == later
+    assert (as_of, figures.total.made) == (later, 10)  # the new promise counts
     assert FiguresSnapshot.objects.get(days=30).computed_at == later
 
 
