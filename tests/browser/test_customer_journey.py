@@ -204,6 +204,7 @@ def test_customer_asks_follows_writes_again_and_rates(new_page, screenshot, mail
     expect(rated).to_contain_text("You · Rating")
     expect(rated).to_contain_text("5/5")
     rating = Interaction.objects.get(ticket=ticket, kind="rating")
-    assert (rating.data, rating.body, rating.author_kind) == ({"rating": 5}, comment, "customer")
+    expected = {"rating": 5, "agent": alice.pk, "team": ticket.team_id}  # whose help, for the supervisor figures
+    assert (rating.data, rating.body, rating.author_kind) == (expected, comment, "customer")
 
     assert not problems, "\n".join(problems)
