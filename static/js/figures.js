@@ -25,11 +25,21 @@
     canvas.chart = new Chart(canvas, config);
   }
 
+  // A click on a point opens the tickets behind it (the links come with the data).
+  function open(links) {
+    return function (event, elements) {
+      if (!elements.length) { return; }
+      var link = links(elements[0]);
+      if (link) { window.location.assign(link); }
+    };
+  }
+
   draw("chart-weekly", {
     type: "line",
     data: { labels: data.weekly.labels, datasets: datasets(data.weekly.series, { spanGaps: true, tension: 0, clip: 8 }) },
     options: {
       animation: false,
+      onClick: open(function (point) { return data.weekly.series[point.datasetIndex].links[point.index]; }),
       scales: { y: { min: 0, max: 100, title: { display: true, text: "Kept (%)" } } },
       plugins: { tooltip: { callbacks: { label: function (c) { return c.dataset.label + ": " + c.formattedValue + "%"; } } } }
     }
@@ -40,6 +50,7 @@
     data: { labels: data.calibration.labels, datasets: datasets(data.calibration.series) },
     options: {
       animation: false,
+      onClick: open(function (bar) { return data.calibration.links[bar.index]; }),
       scales: { y: { beginAtZero: true, title: { display: true, text: "Median hours" } } }
     }
   });

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -267,3 +268,16 @@ def test_customer_text_is_inert_on_every_supervisor_page(client_for, carol, cate
     for response in pages:
         assert script not in html(response)
         assert "&lt;script&gt;" in html(response) or "\\u003Cscript\\u003E" in html(response)
+
+
+def test_every_chart_point_opens_the_tickets_behind_it(client_for, carol, world, billing, alice):
+    response = client_for(carol).get(reverse("desk:figures"), AROUND_T)
+    charts = response.context["charts"]
+    [billing_line] = [line for line in charts["weekly"]["series"] if line["label"] == "Billing"]
+    week = billing_line["links"][0]  # the week from Monday 2 November, when A to F were promised
+    assert f"start=2026-11-02&end=2026-11-08&figure=kept&team={billing.pk}" in week
+    page = html(client_for(carol).get(week))
+    assert sorted(set(re.findall(r'data-reference="([^"]+)"', page))) == sorted(world[n].reference for n in "ACF")
+
+    [alices] = [link for link in charts["calibration"]["links"] if f"agent={alice.pk}" in link]
+    assert "figure=slack" in alices and "period=dates" in alices

@@ -4,7 +4,7 @@ rows behind every figure, and CSV of both. Thin: read a form, ask ``tickets.supe
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from tickets.supervision.exports import csv_response
-from tickets.supervision.figures import FIGURES, Report, Row, desk_zone, report, rolling, rows_behind
+from tickets.supervision.figures import FIGURES, Report, Row, Week, desk_zone, report, rolling, rows_behind
 from tickets.supervision.forms import DrillDownForm, PeriodForm
 from tickets.supervision.lists import hours, listing_for, ordered
 from tickets.supervision.now import GROUPINGS, danger
@@ -72,25 +72,41 @@ def figures(request: StaffRequest) -> HttpResponse:
         "refresh_minutes": round(settings.FIGURES_REFRESH_INTERVAL / 60, 1),
         "period_query": urlencode(form.query()),
         "drill_base": reverse("desk:drill-down"),
-        "charts": _charts(figures),
+        "charts": _charts(figures, period_query=urlencode(form.query())),
     }
     return render(request, "supervisor/figures.html", context)
 
 
-def _charts(figures: Report) -> dict[str, Any]:
-    """The charts' data (read by static/js/figures.js from a JSON script tag, never inline script)."""
+def _charts(figures: Report, *, period_query: str) -> dict[str, Any]:
+    """The charts' data (read by static/js/figures.js from a JSON script tag, never inline script), with
+    the drill-down each point opens: a team's kept promises of that week, an agent's resolved promises."""
+    drill = reverse("desk:drill-down")
     teams = [row for row in figures.teams if row.kept or row.broken]
     agents = [row for row in figures.agents if row.slack]
+
+    def week_of(week: Week, team: Row) -> str:
+        first = week.start.date()
+        return f"{drill}?" + urlencode(
+            {"period": "dates", "start": first, "end": first + timedelta(days=6), "figure": "kept", "team": team.key}
+        )
+
     return {
         "weekly": {
             "labels": [f"{week.start:%d %b}" for week in figures.weeks],
             "series": [
-                {"label": team.name, "data": [_percent(week.kept_rate(team.key)) for week in figures.weeks]}  # type: ignore[arg-type]
+                {
+                    "label": team.name,
+                    "data": [_percent(week.kept_rate(team.key)) for week in figures.weeks],  # type: ignore[arg-type]
+                    "links": [week_of(week, team) for week in figures.weeks],
+                }
                 for team in teams
             ],
         },
         "calibration": {
             "labels": [agent.name for agent in agents],
+            "links": [
+                f"{drill}?{period_query}&{urlencode({'figure': 'slack', 'agent': agent.key})}" for agent in agents
+            ],
             "series": [
                 {"label": "Guard's estimate", "data": [hours(agent.estimate_seconds) for agent in agents]},
                 {"label": "Promised", "data": [hours(agent.promised_seconds) for agent in agents]},
