@@ -45,7 +45,7 @@ try:
 except ImportError:
     from bench import _project
 
-from bench.desk import Page, count_queries, explain_slowest
+from bench.desk import Page, count_queries, explain_slowest, machine_line, text_table
 from bench.seed import (
     BENCH_PREFIX,
     DESK_CUSTOMERS_SQL,
@@ -632,18 +632,11 @@ def summary(measured: list[View], info: dict[str, Any], args: argparse.Namespace
                 ("yes" if view.met else "NO") if view.target_ms else "-",
             )
         )
-    width = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
+    title = (
         f"Supervisor dashboard: {args.tickets:,} tickets, {args.promises:,} promises; {args.requests} sequential "
-        f"in-process requests per view after {args.warmups} warm-ups (ms); {info['cpus']} CPUs, "
-        f"{info['postgresql']} at {info['host']}, load average {info['load_average_1m']} at start, "
-        f"{info['load_average_1m_end']} at end",
-        "-" * (sum(width) + 2 * len(width)),
-    ]
-    for row in rows:
-        cells = enumerate(zip(row, width, strict=True))
-        lines.append("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in cells))
-    return "\n".join(lines)
+        f"in-process requests per view after {args.warmups} warm-ups (ms); {machine_line(info)}"
+    )
+    return text_table(title, rows, left=2)
 
 
 # --- Main ---------------------------------------------------------------------------------------

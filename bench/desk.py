@@ -462,20 +462,27 @@ def summary(found: list[Page], info: dict[str, Any], small: dict[str, int], args
                 "yes" if page.met else "NO",
             )
         )
-    width = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
+    title = (
         f"Agent desk benchmark: {args.tickets:,} tickets, gunicorn --workers {args.workers}, {args.requests} "
-        f"sequential requests per page after {args.warmups} warm-ups (ms); {info['cpus']} CPUs, "
-        f"{info['postgresql']} at {info['host']}, load average {info['load_average_1m']} at start, "
-        f"{info['load_average_1m_end']} at end",
-        "-" * (sum(width) + 2 * len(width)),
-    ]
+        f"sequential requests per page after {args.warmups} warm-ups (ms); {machine_line(info)}"
+    )
+    return text_table(title, rows, left=3)
+
+
+def machine_line(info: dict[str, Any]) -> str:
+    return (
+        f"{info['cpus']} CPUs, {info['postgresql']} at {info['host']}, load average "
+        f"{info['load_average_1m']} at start, {info['load_average_1m_end']} at end"
+    )
+
+
+def text_table(title: str, rows: list[tuple[str, ...]], *, left: int) -> str:
+    """A title, a rule, and the rows in columns: the first ``left`` columns left-aligned, the rest right."""
+    width = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [title, "-" * (sum(width) + 2 * len(width))]
     for row in rows:
-        lines.append(
-            "  ".join(
-                cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, width, strict=True))
-            )
-        )
+        cells = enumerate(zip(row, width, strict=True))
+        lines.append("  ".join(cell.ljust(w) if i < left else cell.rjust(w) for i, (cell, w) in cells))
     return "\n".join(lines)
 
 
