@@ -173,3 +173,15 @@ def test_an_owner_left_behind_by_a_breach_is_shown_as_such_not_as_nobody(client_
     force(at_risk, assignee=alice)  # as a breach leaves it: the owner keeps it, outside the new team
     page = html(client_for(carol).get(NOW_URL))
     assert f'<option value="{alice.pk}" selected>Alice' in page and "(not in Technical)" in page
+
+
+def test_a_ticket_flagged_between_the_counts_and_the_list_waits_for_the_next_refresh(carol, at_risk, bob, monkeypatch):
+    from tickets.supervision import now as now_module
+
+    elsewhere = TicketFactory(category=at_risk.category)
+    services.escalate(elsewhere, by=bob, note="Over.")  # Technical: nothing there is in danger in the counts
+    real = now_module._most_urgent
+    monkeypatch.setattr(now_module, "_most_urgent", lambda *args, **kwargs: [*real(*args, **kwargs), elsewhere])
+
+    [billing] = danger(carol).groups  # no error, and nothing half-counted
+    assert billing.tickets == [at_risk]

@@ -281,3 +281,10 @@ def test_every_chart_point_opens_the_tickets_behind_it(client_for, carol, world,
 
     [alices] = [link for link in charts["calibration"]["links"] if f"agent={alice.pk}" in link]
     assert "figure=slack" in alices and "period=dates" in alices
+
+
+def test_the_rows_of_someone_who_has_left_the_staff_still_open(client_for, carol, world, alice):
+    alice.is_staff = False
+    alice.save()
+    response = client_for(carol).get(reverse("desk:drill-down"), {**AROUND_T, "figure": "kept", "agent": alice.pk})
+    assert response.status_code == 200 and world["A"].reference in html(response)

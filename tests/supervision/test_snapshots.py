@@ -68,3 +68,9 @@ def test_the_rolling_page_costs_five_queries(client_for, carol, world, django_as
     # Session, user, "is a supervisor?", the snapshot, the unread badge.
     with django_assert_num_queries(5):
         assert client.get(reverse("desk:figures"), {"period": "90"}).status_code == 200
+
+
+def test_a_snapshot_written_by_an_older_release_is_computed_afresh(world, settings):
+    FiguresSnapshot.objects.create(days=30, computed_at=AFTER_T, data={"total": {"renamed_field": 1}})
+    figures, as_of = rolling(30, now=AFTER_T + timedelta(minutes=1))
+    assert (figures.total.made, as_of) == (9, AFTER_T + timedelta(minutes=1))

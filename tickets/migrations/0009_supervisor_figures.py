@@ -1,5 +1,9 @@
 """What the supervisor figures need: whose team each promise was, when it was in fact resolved, who
-answered each ticket first. Existing rows are filled from what the log and tickets already know."""
+answered each ticket first. Existing rows are filled from what the log and tickets already know, as well
+as it can be: a promise's and a first response's team is the ticket's team now (a ticket transferred since
+is credited to its new team); a broken promise's resolution is the ticket's latest. Ratings given before
+this migration name no agent or team (the interaction log is append-only and is not rewritten), so they
+count for everyone, not per agent or team."""
 
 import django.db.models.deletion
 from django.conf import settings

@@ -2,7 +2,8 @@
 
 Every figure is defined once, in ``FIGURES``, as a filter over the rows behind it (promises, first responses
 or ratings). The dashboard counts those rows with ``COUNT(*) FILTER (WHERE ...)`` and the drill-down lists
-the same rows with ``.filter(...)``, so a number and the list behind it cannot disagree.
+the same rows with ``.filter(...)``, so a number and the list behind it agree (for a rolling period computed
+ahead, the list is live: it may hold what happened since).
 
 What counts, and when:
 - Promise figures are over the promises *made* in the period, credited to the agent who made each one and
@@ -272,7 +273,7 @@ def _name_agents(agents: dict[int, Row]) -> None:
 
 
 def _weeks(period: Period, *, zone: zoneinfo.ZoneInfo) -> list[Week]:
-    """Kept and broken promises per team and week made (weeks start on Monday in the viewer's zone)."""
+    """Kept and broken promises per team and week made (weeks start on Monday in ``zone``)."""
     weeks: dict[datetime, Week] = {}
     rows = (
         PROMISES.in_period(period)
@@ -319,7 +320,10 @@ def rolling(days: int, *, now: datetime) -> tuple[Report, datetime]:
     fresh_since = now - timedelta(seconds=2 * settings.FIGURES_REFRESH_INTERVAL)
     snapshot = FiguresSnapshot.objects.filter(days=days, computed_at__gte=fresh_since).first()
     if snapshot is not None:
-        return from_json(snapshot.data), snapshot.computed_at
+        try:
+            return from_json(snapshot.data), snapshot.computed_at
+        except (KeyError, TypeError, ValueError):  # written by an older release: compute afresh
+            pass
     return _compute_and_keep(days, now=now), now
 
 

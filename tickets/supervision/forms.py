@@ -101,7 +101,7 @@ class DrillDownForm(PeriodForm):
         error_messages={"invalid_choice": "There is no such team."},
     )
     agent = PersonField(
-        User.objects.filter(is_staff=True),
+        User.objects.all(),  # the figures still list people who have since left the staff
         required=False,
         error_messages={"invalid_choice": "There is no such staff member."},
     )

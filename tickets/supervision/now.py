@@ -111,10 +111,12 @@ def danger(user: Any, *, group_by: str = "team", per_group: int | None = None) -
         group.at_risk += row["at_risk"]
         group.breached += row["breached"]
     for ticket in _most_urgent(in_danger, key=key, per_group=per_group or PER_GROUP[group_by]):
-        group = groups[getattr(ticket, key)]
-        group.tickets.append(ticket)
+        owner = groups.get(getattr(ticket, key))
+        if owner is None:  # flagged by the sweep between the two queries: shown on the next refresh
+            continue
+        owner.tickets.append(ticket)
         if group_by == "agent":
-            group.name = _person(ticket.assignee)
+            owner.name = _person(ticket.assignee)
     return Danger(
         group_by=group_by,
         groups=sorted(groups.values(), key=lambda group: (-group.breached, -group.at_risk, group.name.lower())),

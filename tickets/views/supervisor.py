@@ -85,9 +85,12 @@ def _charts(figures: Report, *, period_query: str) -> dict[str, Any]:
     agents = [row for row in figures.agents if row.slack]
 
     def week_of(week: Week, team: Row) -> str:
-        first = week.start.date()
+        # The week's days, within the period (a rolling period starts mid-week). Days are read in the
+        # viewer's zone, weeks counted in the desk's: the same days unless the two zones differ.
+        first = max(week.start.date(), figures.period.start.astimezone(week.start.tzinfo).date())
+        last = min(week.start.date() + timedelta(days=6), figures.period.end.astimezone(week.start.tzinfo).date())
         return f"{drill}?" + urlencode(
-            {"period": "dates", "start": first, "end": first + timedelta(days=6), "figure": "kept", "team": team.key}
+            {"period": "dates", "start": first, "end": last, "figure": "kept", "team": team.key}
         )
 
     return {
