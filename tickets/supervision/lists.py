@@ -70,7 +70,7 @@ def _ticket_columns(ticket: Callable[[Any], Ticket]) -> tuple[Column, ...]:
     )
 
 
-PROMISES = Listing(
+PROMISE_LIST = Listing(
     columns=(
         *_ticket_columns(lambda promise: promise.ticket),
         Column("Made by", lambda p: _person(p.made_by)),
@@ -85,7 +85,7 @@ PROMISES = Listing(
     related=("ticket__customer", "made_by", "team"),
 )
 
-RESPONSES = Listing(
+RESPONSE_LIST = Listing(
     columns=(
         *_ticket_columns(lambda ticket: ticket),
         Column("Answered by", lambda t: _person(t.first_response_by)),
@@ -108,7 +108,7 @@ def _name_raters(ratings: list[Interaction]) -> None:
         rating.team_name = team.name if team else ""  # type: ignore[attr-defined]
 
 
-RATINGS = Listing(
+RATING_LIST = Listing(
     columns=(
         *_ticket_columns(lambda rating: rating.ticket),
         Column("Resolved by", lambda r: r.agent_name),
@@ -121,7 +121,7 @@ RATINGS = Listing(
     prepare=_name_raters,
 )
 
-LISTINGS = {"promises": PROMISES, "responses": RESPONSES, "ratings": RATINGS}
+LISTINGS = {"promises": PROMISE_LIST, "responses": RESPONSE_LIST, "ratings": RATING_LIST}
 
 
 def listing_for(figure: str) -> Listing:

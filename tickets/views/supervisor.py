@@ -64,15 +64,16 @@ def figures(request: StaffRequest) -> HttpResponse:
     form = PeriodForm(request.GET)
     if request.GET and not form.is_valid():
         return render(request, "supervisor/figures.html", {"form": form}, status=400)
-    figures, as_of = _figures(form)
+    shown, as_of = _figures(form)
+    period_query = urlencode(form.query())
     context = {
         "form": form,
-        "report": figures,
+        "report": shown,
         "as_of": as_of,
         "refresh_minutes": round(settings.FIGURES_REFRESH_INTERVAL / 60, 1),
-        "period_query": urlencode(form.query()),
+        "period_query": period_query,
         "drill_base": reverse("desk:drill-down"),
-        "charts": _charts(figures, period_query=urlencode(form.query())),
+        "charts": _charts(shown, period_query=period_query),
     }
     return render(request, "supervisor/figures.html", context)
 
@@ -152,12 +153,12 @@ def figures_csv(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
     form = PeriodForm(request.GET)
     if not form.is_valid():
         return render(request, "supervisor/figures.html", {"form": form}, status=400)
-    figures, _ = _figures(form)
-    period = figures.period
+    shown, _ = _figures(form)
+    period = shown.period
 
     def rows() -> Iterator[list[Any]]:
-        yield ["everyone", "Everyone", *_figure_values(figures.total)]
-        for scope, group in (("team", figures.teams), ("agent", figures.agents)):
+        yield ["everyone", "Everyone", *_figure_values(shown.total)]
+        for scope, group in (("team", shown.teams), ("agent", shown.agents)):
             for row in group:
                 yield [scope, row.name, *_figure_values(row)]
 
