@@ -44,6 +44,13 @@ def is_supervisor(user: Any) -> bool:
     return bool(user._is_supervisor)
 
 
+def display_name(user: Any, *, nobody: str = "—") -> str:
+    """A staff member as people call them: full name, else username; ``nobody`` when there is none."""
+    if user is None:
+        return nobody
+    return str(user.get_full_name() or user.username)
+
+
 # --- Configuration ------------------------------------------------------------------------------
 
 

@@ -10,12 +10,12 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from tickets.models import Interaction, Team, Ticket
+from tickets.models import Interaction, Team, Ticket, display_name
 from tickets.supervision.figures import FIGURES
 
 
 def _person(user: User | None) -> str:
-    return str(user.get_full_name() or user.username) if user else ""
+    return display_name(user, nobody="")
 
 
 def _seconds(later: Any, earlier: Any) -> float | None:

@@ -14,10 +14,10 @@ from django.contrib.auth.models import User
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
-from tickets.models import EscalationLevel, Promise, PromiseState, Team, Ticket
+from tickets.models import EscalationLevel, Promise, PromiseState, Team, Ticket, display_name
 
 IN_DANGER = (PromiseState.AT_RISK, PromiseState.BREACHED)
 GROUPINGS = {"team": "team_id", "agent": "assignee_id"}
@@ -61,7 +61,7 @@ class Danger:
     levels: list[LevelCount]
     members: dict[int, list[User]]  # team id -> who a ticket of that team can be reassigned to
     top_positions: dict[int, int]  # path id -> its last level: tickets there cannot be escalated
-    _options: dict[int, str] = field(default_factory=dict, repr=False)  # team id -> its <option>s
+    _choices: dict[int, list[tuple[str, str]]] = field(default_factory=dict, repr=False)  # team id -> members
 
     @property
     def at_risk(self) -> int:
@@ -75,21 +75,22 @@ class Danger:
         return ticket.escalation_level.position < self.top_positions.get(ticket.escalation_level.path_id, 0)
 
     def reassign_options(self, ticket: Ticket) -> str:
-        """The <option>s of the ticket's reassign list: nobody, its team's members (built once per team),
-        and an owner a breach left outside the team; the current owner selected."""
-        if ticket.team_id not in self._options:
-            members = [(str(member.pk), _person(member)) for member in self.members.get(ticket.team_id, [])]
-            self._options[ticket.team_id] = format_html_join(
-                "", '<option value="{}">{}</option>', [("", "Nobody"), *members]
-            )
-        options = str(self._options[ticket.team_id])
+        """The <option>s of the ticket's reassign list: nobody, an owner a breach left outside the team, and
+        the team's members; the current owner selected. Names are escaped once per team, not once a row."""
+        members = self.members.get(ticket.team_id, [])
+        if ticket.team_id not in self._choices:
+            self._choices[ticket.team_id] = [(str(m.pk), conditional_escape(_person(m))) for m in members]
+        choices = [("", "Nobody")]
+        if ticket.assignee is not None and ticket.assignee not in members:
+            outside = f"{_person(ticket.assignee)} (not in {ticket.team.name})"
+            choices.append((str(ticket.assignee_id), conditional_escape(outside)))
         chosen = str(ticket.assignee_id or "")
-        if ticket.assignee is not None and ticket.assignee not in self.members.get(ticket.team_id, []):
-            outside = format_html(
-                '<option value="{}">{} (not in {})</option>', chosen, _person(ticket.assignee), ticket.team.name
+        return mark_safe(  # noqa: S308 - values are our ids, labels escaped above
+            "".join(
+                f'<option value="{value}"{" selected" if value == chosen else ""}>{label}</option>'
+                for value, label in [*choices, *self._choices[ticket.team_id]]
             )
-            options = options.replace("</option>", f"</option>{outside}", 1)  # after "Nobody"
-        return mark_safe(options.replace(f'value="{chosen}">', f'value="{chosen}" selected>', 1))  # noqa: S308 - built above with format_html
+        )
 
 
 def danger(user: Any, *, group_by: str = "team", per_group: int | None = None) -> Danger:
@@ -158,4 +159,4 @@ def _members(team_ids: set[int]) -> dict[int, list[User]]:
 
 
 def _person(user: User | None) -> str:
-    return str(user.get_full_name() or user.username) if user else "Unassigned"
+    return display_name(user, nobody="Unassigned")

@@ -9,6 +9,7 @@ from django import forms, template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from tickets.models import display_name
 from tickets.promises import humanize_duration
 
 register = template.Library()
@@ -58,9 +59,7 @@ def get(mapping: dict[str, Any], key: str) -> Any:
 @register.filter
 def person(user: Any) -> str:
     """A staff member as people call them: full name, else username; nobody is a dash."""
-    if user is None:
-        return "—"
-    return str(user.get_full_name() or user.username)
+    return display_name(user)
 
 
 @register.filter

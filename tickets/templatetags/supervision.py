@@ -102,34 +102,33 @@ def danger_row(context: Any, ticket: Any, danger: Any) -> str:
     breached = ticket.promise_state == "breached"
     colour, label = BADGES.get(ticket.promise_state, BADGES["none"])
     return format_html(
-        '<tr class="{}" data-reference="{}">'
-        '<td class="text-nowrap"><a class="fw-semibold" href="{}">{}</a>'
-        '<div class="small text-secondary text-truncate subject">{}</div></td>'
-        "<td>{}</td>"
-        '<td class="small promise-words">“{}”</td>'
-        '<td class="text-nowrap"><span class="badge rounded-pill text-bg-{} promise-{}">{}</span> '
-        '<span class="small{}" title="{}">{}</span></td>'
-        '<td class="text-nowrap">{}. {}</td>'
-        "<td>{}</td>"
-        '<td class="actions">{}{}</td></tr>',
-        "table-danger" if breached else "table-warning",
-        ticket.reference,
-        urls["ticket"],
-        ticket.reference,
-        ticket.subject,
-        ticket.customer.name,
-        Truncator(ticket.promise_words or "").chars(120),
-        colour,
-        ticket.promise_state,
-        label,
-        " text-danger fw-semibold" if breached else "",
-        dateformat.format(timezone.localtime(ticket.promise_due_at), "D j M, H:i T"),
-        countdown(ticket.promise_due_at),
-        ticket.escalation_level.position,
-        ticket.escalation_level.name,
-        person(ticket.assignee) if danger.group_by == "team" else ticket.team.name,
-        _reassign_form(ticket, danger, urls["assign"], hidden),
-        _escalate_form(ticket, urls["escalate"], hidden) if danger.can_escalate(ticket) else _TOP_LEVEL,
+        '<tr class="{row_class}" data-reference="{reference}">'
+        '<td class="text-nowrap"><a class="fw-semibold" href="{ticket_url}">{reference}</a>'
+        '<div class="small text-secondary text-truncate subject">{subject}</div></td>'
+        "<td>{customer}</td>"
+        '<td class="small promise-words">“{words}”</td>'
+        '<td class="text-nowrap"><span class="badge rounded-pill text-bg-{colour} promise-{state}">{label}</span> '
+        '<span class="small{due_class}" title="{due}">{countdown}</span></td>'
+        '<td class="text-nowrap">{position}. {level}</td>'
+        "<td>{owner}</td>"
+        '<td class="actions">{reassign}{escalate}</td></tr>',
+        row_class="table-danger" if breached else "table-warning",
+        reference=ticket.reference,
+        ticket_url=urls["ticket"],
+        subject=ticket.subject,
+        customer=ticket.customer.name,
+        words=Truncator(ticket.promise_words or "").chars(120),
+        colour=colour,
+        state=ticket.promise_state,
+        label=label,
+        due_class=" text-danger fw-semibold" if breached else "",
+        due=dateformat.format(timezone.localtime(ticket.promise_due_at), "D j M, H:i T"),
+        countdown=countdown(ticket.promise_due_at),
+        position=ticket.escalation_level.position,
+        level=ticket.escalation_level.name,
+        owner=person(ticket.assignee) if danger.group_by == "team" else ticket.team.name,
+        reassign=_reassign_form(ticket, danger, urls["assign"], hidden),
+        escalate=_escalate_form(ticket, urls["escalate"], hidden) if danger.can_escalate(ticket) else _TOP_LEVEL,
     )
 
 

@@ -55,16 +55,17 @@ def visible_ticket(request: StaffRequest, reference: str) -> Ticket:
 
 
 @dataclass(frozen=True)
-class QueuePage:
-    """One page of ticket ids, with Previous/Next but no total: counting a view of 100,000 tickets on every
-    refresh would cost more than the page itself (the open views' sizes are on their tabs)."""
+class IdPage:
+    """One page of ids (the queue's tickets, a drill-down's rows), with Previous/Next but no total: counting a
+    view of 100,000 tickets on every refresh would cost more than the page itself (the open views' sizes are
+    on their tabs)."""
 
     number: int
     ids: list[int]
     has_next: bool
 
     @classmethod
-    def of(cls, ids: QuerySet[Any, int], number: str | None, *, size: int = PAGE_SIZE) -> QueuePage:
+    def of(cls, ids: QuerySet[Any, int], number: str | None, *, size: int = PAGE_SIZE) -> IdPage:
         page = min(max(1, int(number)), MAX_PAGE) if number and number.isdigit() else 1
         start = (page - 1) * size
         found = list(ids[start : start + size + 1])
@@ -120,7 +121,7 @@ def queue(request: StaffRequest) -> HttpResponse:
     tickets = filters.filter(Ticket.objects.visible_to(user), user=user, default_view=default_view)
     view = filters.cleaned_data.get("view") or default_view
     order = Ticket.QUEUE_ORDER if view == "all" else Ticket.QUEUE_ORDER_OPEN
-    page = QueuePage.of(tickets.order_by(*order).values_list("pk", flat=True), request.GET.get("page"))
+    page = IdPage.of(tickets.order_by(*order).values_list("pk", flat=True), request.GET.get("page"))
     rows = Ticket.objects.select_related("customer", "assignee", "escalation_level", "team").in_bulk(page.ids)
     tickets_on_page = [rows[pk] for pk in page.ids if pk in rows]
     query = data.copy()

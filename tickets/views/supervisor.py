@@ -22,7 +22,7 @@ from tickets.supervision.lists import hours, listing_for, ordered
 from tickets.supervision.now import GROUPINGS, danger
 from tickets.sweep import is_stale, last_beat
 from tickets.views.access import StaffRequest, supervisor_only
-from tickets.views.desk import QueuePage
+from tickets.views.desk import IdPage
 
 # --- Now ------------------------------------------------------------------------------------------
 
@@ -201,7 +201,7 @@ def drill_down(request: StaffRequest) -> HttpResponse:
         return render(request, "supervisor/drill_down.html", {"form": form}, status=400)
     figure = form.cleaned_data["figure"]
     rows = _behind(form)
-    page = QueuePage.of(rows.values_list("pk", flat=True), request.GET.get("page"), size=DRILL_PAGE_SIZE)
+    page = IdPage.of(rows.values_list("pk", flat=True), request.GET.get("page"), size=DRILL_PAGE_SIZE)
     listing = listing_for(figure)
     found = FIGURES[figure].source.rows().select_related(*listing.related).in_bulk(page.ids)
     query = request.GET.copy()
