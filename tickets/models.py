@@ -554,6 +554,10 @@ class Promise(models.Model):
         indexes = [
             # The dashboard's figures: promises made in a period.
             models.Index(fields=["made_at"], name="promise_made_at_idx"),
+            # ... and their medians, over the promises with a resolution (a fifth of them) alone.
+            models.Index(
+                fields=["made_at"], condition=Q(resolved_at__isnull=False), name="promise_resolved_made_at_idx"
+            ),
         ]
         constraints = [
             # One current (pending) promise per ticket.

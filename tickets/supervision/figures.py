@@ -35,7 +35,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import (
-    Avg,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -43,6 +42,7 @@ from django.db.models import (
     IntegerField,
     Q,
     QuerySet,
+    Sum,
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, TruncWeek
@@ -108,6 +108,7 @@ RESPONSES = Source(
     team="first_response_team_id",
 )
 RATINGS = Source("ratings", _ratings, when="created_at", agent="rating_agent", team="rating_team")
+SOURCES = {source.name: source for source in (PROMISES, RESPONSES, RATINGS)}
 
 
 @dataclass(frozen=True)
@@ -144,20 +145,24 @@ _ACTUAL = Seconds(ExpressionWrapper(F("resolved_at") - F("made_at"), output_fiel
 )
 _FIRST_RESPONSE = Seconds(ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField()))
 
-# What each source's aggregate query computes, per group.
-AGGREGATES: dict[str, dict[str, Any]] = {
+# Counts add up: one pass per source, grouped by (team, agent), summed here for everyone, teams and agents.
+COUNTS: dict[str, dict[str, Any]] = {
     "promises": {
-        **{name: Count("pk", filter=figure.rows) for name, figure in FIGURES.items() if figure.source is PROMISES},
-        "slack_seconds": Median(_SLACK),
+        name: Count("pk", filter=figure.rows) for name, figure in FIGURES.items() if figure.source is PROMISES
     },
-    "responses": {"first_response": Count("pk"), "first_response_seconds": Median(_FIRST_RESPONSE)},
-    "ratings": {"rating": Count("pk"), "rating_average": Avg("stars")},
+    "ratings": {"rating": Count("pk"), "rating_sum": Sum("stars")},
+}
+# Medians do not add up: one query per grouping (everyone, team, agent), over the rows that have the duration
+# (first responses count there too: they come with their median at no extra cost).
+MEDIANS: dict[str, tuple[Q, dict[str, Any]]] = {
+    "promises": (Q(resolved_at__isnull=False), {"slack_seconds": Median(_SLACK)}),
+    "responses": (Q(), {"first_response": Count("pk"), "first_response_seconds": Median(_FIRST_RESPONSE)}),
 }
 # How calibrated each agent is (the calibration chart): per agent only, over promises with a resolution.
 CALIBRATION = {
-    "promised_seconds": Median(_PROMISED, filter=Q(resolved_at__isnull=False)),
+    "promised_seconds": Median(_PROMISED),
     "actual_seconds": Median(_ACTUAL),
-    "estimate_seconds": Median(Seconds(F("estimate")), filter=Q(resolved_at__isnull=False)),
+    "estimate_seconds": Median(Seconds(F("estimate"))),
 }
 
 
@@ -190,7 +195,7 @@ class Row:
     first_response: int = 0
     first_response_seconds: float | None = None
     rating: int = 0
-    rating_average: float | None = None
+    rating_sum: int = 0
 
     @property
     def kept_rate(self) -> float | None:
@@ -205,13 +210,23 @@ class Row:
         return _rate(self.sooner_kept, self.sooner_kept + self.sooner_broken)
 
     @property
+    def rating_average(self) -> float | None:
+        return self.rating_sum / self.rating if self.rating else None
+
+    @property
     def has_figures(self) -> bool:
         return bool(self.made or self.first_response or self.rating)
 
     def take(self, values: dict[str, Any]) -> None:
+        """Set figures computed for this group alone (medians)."""
         for name, value in values.items():
-            if hasattr(self, name) and value is not None:
+            if value is not None:
                 setattr(self, name, value)
+
+    def add(self, counts: dict[str, int | None]) -> None:
+        """Add counts of one (team, agent) pair: counts add up to the group's."""
+        for name, value in counts.items():
+            setattr(self, name, getattr(self, name) + (value or 0))
 
 
 @dataclass
@@ -237,24 +252,34 @@ class Report:
 def report(period: Period, *, zone: zoneinfo.ZoneInfo) -> Report:
     """Every figure for the period: everyone, each team, each agent, and the weekly kept rate per team.
 
-    A constant number of queries whatever the data: one aggregate per (source, grouping), one for the weeks,
-    one each for the team and staff names.
+    Eleven queries whatever the data: the teams; the promise and rating counts, one pass each; the promise
+    and first-response medians, three groupings each; the weeks; the staff names.
     """
     total = Row(key=None, name="Everyone")
     teams: dict[int, Row] = {team.pk: Row(key=team.pk, name=team.name) for team in Team.objects.all()}
     agents: dict[int, Row] = {}
-    for source in (PROMISES, RESPONSES, RATINGS):
-        rows = source.in_period(period)
-        aggregates = AGGREGATES[source.name]
-        total.take(rows.aggregate(**aggregates))
+
+    def row_of(into: dict[int, Row], key: int | None) -> Row | None:
+        return None if key is None else into.setdefault(key, Row(key=key, name=""))
+
+    for name, counts in COUNTS.items():
+        source = SOURCES[name]
+        grouped = source.in_period(period).values(team_key=F(source.team), agent_key=F(source.agent))
+        for values in grouped.annotate(**counts).order_by():
+            team, agent = values.pop("team_key"), values.pop("agent_key")
+            for row in (total, row_of(teams, team), row_of(agents, agent)):
+                if row is not None:
+                    row.add(values)
+    for name, (having, medians) in MEDIANS.items():
+        source = SOURCES[name]
+        rows = source.in_period(period).filter(having)
+        total.take(rows.aggregate(**medians))
         for grouping, into in ((source.team, teams), (source.agent, agents)):
-            per_group = (
-                {**aggregates, **CALIBRATION} if (source, grouping) == (PROMISES, PROMISES.agent) else aggregates
-            )
+            per_group = {**medians, **CALIBRATION} if grouping == PROMISES.agent else medians
             for values in rows.values(key=F(grouping)).annotate(**per_group).order_by():
-                key = values.pop("key")
-                if key is not None:
-                    into.setdefault(key, Row(key=key, name="")).take(values)
+                row = row_of(into, values.pop("key"))
+                if row is not None:
+                    row.take(values)
     _name_agents(agents)
     return Report(
         period=period,
