@@ -58,30 +58,34 @@ class PeriodForm(forms.Form):
             raise forms.ValidationError("Choose at most a year (366 days) at a time.")
         return data
 
-    def chosen(self) -> Period:
-        """The period asked for; the last 30 days when nothing (valid) was asked."""
-        data = self.cleaned_data if self.is_valid() else {}
-        choice = data.get("period") or DEFAULT_PERIOD
-        if choice == "dates":
-            zone = timezone.get_current_timezone()
-            assert isinstance(zone, zoneinfo.ZoneInfo)
-            return Period.dates(data["start"], data["end"], zone=zone)
-        return Period.last(int(choice), now=timezone.now())
+    def choice(self) -> str:
+        """The period chosen: 7, 30 or 90 (days), or "dates"; the default when nothing (valid) was asked."""
+        return (self.cleaned_data.get("period") if self.is_valid() else "") or DEFAULT_PERIOD
 
     def rolling_days(self) -> int | None:
         """7, 30 or 90 for a rolling period (computed ahead), None for chosen dates."""
-        data = self.cleaned_data if self.is_valid() else {}
-        choice = data.get("period") or DEFAULT_PERIOD
+        choice = self.choice()
         return None if choice == "dates" else int(choice)
+
+    def chosen(self) -> Period:
+        """The period asked for; the last 30 days when nothing (valid) was asked."""
+        days = self.rolling_days()
+        if days is not None:
+            return Period.last(days, now=timezone.now())
+        zone = timezone.get_current_timezone()
+        assert isinstance(zone, zoneinfo.ZoneInfo)
+        return Period.dates(self.cleaned_data["start"], self.cleaned_data["end"], zone=zone)
 
     def query(self) -> dict[str, str]:
         """The period as query parameters, for links to drill-downs and exports."""
-        if not self.is_valid():
-            return {"period": DEFAULT_PERIOD}
-        data = self.cleaned_data
-        if data.get("period") == "dates":
-            return {"period": "dates", "start": data["start"].isoformat(), "end": data["end"].isoformat()}
-        return {"period": data.get("period") or DEFAULT_PERIOD}
+        choice = self.choice()
+        if choice == "dates":
+            return {
+                "period": choice,
+                "start": self.cleaned_data["start"].isoformat(),
+                "end": self.cleaned_data["end"].isoformat(),
+            }
+        return {"period": choice}
 
 
 class DrillDownForm(PeriodForm):
