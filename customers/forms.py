@@ -21,6 +21,14 @@ def no_control_characters(value: str) -> None:
         raise forms.ValidationError("Please remove the invisible control characters from this text.")
 
 
+def check_phone(phone: str) -> str:
+    """A phone number as people write one (digits, spaces, + - ( ) and "ext"), trimmed."""
+    phone = phone.strip()
+    if phone and not all(c.isdigit() or c in " +-().ext" for c in phone):
+        raise forms.ValidationError("Use digits, spaces and + - ( ) only, e.g. +44 20 7946 0000.")
+    return phone
+
+
 class CustomerText(forms.CharField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,10 +80,7 @@ class RequestForm(forms.Form):
     submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
     def clean_phone(self) -> str:
-        phone = self.cleaned_data["phone"].strip()
-        if phone and not all(c.isdigit() or c in " +-().ext" for c in phone):
-            raise forms.ValidationError("Use digits, spaces and + - ( ) only, e.g. +44 20 7946 0000.")
-        return phone
+        return check_phone(self.cleaned_data["phone"])
 
     @property
     def is_bot(self) -> bool:

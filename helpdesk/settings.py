@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "customers",
     "tickets",
 ]
@@ -256,10 +257,43 @@ ATTACHMENT_MAX_MB = env.integer("ATTACHMENT_MAX_MB", 10, min_value=1, max_value=
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# --- REST framework -------------------------------------------------------------------------
+# --- REST framework (the API, under /api/v1/; see tickets/api/) ---------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Tokens first: an anonymous call is then answered 401 with a WWW-Authenticate header, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tickets.api.access.TokenAuthentication",
+        "tickets.api.access.SessionAuthentication",
+    ],
+    # Staff only, unless an endpoint opts out (the public ones, explicitly).
+    "DEFAULT_PERMISSION_CLASSES": ["tickets.api.access.IsStaff"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "tickets.api.pagination.NumberedPages",
+    "DEFAULT_SCHEMA_CLASS": "tickets.api.schema.PromiseDeskSchema",
+    "EXCEPTION_HANDLER": "tickets.api.errors.handle",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Promise Desk API",
+    "DESCRIPTION": "Everything the desk does, for integrations: the same rules, services and permissions. "
+    "See docs/api.md for sign-in, errors and paging.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatus": "tickets.models.TicketStatus",
+        "PromiseState": "tickets.models.PromiseState",
+        "Channel": "tickets.models.Channel",
+    },
+    # The docs page's assets are vendored (static/vendor), never fetched from a CDN.
+    "SWAGGER_UI_DIST": "/static/vendor/swagger-ui-5.35.0",
+    "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui-5.35.0/favicon-32x32.png",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": False},
 }
 
 # --- Security (strict in production, relaxed locally so http://127.0.0.1 works) --------------

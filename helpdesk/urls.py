@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/password_change/", staff_only(PasswordChangeView.as_view()), name="password_change"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("desk/", include("tickets.urls")),
+    path("api/", include("tickets.api.urls")),
     path("admin/", admin.site.urls),
     path("", include("customers.urls")),
 ]

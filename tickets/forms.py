@@ -358,6 +358,34 @@ class ReopenForm(ActionForm):
         return services.reopen(self.ticket, by=user, reason=self.cleaned_data["reason"])
 
 
+class DetailsForm(ActionForm):
+    """Correct the subject, category or priority; the form starts from the ticket's own."""
+
+    subject = forms.CharField(label="Subject", max_length=200)
+    category = forms.ModelChoiceField(Category.objects.filter(is_active=True), widget=QuickSelect)
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, widget=QuickSelect)
+    success = "Details changed."
+
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial", {"subject": ticket.subject, "category": ticket.category_id, "priority": ticket.priority}
+        )
+        super().__init__(*args, ticket=ticket, **kwargs)
+        # A ticket filed under a category since retired keeps it: it stays on the list for this ticket.
+        self.fields["category"].queryset = Category.objects.filter(  # type: ignore[attr-defined]
+            Q(is_active=True) | Q(pk=ticket.category_id)
+        )
+
+    def perform(self, user: User) -> Interaction | None:
+        data = self.cleaned_data
+        changed = services.change_details(
+            self.ticket, by=user, subject=data["subject"], category=data["category"], priority=data["priority"]
+        )
+        if changed is None:
+            self.success = "Nothing to change: the details were already so."
+        return changed
+
+
 ACTIONS: dict[str, type[ActionForm]] = {
     "reply": ReplyForm,
     "note": NoteForm,
@@ -369,6 +397,7 @@ ACTIONS: dict[str, type[ActionForm]] = {
     "status": StatusForm,
     "resolve": ResolveForm,
     "reopen": ReopenForm,
+    "details": DetailsForm,
 }
 
 # The ticket page's action tabs, in order (reopening shows on closed tickets instead).
@@ -382,4 +411,5 @@ ACTION_LABELS = [
     ("assign", "Assign"),
     ("status", "Status"),
     ("resolve", "Resolve"),
+    ("details", "Details"),
 ]

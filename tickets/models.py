@@ -207,6 +207,10 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.all()
         return self.filter(Q(team__in=Team.objects.filter(members=user).values("pk")) | Q(assignee=user))
 
+    def with_parties(self) -> TicketQuerySet:
+        """With who and what a ticket page or API answer names: customer, category, team, assignee, level."""
+        return self.select_related("customer", "category", "team", "assignee", "escalation_level__path")
+
     def due_for_check(self, now: Any) -> TicketQuerySet:
         """Tickets whose promise the sweep must look at now (served by ``ticket_due_check_idx``)."""
         return self.filter(next_check_at__lte=now).order_by("next_check_at")
@@ -320,8 +324,18 @@ class Ticket(models.Model):
                 models.F("promise_due_at").asc(),
                 models.F("priority").desc(),
                 models.F("created_at").asc(),
+                # Last, so the API's keyset pages (which end every order with the id) read the same index.
+                models.F("id").asc(),
                 name="ticket_queue_order_idx",
             ),
+            # The API's other orderings, each ending with the id so a cursor names one row: WHERE (key, id)
+            # after the cursor's ORDER BY key, id LIMIT n, read straight off the index.
+            models.Index(fields=["promise_due_at", "id"], name="ticket_due_id_idx"),
+            models.Index(fields=["created_at", "id"], name="ticket_created_id_idx"),
+            models.Index(fields=["updated_at", "id"], name="ticket_updated_id_idx"),
+            models.Index(fields=["priority", "id"], name="ticket_priority_id_idx"),
+            # The API's promise-state filter (at risk, breached) in the due order.
+            models.Index(fields=["promise_state", "promise_due_at", "id"], name="ticket_state_due_idx"),
             # The queue's tab counts: COUNT(*) FILTER (...) over open tickets, from the index alone.
             models.Index(
                 fields=["team", "assignee", "promise_state", "status"],
@@ -450,6 +464,7 @@ class InteractionKind(models.TextChoices):
     ESCALATION = "escalation", "Escalation"
     TRANSFER = "transfer", "Transfer"
     RATING = "rating", "Rating"
+    DETAILS_CHANGED = "details_changed", "Details changed"
 
 
 class Author(models.TextChoices):
@@ -726,3 +741,57 @@ class FiguresSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Figures for the last {self.days} days, as of {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+# --- API access ---------------------------------------------------------------------------------
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self, now: Any) -> ApiTokenQuerySet:
+        """Tokens that still open the API: not revoked, not expired, of an active staff member."""
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            revoked_at__isnull=True,
+            user__is_active=True,
+            user__is_staff=True,
+        )
+
+
+class ApiToken(models.Model):
+    """A personal API token: an integration acts as the staff member who created it, with their permissions.
+
+    Only a SHA-256 digest of the secret is stored, so a copy of the database opens nothing; the secret is
+    shown once, when the token is created. (A fast digest is enough: the secret is 256 random bits, not a
+    password a person chose, so there is nothing to guess from it.) ``prefix`` is the first characters of
+    the secret, shown in lists so people can tell their tokens apart.
+    """
+
+    PREFIX = "pd_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. “CRM sync”.")
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="api_token_name_not_empty"),
+            models.CheckConstraint(condition=Q(digest__regex=r"^[0-9a-f]{64}$"), name="api_token_digest_sha256"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+    @property
+    def is_usable(self) -> bool:
+        from django.utils import timezone
+
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -9,12 +9,14 @@ ticket themselves. Errors are ``django.core.exceptions.ValidationError`` with a 
 the person who caused it, so the HTML form and the API show the same words.
 
 Modules: ``base`` (the transaction, the lock, the log entry), ``conversation`` (opening, messages,
-replies, notes, calls), ``status`` (the transitions table's moves), ``promises`` (making promises and
-the clock), ``handoff`` (assignment, transfer, escalation, breaches).
+replies, notes, calls), ``details`` (subject, category, priority), ``status`` (the transitions table's
+moves), ``promises`` (making promises and the clock), ``handoff`` (assignment, transfer, escalation,
+breaches).
 """
 
 from tickets.services.base import InvalidTransition, record, ticket_service
 from tickets.services.conversation import add_note, log_call, open_ticket, receive_customer_message, reply
+from tickets.services.details import change_details
 from tickets.services.handoff import assign, escalate, record_breach, transfer
 from tickets.services.promises import make_promise
 from tickets.services.status import change_status, move_status, rate, reopen, resolve
@@ -23,6 +25,7 @@ __all__ = [
     "InvalidTransition",
     "add_note",
     "assign",
+    "change_details",
     "change_status",
     "escalate",
     "log_call",

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -39,16 +39,9 @@ MAX_PAGE = 10_000  # deeper than anyone pages by hand; bounds the OFFSET a craft
 HISTORY_SHOWN = 10  # a customer's latest earlier requests on the ticket page; the rest are counted
 
 
-def visible_ticket(request: StaffRequest, reference: str) -> Ticket:
-    ticket = (
-        Ticket.objects.visible_to(request.user)
-        .by_reference(reference)
-        .select_related("customer", "category", "team", "assignee", "escalation_level__path")
-        .first()
-    )
-    if ticket is None:
-        raise Http404("No such ticket.")
-    return ticket
+def visible_ticket(user: User, reference: str) -> Ticket:
+    """The ticket with this reference, if ``user`` may see it; a 404 otherwise, whether or not it exists."""
+    return get_object_or_404(Ticket.objects.visible_to(user).by_reference(reference).with_parties())
 
 
 # --- The queue ---------------------------------------------------------------------------------
@@ -173,7 +166,7 @@ def ticket_context(ticket: Ticket, user: User, forms: dict[str, ActionForm] | No
 @staff_only
 @require_GET
 def ticket_page(request: StaffRequest, reference: str) -> HttpResponse:
-    ticket = visible_ticket(request, reference)
+    ticket = visible_ticket(request.user, reference)
     return render(request, "desk/ticket.html", ticket_context(ticket, request.user))
 
 
@@ -182,7 +175,7 @@ def ticket_page(request: StaffRequest, reference: str) -> HttpResponse:
 def ticket_action(request: StaffRequest, reference: str, action: str) -> HttpResponse:
     """Every action: validate the form, call its service, or show the page again with the errors and input."""
     form_class = ACTIONS.get(action)
-    ticket = visible_ticket(request, reference)
+    ticket = visible_ticket(request.user, reference)
     if form_class is None:
         raise Http404("No such action.")
     form = form_class(request.POST, ticket=ticket, action=action)
@@ -225,7 +218,7 @@ def redirect_after(request: StaffRequest, ticket: Ticket) -> HttpResponse:
 @require_GET
 def promise_check(request: StaffRequest, reference: str) -> HttpResponse:
     """The guard, live: what history says about the time being typed (htmx partial)."""
-    ticket = visible_ticket(request, reference)
+    ticket = visible_ticket(request.user, reference)
     verdict, problem = None, ""
     if request.GET.get("due_at"):
         try:
@@ -245,4 +238,4 @@ def promise_check(request: StaffRequest, reference: str) -> HttpResponse:
 @require_GET
 def attachment(request: StaffRequest, reference: str, pk: int) -> FileResponse:
     """A file of a ticket this agent may see: always a download, never shown inline."""
-    return download(visible_ticket(request, reference).attachments.filter(pk=pk).first())
+    return download(visible_ticket(request.user, reference).attachments.filter(pk=pk).first())

@@ -1,0 +1,144 @@
+"""One error format for every API failure: ``{"error": {"code", "message", "fields"}}``.
+
+``code`` is stable and meant for programs (``invalid``, ``not_authenticated``, ``permission_denied``,
+``not_found``, ``conflict``, ``overpromise``, ``throttled``, ...); ``message`` is a sentence for people;
+``fields`` maps each input field at fault to its messages (``{}`` when the fault is not in one field).
+Nested fields are named by path: ``levels.1.team``.
+
+Services refuse with Django's ``ValidationError``; the handler turns those into 400s with the services' own
+words (so the desk and the API say the same thing), or 409s when the refusal is about the ticket's state
+rather than the input: a status move the transitions table forbids, a promise sooner than the estimate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from tickets.promises import Overpromise
+from tickets.services import InvalidTransition
+
+GENERAL = "non_field_errors"  # DRF's and Django's key for a fault in no one field ("__all__" in Django)
+
+
+class Conflict(exceptions.APIException):
+    """The request is well formed, but the object's state refuses it (409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "That conflicts with the current state of the object."
+
+    def __init__(self, detail: Any = None, code: str = "conflict", extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail, code)
+        self.error_code = code
+        self.extra = extra or {}
+
+
+CODES = {
+    status.HTTP_400_BAD_REQUEST: "invalid",
+    status.HTTP_401_UNAUTHORIZED: "not_authenticated",
+    status.HTTP_403_FORBIDDEN: "permission_denied",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_406_NOT_ACCEPTABLE: "not_acceptable",
+    status.HTTP_409_CONFLICT: "conflict",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+}
+
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
+
+
+def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's exception handler, in our format. Service refusals become 400 or 409 (see the module's doc)."""
+    if isinstance(exc, DjangoValidationError):
+        exc = from_service(exc)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: a bug, which Django reports as a 500
+    code = CODES.get(response.status_code, "error")
+    if isinstance(exc, exceptions.APIException) and isinstance(exc.detail, dict | list):
+        fields = flatten(exc.detail)
+        general = fields.pop(GENERAL, [])
+        message = " ".join(general) or summary(fields)
+    else:
+        detail = getattr(exc, "detail", None) or response.data.get("detail", "")
+        fields, message = {}, NOT_SIGNED_IN if isinstance(exc, exceptions.NotAuthenticated) else str(detail)
+        code = _specific_code(exc, code)
+    if isinstance(exc, Conflict):
+        code = exc.error_code
+    response.data = error_body(code, message, fields, **getattr(exc, "extra", {}))
+    return response
+
+
+NOT_SIGNED_IN = (
+    "Sign in first: send Authorization: Bearer <token>, with a personal API token created under API tokens "
+    "in the desk (or call from a signed-in browser session)."
+)
+
+
+def _specific_code(exc: Exception, fallback: str) -> str:
+    """A finer code where DRF knows one: an unknown or revoked token is ``authentication_failed``."""
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        return "authentication_failed"
+    if isinstance(exc, exceptions.ParseError):
+        return "parse_error"
+    return fallback
+
+
+def from_service(error: DjangoValidationError) -> exceptions.APIException:
+    """A service's refusal as an API error: the guard's with its verdict, a forbidden move as a conflict."""
+    detail: Any = error.message_dict if hasattr(error, "error_dict") else error.messages
+    if isinstance(detail, dict) and "__all__" in detail:
+        detail[GENERAL] = detail.pop("__all__")
+    if isinstance(error, Overpromise):
+        from tickets.api.fields import verdict_json  # the verdict's shape lives with the other fields
+
+        return Conflict(detail, code="overpromise", extra={"verdict": verdict_json(error.verdict)})
+    if isinstance(error, InvalidTransition):
+        return Conflict(detail, code="invalid_transition")
+    return exceptions.ValidationError(detail)
+
+
+def flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as {"field.path": [messages]}."""
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = str(key) if not prefix or key == GENERAL else f"{prefix}.{key}"
+            for path, messages in flatten(value, name).items():
+                out.setdefault(path, []).extend(messages)
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return {prefix or GENERAL: [str(item) for item in detail]} if detail else {}
+        out = {}
+        for index, item in enumerate(detail):
+            for path, messages in flatten(item, f"{prefix}.{index}" if prefix else str(index)).items():
+                out.setdefault(path, []).extend(messages)
+        return out
+    return {prefix or GENERAL: [str(detail)]}
+
+
+def summary(fields: dict[str, list[str]]) -> str:
+    """One sentence for the message: the only fault as it is, or which fields need attention."""
+    if not fields:
+        return "The request was not valid."
+    if len(fields) == 1:
+        [(name, messages)] = fields.items()
+        return f"{name}: {' '.join(messages)}"
+    return f"{len(fields)} fields need attention: {', '.join(fields)}."
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any address under /api/ that is not an endpoint: a 404 in the API's format, not the site's HTML page."""
+    return JsonResponse(
+        error_body("not_found", "There is no API endpoint at this address: see /api/docs/."), status=404
+    )

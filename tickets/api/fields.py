@@ -1,0 +1,140 @@
+"""Pieces every API serializer shares: strict input, priorities by name, aware times, people, verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from tickets.models import Priority, display_name
+from tickets.promises import Verdict
+
+PRIORITY_NAMES = {name.lower(): value for value, name in ((p.value, p.name) for p in Priority)}
+PRIORITY_OF_VALUE = {value: name for name, value in PRIORITY_NAMES.items()}
+
+
+class StrictSerializer(serializers.Serializer):
+    """Input with a field it does not take is refused, naming the field (and where it can be changed):
+    a typo or a field the caller may not set never vanishes silently."""
+
+    elsewhere: dict[str, str] = {}  # field -> where it is changed instead
+    also_accepts: tuple[str, ...] = ()  # names read elsewhere (a list's paging parameters)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable - set(self.also_accepts))
+            if unknown:
+                raise serializers.ValidationError({name: [self._refusal(name)] for name in unknown})
+        return super().to_internal_value(data)
+
+    def _refusal(self, name: str) -> str:
+        where = self.elsewhere.get(name)
+        if where:
+            return f"{name} can't be set here: {where}."
+        if name in self.fields:
+            return f"{name} is read-only."
+        accepted = ", ".join(sorted(n for n, f in self.fields.items() if not f.read_only))
+        return f"{name} is not a field this takes (it takes {accepted})."
+
+
+class QueryParameters(StrictSerializer):
+    """A list's filters, read from the query string: an unknown parameter is refused rather than ignored
+    (``?state=at_risk`` for ``promise_state`` would otherwise return every ticket)."""
+
+    also_accepts = ("cursor", "page", "page_size")
+
+    def _refusal(self, name: str) -> str:
+        accepted = ", ".join(sorted([*self.fields, *self.also_accepts]))
+        return f"{name} is not a parameter of this list (it takes {accepted})."
+
+
+class PriorityField(serializers.ChoiceField):
+    """Priorities by name (low, normal, high, urgent): clearer in a payload than the stored 1 to 4."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"invalid_choice": f"Choose one of {', '.join(PRIORITY_NAMES)}."})
+        super().__init__(choices=list(PRIORITY_NAMES), **kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        return PRIORITY_NAMES[super().to_internal_value(data)]
+
+    def to_representation(self, value: Any) -> str:
+        return PRIORITY_OF_VALUE[int(value)]
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time with its offset. A time without one is refused: guessing a zone breaks promises."""
+
+    default_error_messages = {
+        "invalid": "Give an ISO 8601 time with its offset, e.g. 2026-11-23T17:00:00+01:00 or ...Z.",
+        "naive": "Give the time with its offset (e.g. +01:00 or Z): without one it could mean any time zone.",
+    }
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class StaffField(serializers.PrimaryKeyRelatedField):
+    """A staff member by id."""
+
+    default_error_messages = {
+        "does_not_exist": "There is no active staff member with id {pk_value}.",
+        "incorrect_type": "Give a staff member's id (a number).",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=User.objects.filter(is_active=True, is_staff=True), **kwargs)
+
+
+class Person(serializers.Serializer):
+    """A staff member as the API shows them."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+
+
+def person_json(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "name": display_name(user)}
+
+
+def seconds(duration: timedelta | None) -> int | None:
+    return None if duration is None else int(duration.total_seconds())
+
+
+class VerdictSerializer(serializers.Serializer):
+    """What history says about a due time: the same numbers the desk's guard box shows."""
+
+    estimate_seconds = serializers.IntegerField(help_text="How long such tickets take (the estimate).")
+    sample_size = serializers.IntegerField(help_text="Resolved tickets the estimate rests on (0: the default).")
+    basis = serializers.ChoiceField(choices=["category and priority", "category", "default target"])
+    load = serializers.IntegerField(help_text="The rep's pending promises due before this one.")
+    earliest_realistic = serializers.DateTimeField()
+    sooner_than_estimate = serializers.BooleanField()
+    explanation = serializers.CharField()
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "estimate_seconds": seconds(verdict.estimate),
+        "sample_size": verdict.sample_size,
+        "basis": verdict.basis,
+        "load": verdict.load,
+        "earliest_realistic": serializers.DateTimeField().to_representation(verdict.earliest_realistic),
+        "sooner_than_estimate": verdict.sooner_than_estimate,
+        "explanation": verdict.explain(),
+    }

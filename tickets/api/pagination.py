@@ -1,0 +1,221 @@
+"""Pages of results. Every list is paged, and no page is larger than ``MAX_PAGE_SIZE``.
+
+Tickets page by cursor (keyset): the cursor holds the last row's sort values and its id, and the next page
+is ``WHERE (sort values, id) come after the cursor ORDER BY ... LIMIT n``, read off an index that ends
+with the id. Unlike an offset, it costs the same on page 1,000 as on page 1, and a ticket that moves while
+someone pages neither repeats nor goes missing from the pages still to come. The other lists are small
+(customers, teams, notifications) and page by number, with a count.
+
+Every page has the same shape: ``{"results": [...], "next": url|null, "previous": url|null}``, plus
+``count`` for numbered pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
+from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+PAGE_SIZE_HELP = f"Results per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})."
+
+
+def page_size(request: Request) -> int:
+    raw = request.query_params.get("page_size", "")
+    if not raw:
+        return DEFAULT_PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise ValidationError({"page_size": [f"Ask for 1 to {MAX_PAGE_SIZE} results per page."]})
+    return int(raw)
+
+
+class NumberedPages(pagination.PageNumberPagination):
+    """``?page=2&page_size=50`` with a ``count``: for the lists that stay small."""
+
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request: Request) -> int:
+        return page_size(request)
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        page = request.query_params.get("page", "1")
+        if not page.isdigit() or int(page) < 1:
+            raise ValidationError({"page": ["Pages are numbered from 1."]})
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {"count": self.page.paginator.count, "next": self.get_next_link(), "previous": self.get_previous_link(),
+             "results": data}
+        )  # fmt: skip
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return _page_schema(schema, count=True)
+
+
+# --- Keyset (cursor) pages -------------------------------------------------------------------------
+
+
+def parse_int(value: Any) -> int:
+    """An integer that fits the database's columns (a crafted cursor must not overflow a bigint)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not -(2**63) <= value < 2**63:
+        raise ValueError("not a 64-bit integer")
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    """One sort key. Nulls sort as if greater than every value: last going up, first going down."""
+
+    field: str
+    descending: bool = False
+    nullable: bool = False
+    parse: Callable[[Any], Any] = parse_int
+
+    def reversed(self) -> Key:
+        return Key(self.field, not self.descending, self.nullable, self.parse)
+
+    def order_by(self) -> OrderBy:
+        column = F(self.field)
+        return column.desc(nulls_first=True) if self.descending else column.asc(nulls_last=True)
+
+    def equal(self, value: Any) -> Q:
+        return Q(**{f"{self.field}__isnull": True}) if value is None else Q(**{self.field: value})
+
+    def after(self, value: Any) -> Q | None:
+        """Rows strictly after ``value`` in this key's order; None when nothing can be."""
+        if self.descending:
+            return Q(**{f"{self.field}__isnull": False}) if value is None else Q(**{f"{self.field}__lt": value})
+        if value is None:
+            return None
+        later = Q(**{f"{self.field}__gt": value})
+        return later | Q(**{f"{self.field}__isnull": True}) if self.nullable else later
+
+    def from_cursor(self, value: Any) -> Any:
+        return None if value is None else self.parse(value)
+
+
+def parse_datetime(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        raise ValueError("naive")
+    return parsed
+
+
+def _to_cursor(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def after_all(keys: Sequence[Key], values: Sequence[Any]) -> Q:
+    """Rows after the cursor in the order of ``keys``: for some key i, equal on every key before i and
+    after on key i (the last key is unique, so no row is equal on all of them)."""
+    condition = Q(pk__in=[])
+    for i, key in enumerate(keys):
+        later = key.after(values[i])
+        if later is None:
+            continue
+        term = later
+        for earlier, value in zip(keys[:i], values[:i], strict=True):
+            term &= earlier.equal(value)
+        condition |= term
+    return condition
+
+
+class CursorPages(pagination.BasePagination):
+    """Keyset pages in one of the view's named orders. The view sets ``keys`` (the sort, ending with a unique
+    key) and ``annotations`` (sort values computed in SQL) before paginating."""
+
+    cursor_query_param = "cursor"
+
+    def __init__(self) -> None:
+        self.keys: Sequence[Key] = ()
+        self.ordering = ""
+
+    def use(self, ordering: str, keys: Sequence[Key]) -> None:
+        self.ordering, self.keys = ordering, keys
+
+    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+        self.request = request
+        size = page_size(request)
+        direction, values = self._decode(request.query_params.get(self.cursor_query_param))
+        backwards = direction == "previous"
+        keys = [key.reversed() for key in self.keys] if backwards else list(self.keys)
+        rows = queryset.order_by(*(key.order_by() for key in keys))
+        if values is not None:
+            rows = rows.filter(after_all(keys, values))
+        found = list(rows[: size + 1])
+        more = len(found) > size
+        found = found[:size]
+        if backwards:
+            found.reverse()
+        self.has_next = more if not backwards else True
+        self.has_previous = values is not None and (more if backwards else True)
+        self.page = found
+        return found
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"next": self._link("next"), "previous": self._link("previous"), "results": data})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return _page_schema(schema, count=False)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "Where the page starts: copy it from a page's next or previous link."},
+            {"name": "page_size", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}, "description": PAGE_SIZE_HELP},
+        ]  # fmt: skip
+
+    # --- The cursor: base64 of {"d": direction, "o": ordering, "v": the sort values} ----------------
+
+    def _link(self, direction: str) -> str | None:
+        if not (self.has_next if direction == "next" else self.has_previous) or not self.page:
+            return None
+        row = self.page[-1] if direction == "next" else self.page[0]
+        values = [_to_cursor(_value_of(row, key.field)) for key in self.keys]
+        payload = json.dumps({"d": direction, "o": self.ordering, "v": values}, separators=(",", ":"))
+        cursor = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, cursor)
+
+    def _decode(self, cursor: str | None) -> tuple[str, list[Any] | None]:
+        if not cursor:
+            return "next", None
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            direction, ordering, raw = payload["d"], payload["o"], payload["v"]
+            if direction not in ("next", "previous") or ordering != self.ordering or len(raw) != len(self.keys):
+                raise ValueError("another list's cursor")
+            return direction, [key.from_cursor(value) for key, value in zip(self.keys, raw, strict=True)]
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError) as error:
+            raise ValidationError(
+                {"cursor": ["That cursor is not one of this list's (or the ordering changed): start from the first "
+                            "page, without a cursor."]}
+            ) from error  # fmt: skip
+
+
+def _value_of(row: Any, field: str) -> Any:
+    return getattr(row, field)
+
+
+def _page_schema(schema: dict[str, Any], *, count: bool) -> dict[str, Any]:
+    link = {"type": "string", "format": "uri", "nullable": True}
+    properties: dict[str, Any] = {"next": link, "previous": link, "results": schema}
+    if count:
+        properties = {"count": {"type": "integer"}, **properties}
+    return {"type": "object", "required": list(properties), "properties": properties}

@@ -1,0 +1,244 @@
+"""Tickets, their interactions, their promise and the actions on them (``/api/v1/tickets/...``).
+
+Every ticket is looked up through ``Ticket.objects.visible_to``: one an agent may not see is a 404, the
+same answer as a reference that does not exist. Every write goes through the service the desk uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tickets.api.base import ApiView
+from tickets.api.fields import AwareDateTimeField, PriorityField, QueryParameters, VerdictSerializer, verdict_json
+from tickets.api.pagination import CursorPages, Key, NumberedPages, parse_datetime
+from tickets.api.serializers import (
+    ACTIONS,
+    InteractionCreateSerializer,
+    InteractionSerializer,
+    PromiseCreateSerializer,
+    PromiseSerializer,
+    TicketCreateSerializer,
+    TicketDetailSerializer,
+    TicketSerializer,
+    TicketUpdateSerializer,
+)
+from tickets.forms import search
+from tickets.models import Category, PromiseState, Team, Ticket, TicketStatus
+from tickets.promises import judge
+
+# --- Finding tickets ---------------------------------------------------------------------------------
+
+
+def visible(user: User, reference: str) -> Ticket:
+    """The ticket with this reference if ``user`` may see it; otherwise a 404 that says no more."""
+    ticket = Ticket.objects.visible_to(user).by_reference(reference).with_parties().first()
+    if ticket is None:
+        raise NotFound(f"There is no ticket {reference} that you can see.")
+    return ticket
+
+
+def fresh(ticket: Ticket) -> Ticket:
+    """The ticket as an action left it (its team may have changed: it is read past the gate, once, to show
+    the caller the result of their own action)."""
+    return Ticket.objects.with_parties().get(pk=ticket.pk)
+
+
+_QUEUE = (
+    Key("open_rank"),
+    Key("promise_due_at", nullable=True, parse=parse_datetime),
+    Key("priority", descending=True),
+    Key("created_at", parse=parse_datetime),
+    Key("id"),
+)
+_BY = {
+    "due_at": (Key("promise_due_at", nullable=True, parse=parse_datetime), Key("id")),
+    "created_at": (Key("created_at", parse=parse_datetime), Key("id")),
+    "updated_at": (Key("updated_at", parse=parse_datetime), Key("id")),
+    "priority": (Key("priority"), Key("id")),
+}
+# The allowlist: these orders and no others (each is served by an index ending with the id).
+ORDERINGS: dict[str, tuple[Key, ...]] = {
+    "": _QUEUE,
+    **_BY,
+    **{f"-{name}": tuple(key.reversed() for key in keys) for name, keys in _BY.items()},
+}
+
+
+class TicketFilters(QueryParameters):
+    status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
+    promise_state = serializers.ChoiceField(choices=PromiseState.choices, required=False)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False)
+    assignee = serializers.CharField(
+        required=False, help_text="A staff member's id, `me`, or `none` for unassigned tickets."
+    )
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
+    priority = PriorityField(required=False)
+    due_before = AwareDateTimeField(required=False, help_text="Promised before this time.")
+    due_after = AwareDateTimeField(required=False, help_text="Promised at or after this time.")
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="A reference (PD-1042), or words of the subject, customer name or email.",
+    )
+    ordering = serializers.ChoiceField(
+        choices=[name for name in ORDERINGS if name],
+        required=False,
+        help_text="Default: the queue's order (open tickets first, the nearest promise first, then the most "
+        "urgent and the oldest). Tickets without a promise count as due last.",
+    )
+
+    def validate_assignee(self, value: str) -> str:
+        if value not in ("me", "none") and not (value.isdigit() and len(value) < 19):
+            raise serializers.ValidationError("Give a staff member's id, `me`, or `none`.")
+        return value
+
+    def apply(self, tickets: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
+        data = self.validated_data
+        for name in ("status", "promise_state", "team", "category", "priority"):
+            if name in data:
+                tickets = tickets.filter(**{name: data[name]})
+        assignee = data.get("assignee")
+        if assignee == "none":
+            tickets = tickets.filter(assignee__isnull=True)
+        elif assignee:
+            tickets = tickets.filter(assignee=user.pk if assignee == "me" else int(assignee))
+        if "due_before" in data:
+            tickets = tickets.filter(promise_due_at__lt=data["due_before"])
+        if "due_after" in data:
+            tickets = tickets.filter(promise_due_at__gte=data["due_after"])
+        if data.get("q", "").strip():
+            tickets = search(tickets, data["q"])
+        return tickets
+
+
+class TicketList(ApiView):
+    """Tickets you may see, filtered and in a chosen order, by cursor pages; or open one for a customer."""
+
+    pagination_class = CursorPages
+
+    @extend_schema(parameters=[TicketFilters], responses=TicketSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        filters = self.valid(TicketFilters, request.query_params)
+        ordering = filters.validated_data.get("ordering", "")
+        tickets = filters.apply(Ticket.objects.visible_to(request.user), request.user)
+        if ordering == "":
+            tickets = tickets.annotate(open_rank=Ticket.OPEN_FIRST)
+        pages = self.paginator
+        assert isinstance(pages, CursorPages)
+        pages.use(ordering, ORDERINGS[ordering])
+        page = pages.paginate_queryset(tickets.with_parties(), request, view=self)
+        return pages.get_paginated_response(TicketSerializer(page, many=True).data)
+
+    @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer})
+    def post(self, request: Request) -> Response:
+        ticket = self.valid(TicketCreateSerializer, request.data).perform(request.user)
+        return Response(TicketDetailSerializer(fresh(ticket)).data, status=status.HTTP_201_CREATED)
+
+
+class TicketDetail(ApiView):
+    """One ticket; PATCH corrects its subject, category or priority (the rest moves through the actions)."""
+
+    @extend_schema(responses=TicketDetailSerializer)
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(TicketDetailSerializer(visible(request.user, reference)).data)
+
+    @extend_schema(request=TicketUpdateSerializer, responses=TicketDetailSerializer)
+    def patch(self, request: Request, reference: str) -> Response:
+        ticket = visible(request.user, reference)
+        self.valid(TicketUpdateSerializer, request.data).perform(ticket, request.user)
+        return Response(TicketDetailSerializer(fresh(ticket)).data)
+
+
+class TicketInteractions(ApiView):
+    """The ticket's log, oldest first (internal entries included: this is the staff's view); POST adds a
+    reply (emailed to the customer), an internal note or a phone call."""
+
+    pagination_class = NumberedPages
+
+    @extend_schema(responses=InteractionSerializer(many=True))
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = visible(request.user, reference)
+        log = ticket.interactions.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
+        page = self.paginate_queryset(log)
+        context = {"reference": ticket.reference}
+        return self.get_paginated_response(InteractionSerializer(page, many=True, context=context).data)
+
+    @extend_schema(request=InteractionCreateSerializer, responses={201: InteractionSerializer})
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = visible(request.user, reference)
+        interaction = self.valid(InteractionCreateSerializer, request.data).perform(ticket, request.user)
+        context = {"reference": ticket.reference}
+        return Response(InteractionSerializer(interaction, context=context).data, status=status.HTTP_201_CREATED)
+
+
+PromiseMade = inline_serializer("PromiseMade", {"promise": PromiseSerializer(), "verdict": VerdictSerializer()})
+
+
+class TicketPromise(ApiView):
+    """Every promise made on the ticket, newest first; POST makes a promise or changes the one pending.
+
+    The overpromise guard judges the time: sooner than history says is realistic needs a ``reason``,
+    otherwise the answer is a 409 whose ``verdict`` has the estimate, its sample size and your load.
+    """
+
+    pagination_class = NumberedPages
+
+    @extend_schema(responses=PromiseSerializer(many=True))
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = visible(request.user, reference)
+        page = self.paginate_queryset(ticket.promises.select_related("made_by").order_by("-made_at", "-id"))
+        return self.get_paginated_response(PromiseSerializer(page, many=True).data)
+
+    @extend_schema(request=PromiseCreateSerializer, responses={201: PromiseMade})
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = visible(request.user, reference)
+        form = self.valid(PromiseCreateSerializer, request.data)
+        verdict = judge(ticket, due_at=form.validated_data["due_at"], by=request.user, now=timezone.now())
+        promise = form.perform(ticket, request.user)
+        body = {"promise": PromiseSerializer(promise).data, "verdict": verdict_json(verdict)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class TicketAction(ApiView):
+    """An action on one ticket (``serializer_class`` says which); answers with the ticket as it left it."""
+
+    action_name = ""
+
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = visible(request.user, reference)
+        self.valid(self.get_serializer_class(), request.data).perform(ticket, request.user)
+        return Response(TicketDetailSerializer(fresh(ticket)).data)
+
+
+def action_view(name: str) -> Any:
+    serializer = ACTIONS[name]
+    described = extend_schema(
+        request=serializer,
+        responses=TicketDetailSerializer,
+        summary=f"{name.capitalize()} the ticket",
+        description=serializer.__doc__ or "",
+        parameters=[OpenApiParameter("reference", str, OpenApiParameter.PATH, description="e.g. PD-1042")],
+    )(TicketAction.post)
+    view: type[TicketAction] = type(
+        f"{name.capitalize()}Action", (TicketAction,), {"serializer_class": serializer, "post": described}
+    )
+    return view.as_view()
+
+
+urlpatterns = [
+    path("tickets/", TicketList.as_view(), name="tickets"),
+    path("tickets/<str:reference>/", TicketDetail.as_view(), name="ticket"),
+    path("tickets/<str:reference>/interactions/", TicketInteractions.as_view(), name="ticket-interactions"),
+    path("tickets/<str:reference>/promise/", TicketPromise.as_view(), name="ticket-promise"),
+    *(path(f"tickets/<str:reference>/{name}/", action_view(name), name=f"ticket-{name}") for name in ACTIONS),
+]
