@@ -10,8 +10,10 @@ from typing import Any, cast
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from tickets.models import (
+    ApiToken,
     Category,
     CustomerEmail,
     EscalationLevel,
@@ -167,3 +169,20 @@ class CustomerEmailAdmin(ReadOnlyAdmin):
     list_display = ["to", "subject", "ticket", "created_at", "emailed_at", "email_attempts"]
     list_select_related = ["ticket"]
     search_fields = ["to", "subject"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Everyone's tokens, so an administrator can cut off a leaked one; the secrets are not here to show."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__username", "prefix"]
+    list_select_related = ["user"]
+    exclude = ["digest"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {revoked} token{'s' if revoked != 1 else ''}.")

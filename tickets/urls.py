@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from tickets.views import configuration, desk, notifications, supervisor
+from tickets.views import configuration, desk, notifications, supervisor, tokens
 
 app_name = "desk"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("promises/figures/tickets/", supervisor.drill_down, name="drill-down"),
     path("promises/figures/tickets.csv", supervisor.drill_down_csv, name="drill-down-csv"),
     path("configuration/", include(configuration)),
+    path("tokens/", tokens.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read-all/", notifications.notification_read_all, name="notifications-read-all"),
     path("notifications/<int:pk>/open/", notifications.notification_open, name="notification-open"),

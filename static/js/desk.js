@@ -23,3 +23,8 @@ document.addEventListener("htmx:beforeRequest", function (event) {
   var note = document.querySelector("[data-paused-note]");
   if (note) { note.hidden = !paused; }
 });
+
+// A field marked data-select-on-focus (the new API token) selects all of itself, ready to copy.
+document.addEventListener("focusin", function (event) {
+  if (event.target.hasAttribute && event.target.hasAttribute("data-select-on-focus")) { event.target.select(); }
+});
