@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 
@@ -28,6 +30,25 @@ class CustomerTier(models.TextChoices):
     ENTERPRISE = "enterprise", "Enterprise"
 
 
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def visible_to(self, user: Any) -> CustomerQuerySet:
+        """The one gate for who may see which customers, used by every page, API endpoint and export.
+
+        Every active staff member sees every customer; anyone else sees none. Unlike tickets, customers are
+        not split by team: a small team shares one directory, and the agent who takes a call must find the
+        caller even when their earlier requests went to another team. What a customer asked stays behind
+        ``Ticket.objects.visible_to``: seeing a customer never shows their tickets.
+        """
+        if not (user.is_authenticated and user.is_active and user.is_staff):
+            return self.none()
+        return self.all()
+
+    def search(self, words: str) -> CustomerQuerySet:
+        """Customers whose name or email contains ``words`` (any case)."""
+        words = words.strip()
+        return self.filter(Q(name__icontains=words) | Q(email__icontains=words)) if words else self
+
+
 class Customer(models.Model):
     Tier = CustomerTier
 
@@ -45,6 +66,8 @@ class Customer(models.Model):
     notes = models.TextField(blank=True, help_text="Internal; never shown to the customer.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

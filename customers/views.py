@@ -1,5 +1,8 @@
 """The customer's pages: no account, a private link. Thin: check, call a service, respond.
 
+The rules of the two public doors, the request form and the status link, live in ``customers.public``
+and serve the pages and the API (``customers.api``) alike, so the two faces can never drift apart.
+
 The status link's token is in the path (never a query string), no Referer carries it off the site, and a
 wrong token gets the same 404 as a missing ticket; guessing is rate-limited per address.
 """
@@ -8,40 +11,32 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.forms import LinksForm, RatingForm, ReopenForm, ReplyForm, RequestForm
-from helpdesk.ratelimit import allow, client_ip
+from customers.public import HOUR, Ignored, TooMany, check_rate, open_link, status_facts, submit_request
+from helpdesk.ratelimit import client_ip
 from tickets import services
 from tickets.customer_emails import expectation, queue_links_email, status_url
 from tickets.forms import add_service_errors
-from tickets.models import Promise, Ticket
+from tickets.models import Ticket
 from tickets.views.files import download
 
-HOUR, MINUTE = 3600, 60
 
-
-def too_many(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "customers/wait.html", {"message": message}, status=429)
-
-
-def link_expired(ticket: Ticket) -> bool:
-    """A closed request's link stops working some time after it was resolved: old links in old inboxes
-    should not keep a customer's history readable forever."""
-    if ticket.status != "closed" or ticket.resolved_at is None:
-        return False
-    return timezone.now() - ticket.resolved_at > timedelta(days=settings.STATUS_LINK_DAYS_AFTER_CLOSE)
+def too_many(request: HttpRequest, refusal: TooMany) -> HttpResponse:
+    response = render(request, "customers/wait.html", {"message": refusal.message}, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -49,12 +44,10 @@ def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        limit = settings.STATUS_VIEWS_PER_IP_PER_MINUTE
-        if not allow(f"status:{client_ip(request)}", limit=limit, window_seconds=MINUTE):
-            return too_many(request, "You opened a lot of pages in a short time. Please wait a minute.")
-        ticket = Ticket.objects.select_related("customer", "team", "assignee", "category").filter(token=token).first()
-        if ticket is None or link_expired(ticket):
-            raise Http404("No such request.")
+        try:
+            ticket = open_link(token, ip=client_ip(request))
+        except TooMany as refusal:
+            return too_many(request, refusal)
         if ticket.customer.time_zone:  # times in the customer's own zone, when we know it
             timezone.activate(zoneinfo.ZoneInfo(ticket.customer.time_zone))
         response = view(request, ticket, *args, **kwargs)
@@ -73,32 +66,14 @@ def request_form(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "customers/request.html", {"form": RequestForm()})
     form = RequestForm(request.POST, request.FILES)
-    if form.is_bot:
+    try:
+        ticket = submit_request(form, ip=client_ip(request))
+    except Ignored:
         return render(request, "customers/thanks.html")  # tell a bot nothing
-    if not allow(f"request-ip:{client_ip(request)}", limit=settings.REQUESTS_PER_IP_PER_HOUR, window_seconds=HOUR):
-        return too_many(request, "We have received many requests from your network. Please try again in an hour.")
-    if form.is_valid():
-        data = form.cleaned_data
-        email_key = f"request-email:{data['email'].lower()}"
-        if not allow(email_key, limit=settings.REQUESTS_PER_EMAIL_PER_HOUR, window_seconds=HOUR):
-            return too_many(
-                request, "You have sent several requests in the last hour. Please wait before sending more."
-            )
-        try:
-            ticket = services.open_ticket(
-                name=data["name"],
-                email=data["email"],
-                phone=data["phone"],
-                subject=data["subject"],
-                body=data["description"],
-                category=data["category"],
-                submission_key=data["submission_key"],
-                attachments=data["attachments"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            return redirect("customers:received", token=ticket.token)
+    except TooMany as refusal:
+        return too_many(request, refusal)
+    if ticket is not None:
+        return redirect("customers:received", token=ticket.token)
     return render(request, "customers/request.html", {"form": form, "reattach": bool(request.FILES)}, status=400)
 
 
@@ -110,17 +85,10 @@ def received(request: HttpRequest, ticket: Ticket) -> HttpResponse:
 
 def status_context(ticket: Ticket, **forms: Any) -> dict[str, Any]:
     return {
-        "ticket": ticket,
-        "customer": ticket.customer,
-        "timeline": ticket.interactions.public()
-        .select_related("author")
-        .prefetch_related("attachments")
-        .order_by("created_at", "id"),
-        "promise": ticket.promises.exclude(outcome=Promise.Outcome.SUPERSEDED).order_by("-made_at").first(),
+        **status_facts(ticket),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "rating_form": forms.get("rating_form") or RatingForm(),
         "reopen_form": forms.get("reopen_form") or ReopenForm(),
-        "rated": ticket.interactions.filter(kind="rating").exists(),
     }
 
 
@@ -194,9 +162,13 @@ def resend_links(request: HttpRequest) -> HttpResponse:
     form = LinksForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         address = form.cleaned_data["email"].lower()
-        allowed = allow(f"links-ip:{client_ip(request)}", limit=settings.REQUESTS_PER_IP_PER_HOUR, window_seconds=HOUR)
-        if not allowed or not allow(f"links-email:{address}", limit=3, window_seconds=HOUR):
-            return too_many(request, "We have sent links several times recently. Please check your inbox, or wait.")
+        message = "We have sent links several times recently. Please check your inbox, or wait."
+        try:
+            ip_limit = settings.REQUESTS_PER_IP_PER_HOUR
+            check_rate(f"links-ip:{client_ip(request)}", limit=ip_limit, window_seconds=HOUR, message=message)
+            check_rate(f"links-email:{address}", limit=3, window_seconds=HOUR, message=message)
+        except TooMany as refusal:
+            return too_many(request, refusal)
         queue_links_email(address, now=timezone.now())
         return render(request, "customers/links_sent.html", {"email": form.cleaned_data["email"]})
     return render(request, "customers/links.html", {"form": form}, status=400 if form.errors else 200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.core.cache import caches
@@ -32,6 +33,11 @@ def _hit(bucket: str, window_seconds: int) -> int:
     except ValueError:  # expired between add and incr
         cache.set(bucket, 1, timeout=window_seconds)
         return 1
+
+
+def seconds_left(window_seconds: int) -> int:
+    """Seconds until the current window of ``allow`` ends (its windows are fixed): the ``Retry-After``."""
+    return max(1, math.ceil(window_seconds - time.time() % window_seconds))
 
 
 def client_ip(request: HttpRequest) -> str:

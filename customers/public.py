@@ -1,0 +1,131 @@
+"""The two public doors, the request form and the status link: their rules in one place, for the customer's
+pages (``customers.views``) and the public API (``customers.api``) alike, so the two can never drift apart.
+
+Both are rate-limited per address (a flood costs no database work, guessing status tokens is slow); a
+wrong status token gets the same 404 as a missing request; a bot that fills the honeypot is told nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
+
+from customers.forms import RequestForm
+from customers.models import normalise_email
+from helpdesk.ratelimit import allow, seconds_left
+from tickets import services
+from tickets.forms import add_service_errors
+from tickets.models import Promise, Ticket
+
+HOUR, MINUTE = 3600, 60
+
+
+class TooMany(Exception):
+    """Over a rate limit: ``message`` is for the person, ``retry_after`` the seconds until the window ends."""
+
+    def __init__(self, message: str, *, window_seconds: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = seconds_left(window_seconds)
+
+
+class Ignored(Exception):
+    """A bot filled the honeypot: nothing was counted or stored. Answer as if all went well."""
+
+
+def check_rate(key: str, *, limit: int, window_seconds: int, message: str) -> None:
+    if not allow(key, limit=limit, window_seconds=window_seconds):
+        raise TooMany(message, window_seconds=window_seconds)
+
+
+def submit_request(form: RequestForm, *, ip: str) -> Ticket | None:
+    """A request from the web form, sent by the page or through the API: one set of checks and limits.
+
+    1. A bot (the honeypot filled in) is ignored before anything is counted or stored: raises Ignored.
+    2. The address's hourly limit, before the form is read (a flood costs no database work): TooMany.
+    3. The form's checks, then the email's hourly limit (TooMany).
+    4. Open the ticket: the same submission key finds the ticket it opened before (a double click, a
+       retry), but only for the same email, so a key never hands out another customer's request.
+    Returns None when the input was refused: the faults are on the form, the service's among them.
+    """
+    if form.is_bot:
+        raise Ignored
+    check_rate(
+        f"request-ip:{ip}",
+        limit=settings.REQUESTS_PER_IP_PER_HOUR,
+        window_seconds=HOUR,
+        message="We have received many requests from your network. Please try again in an hour.",
+    )
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    check_rate(
+        f"request-email:{data['email'].lower()}",
+        limit=settings.REQUESTS_PER_EMAIL_PER_HOUR,
+        window_seconds=HOUR,
+        message="You have sent several requests in the last hour. Please wait before sending more.",
+    )
+    try:
+        ticket = services.open_ticket(
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            subject=data["subject"],
+            body=data["description"],
+            category=data["category"],
+            submission_key=data["submission_key"],
+            attachments=data["attachments"],
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+    if ticket.customer.email != normalise_email(data["email"]):
+        form.add_error("submission_key", "This submission key was used for another request: send a new one.")
+        return None
+    return ticket
+
+
+def link_expired(ticket: Ticket) -> bool:
+    """A closed request's link stops working some time after it was resolved: old links in old inboxes
+    should not keep a customer's history readable forever."""
+    if ticket.status != "closed" or ticket.resolved_at is None:
+        return False
+    return timezone.now() - ticket.resolved_at > timedelta(days=settings.STATUS_LINK_DAYS_AFTER_CLOSE)
+
+
+def open_link(token: str, *, ip: str) -> Ticket:
+    """The request behind a status link, for its page and its API alike.
+
+    1. Count the view against the address's per-minute limit (so guessing tokens is slow): TooMany.
+    2. A wrong token, and a closed request's expired link, raise the same Http404 as a missing one.
+    """
+    check_rate(
+        f"status:{ip}",
+        limit=settings.STATUS_VIEWS_PER_IP_PER_MINUTE,
+        window_seconds=MINUTE,
+        message="You opened a lot of pages in a short time. Please wait a minute.",
+    )
+    ticket = Ticket.objects.select_related("customer", "team", "assignee", "category").filter(token=token).first()
+    if ticket is None or link_expired(ticket):
+        raise Http404("No such request.")
+    return ticket
+
+
+def status_facts(ticket: Ticket) -> dict[str, Any]:
+    """What the customer may know about their request: the public timeline, the current promise, whether
+    they rated it. Internal notes are not public, so they are never in the timeline."""
+    return {
+        "ticket": ticket,
+        "customer": ticket.customer,
+        "timeline": ticket.interactions.public()
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id"),
+        "promise": ticket.promises.exclude(outcome=Promise.Outcome.SUPERSEDED).order_by("-made_at").first(),
+        "rated": ticket.interactions.filter(kind="rating").exists(),
+    }
