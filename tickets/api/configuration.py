@@ -1,5 +1,453 @@
-"""(being written)"""
+"""Teams, escalation paths and categories (``/api/v1/teams/``, ``escalation-paths/``, ``categories/``):
+staff read them, supervisors change them.
 
-from django.urls import URLPattern
+Every rule about them lives in ``tickets.configuration``, in the forms the desk's configuration pages post
+to. So this module checks only the JSON's types (strict serializers), lays the input out as the page would
+post it (starting from the row as saved, so a PATCH changes only what it sends), lets the form judge and
+save, and says the form's verdict in the API's terms: its errors under the API's field names (a level's
+as ``levels.<i>.<field>``, in the order sent), a deletion refused because the row is in use as a 409
+``in_use``. A rule changed in the form changes here too, with the same words.
+"""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, ClassVar, NoReturn, cast
+
+from django import forms
+from django.contrib.auth.models import User
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
+from django.db.models import Prefetch, QuerySet
+from django.forms.formsets import DELETION_FIELD_NAME, ORDERING_FIELD_NAME
+from django.forms.models import model_to_dict
+from django.urls import path
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.exceptions import MethodNotAllowed, NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tickets.api.access import SupervisorWrites
+from tickets.api.base import ApiView
+from tickets.api.errors import GENERAL, Conflict
+from tickets.api.fields import PersonOut, PriorityField, StrictSerializer
+from tickets.api.pagination import NumberedPages
+from tickets.api.serializers import Named
+from tickets.configuration import (
+    CategoryForm,
+    LevelForm,
+    NamedForm,
+    PathForm,
+    TeamForm,
+    delete_path,
+    delete_team,
+)
+from tickets.models import Category, EscalationLevel, EscalationPath, Team
+
+# A duration in seconds must fit a timedelta before the form can judge it (positive, within the promise
+# horizon, far below this): the bound only keeps an absurd number from failing as a server error.
+MAX_SECONDS = 2**31 - 1
+
+# What an id the form does not offer is called in its refusal, by the model chosen from.
+CHOSEN = {User: "active staff member", Team: "team", EscalationPath: "escalation path"}
+
+LEVELS = "levels"  # PathForm's prefix for its levels' formset, and the API's name for the list
+
+
+# --- Fields ------------------------------------------------------------------------------------------
+
+
+class Seconds(serializers.IntegerField):
+    """A duration as whole seconds in JSON, a ``timedelta`` inside (which the form's duration fields take
+    as it is, and judge: longer than zero where they must be, within the promise horizon)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=0, max_value=MAX_SECONDS, **kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> timedelta | None:
+        seconds = super().run_validation(data)  # checked against the bounds first: no overflow
+        return None if seconds is None else timedelta(seconds=seconds)
+
+    def to_representation(self, value: timedelta) -> int:
+        return int(value.total_seconds())
+
+
+def people(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(child=PersonOut(), **kwargs)
+
+
+def ids(help_text: str, **kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(child=serializers.IntegerField(), required=False, help_text=help_text, **kwargs)
+
+
+# --- Output --------------------------------------------------------------------------------------
+
+
+class TeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    lead = PersonOut(allow_null=True)
+    members = people(source="members.all", help_text="By username.")
+
+
+class EscalationLevelSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField(help_text="1 is where tickets start; each escalation moves up one.")
+    name = serializers.CharField()
+    team = Named()
+    notify = people(source="notify.all", help_text="Told when a ticket reaches the level. Empty: the team.")
+
+
+class EscalationPathSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    levels = EscalationLevelSerializer(many=True, source="levels.all", help_text="In order, from level 1.")
+
+
+class CategorySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField(help_text="In the web form's links.")
+    description = serializers.CharField(help_text="Shown to customers on the web form.")
+    default_priority = PriorityField()
+    escalation_path = Named(help_text="The path its tickets climb.")
+    default_target_seconds = Seconds(
+        source="default_target", help_text="The promise target used while history is too thin to estimate from."
+    )
+    warn_min_seconds = Seconds(
+        source="warn_min", allow_null=True, help_text="The warning window's minimum. Null: the site's default."
+    )
+    warn_fraction = serializers.FloatField(
+        allow_null=True, help_text="The warning window as a fraction of the promise's span. Null: the site's default."
+    )
+    is_active = serializers.BooleanField(help_text="Offered on the web form; false: retired (its tickets keep it).")
+
+
+# --- Input: typed here, judged by the desk's form ----------------------------------------------------
+
+
+def as_posted(row: models.Model, form_class: type[forms.ModelForm]) -> dict[str, Any]:
+    """The row's saved values as ``form_class`` would be posted (related rows by id): where a PATCH starts,
+    so what it does not send stays as it is, and a POST starts from the model's defaults."""
+    values = model_to_dict(row, fields=list(form_class.base_fields))
+    return {name: [one.pk for one in value] if isinstance(value, list) else value for name, value in values.items()}
+
+
+def name_the_ids(form: forms.BaseForm) -> None:
+    """An id the form does not offer is refused naming it: the form's own "Select a valid choice" suits a
+    page's drop-down, where it can't happen, not an id in JSON."""
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField):  # and ModelMultipleChoiceField, a subclass
+            model = cast(QuerySet[Any], field.queryset).model
+            noun = CHOSEN.get(model, model._meta.verbose_name)
+            field.error_messages["invalid_choice"] = f"There is no {noun} with id %(value)s."
+
+
+def named_errors(form: forms.BaseForm, serializer: serializers.Serializer, *, within: str = "") -> dict[str, list[str]]:
+    """The form's errors under the API's names: a form field by the input field whose ``source`` it is, a
+    fault in no one field as ``non_field_errors`` (in a row of a list, as the row: ``levels.2``)."""
+    names = {field.source: name for name, field in serializer.fields.items()}
+
+    def api_name(field: str) -> str:
+        if field == NON_FIELD_ERRORS:
+            return within or GENERAL
+        name = names.get(field, field)
+        return f"{within}.{name}" if within else name
+
+    return {api_name(field): [str(message) for message in messages] for field, messages in form.errors.items()}
+
+
+class FormInput(StrictSerializer):
+    """Input checked for types only, then judged and saved by ``form_class``, the desk's form for the row:
+    blank names, clashes, who may be chosen, durations and fractions in range are the form's to refuse."""
+
+    form_class: ClassVar[type[NamedForm]]
+
+    def perform(self, row: models.Model) -> Any:
+        """Save the row through its form (one transaction, clashes refused), or a 400 naming every fault."""
+        form = self.bound_form(row)
+        if not form.is_valid():
+            raise serializers.ValidationError(self.refusals(form))
+        return form.save()
+
+    def bound_form(self, row: models.Model) -> NamedForm:
+        data = {**as_posted(row, self.form_class), **self.validated_data}
+        form = self.form_class(data, instance=row)
+        name_the_ids(form)
+        return form
+
+    def refusals(self, form: NamedForm) -> dict[str, list[str]]:
+        return named_errors(form, self)
+
+
+class TeamWriteSerializer(FormInput):
+    """A team's name, lead and members. The lead must be among the members (add them in the same request)."""
+
+    form_class = TeamForm
+    name = serializers.CharField(allow_blank=True, help_text="Unique, whatever the case.")
+    lead = serializers.IntegerField(required=False, allow_null=True, help_text="A member's id; null: no lead.")
+    members = ids("Staff ids: the people who see and work the team's tickets. Replaces the list.")
+
+
+class CategoryWriteSerializer(FormInput):
+    """A category and the defaults its tickets start from. Never deleted: set ``is_active`` false to retire it."""
+
+    form_class = CategoryForm
+    name = serializers.CharField(allow_blank=True, help_text="Unique, whatever the case.")
+    slug = serializers.CharField(
+        required=False, allow_blank=True, help_text="In the web form's links. Empty or left out: made from the name."
+    )
+    description = serializers.CharField(required=False, allow_blank=True)
+    default_priority = PriorityField(required=False, help_text="Left out of a new category: normal.")
+    escalation_path = serializers.IntegerField(help_text="The id of the path its tickets climb (one with levels).")
+    default_target_seconds = Seconds(
+        source="default_target", required=False, help_text="Longer than zero. Left out of a new category: 8 hours."
+    )
+    warn_min_seconds = Seconds(source="warn_min", required=False, allow_null=True, help_text="Null: the site's.")
+    warn_fraction = serializers.FloatField(required=False, allow_null=True, help_text="0 to 1. Null: the site's.")
+    is_active = serializers.BooleanField(required=False, help_text="False retires the category.")
+
+
+class EscalationLevelWriteSerializer(StrictSerializer):
+    """One level, in the list's order. With ``id``, a level the path has, and what is left out stays as saved;
+    without, a new level (name and team needed)."""
+
+    elsewhere = {"position": "levels are numbered 1, 2, ... in the order of the list"}
+    id = serializers.IntegerField(required=False, help_text="One of the path's levels; left out: a new level.")
+    name = serializers.CharField(required=False, allow_blank=True)
+    team = serializers.IntegerField(required=False, help_text="The id of the team that works tickets at the level.")
+    notify = ids("Staff ids of the people told when a ticket reaches the level. Empty: the team.")
+
+
+class EscalationPathWriteSerializer(FormInput):
+    """A path and its levels, all saved together. ``levels`` is the whole list, in order: a level of the path
+    left out is removed (refused while tickets are at it), and positions are renumbered 1..n."""
+
+    form_class = PathForm
+    name = serializers.CharField(allow_blank=True, help_text="Unique, whatever the case.")
+    description = serializers.CharField(required=False, allow_blank=True)
+    levels = EscalationLevelWriteSerializer(many=True, help_text="At least one: tickets start at level 1.")
+
+    def bound_form(self, row: models.Model) -> NamedForm:
+        escalation_path = cast(EscalationPath, row)
+        data = dict(self.validated_data)
+        levels = level_rows(escalation_path, data.pop(LEVELS, None))
+        form = PathForm({**as_posted(row, PathForm), **data, **levels}, instance=escalation_path)
+        for each in [form, *form.levels.forms]:
+            name_the_ids(each)
+        return form
+
+    def refusals(self, form: NamedForm) -> dict[str, list[str]]:
+        """The path's faults, then the list's, then each level's in the order sent."""
+        levels = cast(PathForm, form).levels
+        faults = named_errors(form, self)
+        if levels.non_form_errors():
+            faults[LEVELS] = [str(message) for message in levels.non_form_errors()]
+        level = self.fields[LEVELS].child
+        sent = [(at, row) for row in levels.forms if (at := place_in_list(row)) is not None]
+        for at, row in sorted(sent, key=lambda pair: pair[0]):
+            faults.update(named_errors(row, level, within=f"{LEVELS}.{at}"))
+        return faults
+
+
+def place_in_list(row: forms.BaseForm) -> int | None:
+    """Where a level's row stood in the list sent (its order less one: see ``level_rows``); None for a
+    level left out, so removed."""
+    order = row[ORDERING_FIELD_NAME].data
+    return None if order is None else int(order) - 1
+
+
+def level_rows(escalation_path: EscalationPath, sent: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Lay out the levels sent as the formset's rows, so its rules (at least one level, none removed that
+    tickets are at, renumbering without collisions) judge and save them.
+
+    1. Without a list (a PATCH of the name), every level is kept as it is.
+    2. Each id sent must be one of the path's levels, once: the rows are laid out by it.
+    3. The formset binds its first ``INITIAL_FORMS`` rows to the path's levels by id, so they come first:
+       the levels kept, as saved overlaid with what was sent, then the ones left out, ticked for removal.
+       Then the new levels.
+    4. Every row kept carries its place in the list as its order (1, 2, ...): the formset renumbers the
+       levels from it, errors are named by it, and it makes a new row count as filled in (the formset skips
+       a row with nothing in it, like the page's spare blank rows), so a new level sent without a name is
+       refused, not ignored.
+    """
+    saved = {level.pk: level for level in escalation_path.levels.all()} if escalation_path.pk else {}
+    listed = [{"id": pk} for pk in saved] if sent is None else sent
+    check_level_ids(listed, saved)
+    kept = {row["id"] for row in listed if "id" in row}
+    rows = [
+        *({**as_posted(saved[row["id"]], LevelForm), **row, ORDERING_FIELD_NAME: at + 1}
+          for at, row in enumerate(listed) if "id" in row),
+        *({**as_posted(level, LevelForm), "id": pk, DELETION_FIELD_NAME: True}
+          for pk, level in saved.items() if pk not in kept),
+        *({**row, ORDERING_FIELD_NAME: at + 1} for at, row in enumerate(listed) if "id" not in row),
+    ]  # fmt: skip
+    data: dict[str, Any] = {f"{LEVELS}-TOTAL_FORMS": len(rows), f"{LEVELS}-INITIAL_FORMS": len(saved)}
+    for index, row in enumerate(rows):
+        data.update({f"{LEVELS}-{index}-{field}": value for field, value in row.items()})
+    return data
+
+
+def check_level_ids(listed: list[dict[str, Any]], saved: dict[int, EscalationLevel]) -> None:
+    faults: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    for at, row in enumerate(listed):
+        if "id" not in row:
+            continue
+        if row["id"] not in saved:
+            faults[f"{LEVELS}.{at}.id"] = [f"The path has no level with id {row['id']}: leave id out for a new one."]
+        elif row["id"] in seen:
+            faults[f"{LEVELS}.{at}.id"] = [f"Level {row['id']} is listed twice: list each level once."]
+        seen.add(row["id"])
+    if faults:
+        raise serializers.ValidationError(faults)
+
+
+# --- Reads: each row with everything its JSON shows, in a fixed number of queries ----------------------
+
+
+def teams() -> QuerySet[Team]:
+    """Teams with their leads (one query), their members (one)."""
+    members = Prefetch("members", queryset=User.objects.order_by("username"))
+    return Team.objects.select_related("lead").prefetch_related(members)
+
+
+def escalation_paths() -> QuerySet[EscalationPath]:
+    """Paths (one query), their levels in order with their teams (one), the people each notifies (one)."""
+    notify = Prefetch("notify", queryset=User.objects.order_by("username"))
+    levels = EscalationLevel.objects.select_related("team").prefetch_related(notify).order_by("position")
+    return EscalationPath.objects.prefetch_related(Prefetch("levels", queryset=levels))
+
+
+def categories() -> QuerySet[Category]:
+    """Categories with their paths (one query)."""
+    return Category.objects.select_related("escalation_path")
+
+
+# --- Views ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of configuration row, as its endpoints serve it: either ``delete`` (refusing while the row
+    is in use) or ``never_deleted``, what a DELETE is told instead."""
+
+    noun: str
+    plural: str
+    rows: Callable[[], QuerySet[Any]]
+    output: type[serializers.Serializer]
+    input: type[FormInput]
+    delete: Callable[[Any], None] | None = None
+    never_deleted: str = ""
+
+    @property
+    def a(self) -> str:
+        """The noun with its article, for the schema's summaries."""
+        return f"{'an' if self.noun[0] in 'aeiou' else 'a'} {self.noun}"
+
+    def one(self, pk: int) -> Any:
+        row = self.rows().filter(pk=pk).first()
+        if row is None:
+            raise NotFound(f"There is no {self.noun} with id {pk}.")
+        return row
+
+    def new(self) -> models.Model:
+        return cast(models.Model, self.rows().model())
+
+
+class ConfigurationList(ApiView):
+    """A page of the rows (staff), or a new one (supervisors)."""
+
+    kind: ClassVar[Kind]
+    permission_classes = [SupervisorWrites]
+    pagination_class = NumberedPages
+
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.kind.rows())
+        return self.get_paginated_response(self.kind.output(page, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        row = self.valid(self.kind.input, request.data).perform(self.kind.new())
+        return Response(self.kind.output(self.kind.one(row.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class ConfigurationDetail(ApiView):
+    """One row (staff); PATCH changes the fields sent and keeps the rest (supervisors)."""
+
+    kind: ClassVar[Kind]
+    permission_classes = [SupervisorWrites]
+    error_codes = {"DELETE": ("409",)}  # a team or path still in use
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(self.kind.output(self.kind.one(pk)).data)
+
+    def patch(self, request: Request, pk: int) -> Response:
+        row = self.valid(self.kind.input, request.data, partial=True).perform(self.kind.one(pk))
+        return Response(self.kind.output(self.kind.one(row.pk)).data)
+
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> NoReturn:
+        """A DELETE of a row that is never deleted says what to do instead (still a 405)."""
+        deleting = request.method == "DELETE" and self.kind.never_deleted
+        raise MethodNotAllowed(request.method, detail=self.kind.never_deleted if deleting else None)
+
+
+class DeletableDetail(ConfigurationDetail):
+    def delete(self, request: Request, pk: int) -> Response:
+        """Delete the row, unless something uses it: then a 409 ``in_use`` saying what does."""
+        remove = self.kind.delete
+        assert remove is not None, f"{self.kind.noun}: no delete"
+        try:
+            remove(self.kind.one(pk))
+        except ValidationError as refusal:
+            raise Conflict(" ".join(refusal.messages), code="in_use") from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def views(kind: Kind) -> tuple[type[ConfigurationList], type[ConfigurationDetail]]:
+    """The kind's list and detail views, each operation described for the schema."""
+    detail_base = DeletableDetail if kind.delete is not None else ConfigurationDetail
+    name = "".join(word.capitalize() for word in kind.noun.split())
+    listing = type(f"{name}List", (ConfigurationList,), {"kind": kind})
+    detail = type(f"{name}Detail", (detail_base,), {"kind": kind})
+    operations = {
+        "get": extend_schema(summary=f"Read {kind.a}", responses=kind.output),
+        "patch": extend_schema(
+            summary=f"Change {kind.a} (what is left out stays)", request=kind.input, responses=kind.output
+        ),
+    }
+    if kind.delete is not None:
+        operations["delete"] = extend_schema(summary=f"Delete {kind.a} nothing uses", responses={204: None})
+    return (
+        extend_schema_view(
+            get=extend_schema(summary=f"List the {kind.plural}", responses=kind.output(many=True)),
+            post=extend_schema(summary=f"Create {kind.a}", request=kind.input, responses={201: kind.output}),
+        )(listing),
+        extend_schema_view(**operations)(detail),
+    )
+
+
+TEAMS = Kind("team", "teams", teams, TeamSerializer, TeamWriteSerializer, delete=delete_team)
+PATHS = Kind(
+    "escalation path", "escalation paths", escalation_paths, EscalationPathSerializer, EscalationPathWriteSerializer,
+    delete=delete_path,
+)  # fmt: skip
+CATEGORIES = Kind(
+    "category", "categories", categories, CategorySerializer, CategoryWriteSerializer,
+    never_deleted="Categories are never deleted: set is_active to false to retire one.",
+)  # fmt: skip
+TeamList, TeamDetail = views(TEAMS)
+EscalationPathList, EscalationPathDetail = views(PATHS)
+CategoryList, CategoryDetail = views(CATEGORIES)
+
+urlpatterns = [
+    path("teams/", TeamList.as_view(), name="teams"),
+    path("teams/<int:pk>/", TeamDetail.as_view(), name="team"),
+    path("escalation-paths/", EscalationPathList.as_view(), name="escalation-paths"),
+    path("escalation-paths/<int:pk>/", EscalationPathDetail.as_view(), name="escalation-path"),
+    path("categories/", CategoryList.as_view(), name="categories"),
+    path("categories/<int:pk>/", CategoryDetail.as_view(), name="category"),
+]
