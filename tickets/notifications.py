@@ -14,7 +14,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import F, QuerySet
+from django.db.models.lookups import IsNull
 from django.template.loader import render_to_string
 
 from tickets import outbox
@@ -123,3 +126,26 @@ def send_pending(*, now: datetime, limit: int = outbox.DRAIN_BATCH) -> dict[str,
         now=now,
         limit=limit,
     )
+
+
+# --- Reading one's own ----------------------------------------------------------------------------
+# The desk's notifications page and the API share these, so both list and mark the same way.
+
+
+def inbox(recipient: User) -> QuerySet[Notification]:
+    """One's own notifications, unread first, then the newest. "Unread first" is spelled out: ordering on
+    ``read_at`` ascending would put them last (PostgreSQL sorts nulls after every value)."""
+    unread = IsNull(F("read_at"), True)
+    return Notification.objects.filter(recipient=recipient).order_by(unread.desc(), "-created_at", "-id")
+
+
+def mark_read(pk: int, *, recipient: User, now: datetime) -> bool:
+    """Mark one of ``recipient``'s notifications read; True if this call did. Conditional, so marking it
+    twice keeps the first time it was read, and someone else's is never touched."""
+    unread = Notification.objects.filter(pk=pk, recipient=recipient, read_at__isnull=True)
+    return bool(unread.update(read_at=now))
+
+
+def mark_all_read(*, recipient: User, now: datetime) -> int:
+    """Mark all of ``recipient``'s unread notifications read, in one UPDATE; returns how many."""
+    return Notification.objects.filter(recipient=recipient, read_at__isnull=True).update(read_at=now)

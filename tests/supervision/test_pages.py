@@ -177,6 +177,10 @@ def test_a_long_drill_down_pages(client_for, carol, category, alice):
             {"period": "dates", "start": "1066-10-14", "end": "1066-10-15"},
             "Choose a first day from 01 January 2000 on.",
         ),
+        (  # the last day of year 9999 has no day after it: once a 500
+            {"period": "dates", "start": "9999-12-30", "end": "9999-12-31"},
+            "Choose a last day up to 31 December 2999.",
+        ),
     ],
 )
 def test_a_bad_period_is_explained(client_for, carol, query, message):

@@ -19,6 +19,7 @@ PERIODS = {"7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days", "date
 DEFAULT_PERIOD = "30"
 LONGEST_RANGE = timedelta(days=366)  # a year of figures at most: bounds what one page asks of the database
 EARLIEST = date(2000, 1, 1)
+LATEST = date(2999, 12, 31)  # far enough for any plan; the day after, in any zone, stays in Python's calendar
 
 
 class PeriodForm(forms.Form):
@@ -54,6 +55,8 @@ class PeriodForm(forms.Form):
             raise forms.ValidationError("The first day must not be after the last day.")
         if start < EARLIEST:
             raise forms.ValidationError(f"Choose a first day from {EARLIEST:%d %B %Y} on.")
+        if end > LATEST:
+            raise forms.ValidationError(f"Choose a last day up to {LATEST:%d %B %Y}.")
         if end - start >= LONGEST_RANGE:
             raise forms.ValidationError("Choose at most a year (366 days) at a time.")
         return data
