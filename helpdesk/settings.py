@@ -289,6 +289,7 @@ SPECTACULAR_SETTINGS = {
         "TicketStatus": "tickets.models.TicketStatus",
         "PromiseState": "tickets.models.PromiseState",
         "Channel": "tickets.models.Channel",
+        "Priority": "tickets.api.fields.PRIORITY_CHOICES",
     },
     # The docs page's assets are vendored (static/vendor), never fetched from a CDN.
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui-5.35.0",

@@ -7,6 +7,8 @@ from django.urls import include, path
 from helpdesk.health import healthz
 from tickets.views.access import staff_only
 
+handler500 = "tickets.api.errors.server_error"
+
 admin.site.site_header = "Promise Desk administration"
 admin.site.site_title = "Promise Desk"
 

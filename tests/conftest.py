@@ -6,8 +6,12 @@ carol supervises everyone; dave is a customer; eve is a signed-in user who is no
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
+from django.test import Client
 
 from tests.factories import (
     CategoryFactory,
@@ -94,3 +98,16 @@ def _fresh_rate_limits():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def client_for(db) -> Callable[[User | None], Client]:
+    """``client_for(alice)``: a browser signed in as alice; ``client_for(None)``: an anonymous one."""
+
+    def sign_in(user: User | None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return sign_in

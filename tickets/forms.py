@@ -411,5 +411,5 @@ ACTION_LABELS = [
     ("assign", "Assign"),
     ("status", "Status"),
     ("resolve", "Resolve"),
-    ("details", "Details"),
+    ("details", "Change details"),
 ]

@@ -143,6 +143,11 @@ VALID_POSTS: dict[str, Callable[[Ticket], dict[str, str]]] = {
     "status": lambda ticket: {"to": "waiting", "note": "Asked for the invoice number."},
     "resolve": lambda ticket: {"summary": "Refunded the duplicate charge."},
     "reopen": lambda ticket: {"reason": "The refund never arrived."},
+    "details": lambda ticket: {
+        "subject": "Charged twice in November",
+        "category": str(ticket.category_id),
+        "priority": "3",
+    },
 }
 
 

@@ -90,6 +90,14 @@ def reopened(ticket, alice):
     assert ticket.interactions.get(kind="reopen").body == "The refund never arrived."
 
 
+def details_changed(ticket, alice):
+    assert (ticket.subject, ticket.priority) == ("Charged twice in November", 3)
+    change = ticket.interactions.get(kind="details_changed")
+    assert (change.author, change.is_public) == (alice, False)
+    assert change.data == {"subject": ["I was charged twice", "Charged twice in November"], "priority": [2, 3]}
+    assert change.body == "Subject: I was charged twice → Charged twice in November. Priority: Normal → High."
+
+
 EFFECTS = {
     "reply": ("Reply sent.", replied),
     "note": ("Note added.", noted),
@@ -101,6 +109,7 @@ EFFECTS = {
     "status": ("Status changed.", status_changed),
     "resolve": ("Resolved.", resolved),
     "reopen": ("Reopened.", reopened),
+    "details": ("Details changed.", details_changed),
 }
 
 
@@ -215,6 +224,13 @@ BAD = {
     ),
     "resolve: no summary": Bad("resolve", {"summary": ""}, "This field is required."),
     "reopen: no reason": Bad("reopen", {"reason": "  "}, "This field is required."),
+    "details: no subject": Bad("details", {"subject": " ", "priority": "2"}, "This field is required."),
+    "details: not a priority": Bad(
+        "details",
+        {"subject": "Charged twice", "priority": "9"},
+        "Select a valid choice. 9 is not one of",
+        ("Charged twice",),
+    ),
 }
 
 

@@ -33,7 +33,7 @@ from tickets.forms import ACTIONS, QUEUE_VIEWS
 QUEUE = [f"queue:{view}" for view in QUEUE_VIEWS]
 TICKET_PAGES = ["ticket", "promise-check"]
 TICKET_ACTIONS = [f"action:{name}" for name in VALID_POSTS]
-OWN_PAGES = ["notifications", "notification-open", "notifications-read-all", "password-change"]
+OWN_PAGES = ["notifications", "notification-open", "notifications-read-all", "password-change", "tokens"]
 EVERYTHING = [*QUEUE, *TICKET_PAGES, *TICKET_ACTIONS, *OWN_PAGES]
 
 
@@ -54,6 +54,8 @@ def route(endpoint, *, ticket, notification):
         return "post", reverse("desk:notification-open", args=[notification.pk]), {}
     if kind == "notifications-read-all":
         return "post", reverse("desk:notifications-read-all"), {}
+    if kind == "tokens":
+        return "get", reverse("desk:tokens"), {}
     assert kind == "password-change"
     return "get", reverse("password_change"), {}
 
@@ -278,3 +280,16 @@ def test_notification_writes_refuse_get(url_name, client_for, ticket, alice):
     assert client_for(alice).get(reverse(url_name, args=args)).status_code == 405
     mine.refresh_from_db()
     assert mine.read_at is None
+
+
+def test_the_notifications_page_lists_the_unread_first_even_after_many_read(client_for, ticket, alice):
+    # given many read notifications, newer than one still unread
+    unread = notice(alice, ticket, message="Still unread: the oldest.")
+    for n in range(55):
+        read = notice(alice, ticket, message=f"Read {n}.")
+        read.read_at = timezone.now()
+        read.save(update_fields=["read_at"])
+    # then the unread one is on the page, first (once, PostgreSQL's NULLS LAST hid it past 50 read ones)
+    page = html(client_for(alice).get(reverse("desk:notifications")))
+    assert unread.message in page
+    assert page.index(unread.message) < page.index("Read 54.")

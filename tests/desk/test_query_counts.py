@@ -30,9 +30,9 @@ QUEUE_TABS_QUERIES = 5
 # The ticket page: session, user, "is a supervisor?", the ticket (customer, category, team, assignee,
 # level and path joined in), the current promise, the latest hand-off and its author, the unread badge,
 # the customer's latest earlier tickets and their ratings (one prefetch) and how many there are, the
-# promise history, the path's levels, the option lists of the transfer (team, person) and assign
-# (person) forms, and the timeline with its attachments (one prefetch).
-TICKET_QUERIES = 18
+# promise history, the path's levels, the option lists of the transfer (team, person), assign (person)
+# and details (category) forms, and the timeline with its attachments (one prefetch).
+TICKET_QUERIES = 19
 
 # Notifications: session, user, the unread badge, "is a supervisor?" (the header's supervisor links), the
 # notifications (ticket and customer joined in).

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.desk.conftest import client_for  # noqa: F401 - a signed-in browser, as on the desk
 from tests.factories import TicketFactory
 from tickets import services
 from tickets.sweep import sweep

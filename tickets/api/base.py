@@ -12,7 +12,13 @@ from rest_framework.request import Request
 
 class ApiView(GenericAPIView):
     """Times go out in UTC (``...Z``), whatever zone the desk shows a signed-in browser: a program reading
-    the API should not get different offsets depending on a cookie."""
+    the API should not get different offsets depending on a cookie.
+
+    OPTIONS is not offered (405): the schema at /api/schema/ describes every endpoint, and DRF's OPTIONS
+    description needs one serializer per view, which views with several (input, output) don't have.
+    """
+
+    metadata_class = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         timezone.activate(UTC)

@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -137,8 +139,20 @@ def summary(fields: dict[str, list[str]]) -> str:
     return f"{len(fields)} fields need attention: {', '.join(fields)}."
 
 
+@csrf_exempt  # answers every method with the same 404; CSRF must not turn it into an HTML 403 first
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any address under /api/ that is not an endpoint: a 404 in the API's format, not the site's HTML page."""
     return JsonResponse(
         error_body("not_found", "There is no API endpoint at this address: see /api/docs/."), status=404
     )
+
+
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Django's 500 handler: for the API, the error format (the bug is logged as usual); the site's page
+    otherwise."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; it has been logged. Try again later."),
+            status=500,
+        )
+    return defaults.server_error(request)

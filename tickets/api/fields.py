@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tickets.models import Priority, display_name
@@ -15,6 +16,7 @@ from tickets.promises import Verdict
 
 PRIORITY_NAMES = {name.lower(): value for value, name in ((p.value, p.name) for p in Priority)}
 PRIORITY_OF_VALUE = {value: name for name, value in PRIORITY_NAMES.items()}
+PRIORITY_CHOICES = list(PRIORITY_NAMES)  # low, normal, high, urgent: one enum in the schema
 
 
 class StrictSerializer(serializers.Serializer):
@@ -46,7 +48,7 @@ class QueryParameters(StrictSerializer):
     """A list's filters, read from the query string: an unknown parameter is refused rather than ignored
     (``?state=at_risk`` for ``promise_state`` would otherwise return every ticket)."""
 
-    also_accepts = ("cursor", "page", "page_size")
+    also_accepts: tuple[str, ...] = ("cursor", "page", "page_size")
 
     def _refusal(self, name: str) -> str:
         accepted = ", ".join(sorted([*self.fields, *self.also_accepts]))
@@ -58,7 +60,7 @@ class PriorityField(serializers.ChoiceField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("error_messages", {"invalid_choice": f"Choose one of {', '.join(PRIORITY_NAMES)}."})
-        super().__init__(choices=list(PRIORITY_NAMES), **kwargs)
+        super().__init__(choices=PRIORITY_CHOICES, **kwargs)
 
     def to_internal_value(self, data: Any) -> int:
         return PRIORITY_NAMES[super().to_internal_value(data)]
@@ -104,6 +106,17 @@ class Person(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     name = serializers.CharField()
+
+
+@extend_schema_field(Person)
+class PersonOut(serializers.Field):
+    """A staff member in the API's one shape for people (``person_json``); null for nobody."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, user: User) -> dict[str, Any] | None:
+        return person_json(user)
 
 
 def person_json(user: User | None) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -55,7 +55,11 @@ class NumberedPages(pagination.PageNumberPagination):
         page = request.query_params.get("page", "1")
         if not page.isdigit() or int(page) < 1:
             raise ValidationError({"page": ["Pages are numbered from 1."]})
-        return super().paginate_queryset(queryset, request, view)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            last = self.django_paginator_class(queryset, self.get_page_size(request)).num_pages
+            raise ValidationError({"page": [f"There is no page {page}: this list has {last}."]}) from None
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response(
@@ -65,6 +69,13 @@ class NumberedPages(pagination.PageNumberPagination):
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         return _page_schema(schema, count=True)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
+             "description": "Which page, from 1."},
+            _page_size_parameter(),
+        ]  # fmt: skip
 
 
 # --- Keyset (cursor) pages -------------------------------------------------------------------------
@@ -177,8 +188,7 @@ class CursorPages(pagination.BasePagination):
         return [
             {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
              "description": "Where the page starts: copy it from a page's next or previous link."},
-            {"name": "page_size", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}, "description": PAGE_SIZE_HELP},
+            _page_size_parameter(),
         ]  # fmt: skip
 
     # --- The cursor: base64 of {"d": direction, "o": ordering, "v": the sort values} ----------------
@@ -211,6 +221,16 @@ class CursorPages(pagination.BasePagination):
 
 def _value_of(row: Any, field: str) -> Any:
     return getattr(row, field)
+
+
+def _page_size_parameter() -> dict[str, Any]:
+    return {
+        "name": "page_size",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        "description": PAGE_SIZE_HELP,
+    }
 
 
 def _page_schema(schema: dict[str, Any], *, count: bool) -> dict[str, Any]:

@@ -40,7 +40,8 @@ class Error(serializers.Serializer):
 
 
 class PromiseDeskSchema(AutoSchema):
-    """Adds the error responses each operation can give (views may name extra codes in ``error_codes``)."""
+    """Adds the error responses each operation can give. A 409 is named by the views that can answer one
+    (``error_codes = {"POST": ("409",)}``): the ticket's actions and promise, deleting configuration in use."""
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)  # type: ignore[arg-type]
@@ -58,11 +59,12 @@ class PromiseDeskSchema(AutoSchema):
             codes += ["401", "403"]
         if "{" in self.path:
             codes.append("404")
-        if self.method in ("POST", "PATCH", "DELETE"):
-            codes.append("409")
         if public:
             codes.append("429")
-        return sorted(set(codes) | set(getattr(view, "error_codes", ())))
+        extra = getattr(view, "error_codes", ())
+        if isinstance(extra, dict):  # per method: {"DELETE": ("409",)}
+            extra = extra.get(self.method, ())
+        return sorted(set(codes) | set(extra))
 
     def _has_query_parameters(self) -> bool:
         return any(parameter.get("in") == "query" for parameter in self._get_parameters())

@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from customers.forms import check_phone, no_control_characters
 from tickets import services
-from tickets.api.fields import AwareDateTimeField, Person, PriorityField, StaffField, StrictSerializer, person_json
+from tickets.api.fields import AwareDateTimeField, PersonOut, PriorityField, StaffField, StrictSerializer
 from tickets.models import (
     Category,
     Channel,
@@ -60,7 +60,7 @@ class TicketSerializer(serializers.Serializer):
     customer = CustomerBrief()
     category = Named()
     team = Named()
-    assignee = serializers.SerializerMethodField()
+    assignee = PersonOut(allow_null=True)
     escalation = Escalation(source="*")
     promise_state = serializers.ChoiceField(choices=PromiseState.choices)
     promise_due_at = serializers.DateTimeField(allow_null=True, help_text="When the current promise is due.")
@@ -71,10 +71,6 @@ class TicketSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     desk_url = serializers.SerializerMethodField(help_text="The ticket's page in the desk.")
 
-    @extend_schema_field(Person(allow_null=True))
-    def get_assignee(self, ticket: Ticket) -> dict[str, Any] | None:
-        return person_json(ticket.assignee)
-
     def get_desk_url(self, ticket: Ticket) -> str:
         return reverse("desk:ticket", args=[ticket.reference])
 
@@ -84,7 +80,7 @@ class PromiseSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField()
     words = serializers.CharField(help_text="What the customer was told, in the words used.")
     made_at = serializers.DateTimeField()
-    made_by = serializers.SerializerMethodField()
+    made_by = PersonOut()
     outcome = serializers.ChoiceField(choices=PromiseOutcome.choices)
     settled_at = serializers.DateTimeField(allow_null=True)
     estimate_seconds = serializers.SerializerMethodField(help_text="The guard's estimate when it was made.")
@@ -93,10 +89,6 @@ class PromiseSerializer(serializers.Serializer):
     override_reason = serializers.CharField()
     change_reason = serializers.CharField()
     paused_seconds = serializers.SerializerMethodField(help_text="Time added while waiting on the customer.")
-
-    @extend_schema_field(Person())
-    def get_made_by(self, promise: Promise) -> dict[str, Any] | None:
-        return person_json(promise.made_by)
 
     def get_estimate_seconds(self, promise: Promise) -> int | None:
         return None if promise.estimate is None else int(promise.estimate.total_seconds())
@@ -134,17 +126,13 @@ class InteractionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=InteractionKind.choices)
     author_kind = serializers.ChoiceField(choices=Interaction.Author.choices)
-    author = serializers.SerializerMethodField()
+    author = PersonOut(allow_null=True)
     customer_name = serializers.CharField(help_text="The customer's name at that moment.")
     body = serializers.CharField()
     is_public = serializers.BooleanField(help_text="Whether the customer sees it on their status page.")
     data = serializers.DictField(help_text="Structured details: from/to status, call length, ...")
     created_at = serializers.DateTimeField()
     attachments = AttachmentSerializer(many=True)
-
-    @extend_schema_field(Person(allow_null=True))
-    def get_author(self, interaction: Interaction) -> dict[str, Any] | None:
-        return person_json(interaction.author)
 
 
 # --- Input: opening and correcting a ticket ------------------------------------------------------------

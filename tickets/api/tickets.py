@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -33,7 +33,7 @@ from tickets.api.serializers import (
     TicketUpdateSerializer,
 )
 from tickets.forms import search
-from tickets.models import Category, PromiseState, Team, Ticket, TicketStatus
+from tickets.models import Category, PromiseState, Team, Ticket, TicketQuerySet, TicketStatus
 from tickets.promises import judge
 
 # --- Finding tickets ---------------------------------------------------------------------------------
@@ -72,6 +72,17 @@ ORDERINGS: dict[str, tuple[Key, ...]] = {
     **_BY,
     **{f"-{name}": tuple(key.reversed() for key in keys) for name, keys in _BY.items()},
 }
+
+
+def ticket_page(view: ApiView, tickets: TicketQuerySet, ordering: str) -> Response:
+    """One cursor page of ``tickets`` in a named ordering, each with its parties, in one query."""
+    if ordering == "":
+        tickets = tickets.annotate(open_rank=Ticket.OPEN_FIRST)
+    pages = view.paginator
+    assert isinstance(pages, CursorPages), "ticket lists page by cursor"
+    pages.use(ordering, ORDERINGS[ordering])
+    page = pages.paginate_queryset(tickets.with_parties(), view.request, view=view)
+    return pages.get_paginated_response(TicketSerializer(page, many=True).data)
 
 
 class TicketFilters(QueryParameters):
@@ -129,15 +140,8 @@ class TicketList(ApiView):
     @extend_schema(parameters=[TicketFilters], responses=TicketSerializer(many=True))
     def get(self, request: Request) -> Response:
         filters = self.valid(TicketFilters, request.query_params)
-        ordering = filters.validated_data.get("ordering", "")
         tickets = filters.apply(Ticket.objects.visible_to(request.user), request.user)
-        if ordering == "":
-            tickets = tickets.annotate(open_rank=Ticket.OPEN_FIRST)
-        pages = self.paginator
-        assert isinstance(pages, CursorPages)
-        pages.use(ordering, ORDERINGS[ordering])
-        page = pages.paginate_queryset(tickets.with_parties(), request, view=self)
-        return pages.get_paginated_response(TicketSerializer(page, many=True).data)
+        return ticket_page(self, tickets, filters.validated_data.get("ordering", ""))
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer})
     def post(self, request: Request) -> Response:
@@ -192,6 +196,7 @@ class TicketPromise(ApiView):
     """
 
     pagination_class = NumberedPages
+    error_codes = {"POST": ("409",)}  # sooner than the estimate without a reason
 
     @extend_schema(responses=PromiseSerializer(many=True))
     def get(self, request: Request, reference: str) -> Response:
@@ -212,7 +217,7 @@ class TicketPromise(ApiView):
 class TicketAction(ApiView):
     """An action on one ticket (``serializer_class`` says which); answers with the ticket as it left it."""
 
-    action_name = ""
+    error_codes = {"POST": ("409",)}  # a status move the transitions table forbids
 
     def post(self, request: Request, reference: str) -> Response:
         ticket = visible(request.user, reference)
@@ -220,19 +225,29 @@ class TicketAction(ApiView):
         return Response(TicketDetailSerializer(fresh(ticket)).data)
 
 
+ACTION_SUMMARIES = {
+    "assign": "Assign the ticket to a member of its team, or to nobody",
+    "transfer": "Hand the ticket to another team or person, with a hand-off note",
+    "escalate": "Escalate the ticket one level up its path, with a hand-off note",
+    "resolve": "Resolve the ticket, with a summary the customer reads",
+    "reopen": "Reopen a resolved ticket, saying why",
+    "status": "Move the ticket between open, waiting on the customer and closed",
+}
+
+
 def action_view(name: str) -> Any:
+    """The view of one action: ``TicketAction`` with that action's serializer, documented as its own
+    (``extend_schema_view`` gives each class its own copy of ``post`` to describe)."""
     serializer = ACTIONS[name]
+    view: type[TicketAction] = type(f"{name.capitalize()}Action", (TicketAction,), {"serializer_class": serializer})
     described = extend_schema(
         request=serializer,
         responses=TicketDetailSerializer,
-        summary=f"{name.capitalize()} the ticket",
+        summary=ACTION_SUMMARIES[name],
         description=serializer.__doc__ or "",
         parameters=[OpenApiParameter("reference", str, OpenApiParameter.PATH, description="e.g. PD-1042")],
-    )(TicketAction.post)
-    view: type[TicketAction] = type(
-        f"{name.capitalize()}Action", (TicketAction,), {"serializer_class": serializer, "post": described}
     )
-    return view.as_view()
+    return extend_schema_view(post=described)(view).as_view()
 
 
 urlpatterns = [
