@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from typing import Any
 
 from django import forms
 from django.conf import settings
 
+from customers.models import check_phone, no_control_characters
 from tickets.attachments import ALLOWED, ALLOWED_WORDS, CheckedFile, check_uploads
 from tickets.forms import QuickEmailInput, QuickInput, QuickSelect, QuickTextarea
 from tickets.models import Category
-
-ALLOWED_CONTROLS = {"\n", "\r", "\t"}
-
-
-def no_control_characters(value: str) -> None:
-    if any(unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in value):
-        raise forms.ValidationError("Please remove the invisible control characters from this text.")
-
-
-def check_phone(phone: str) -> str:
-    """A phone number as people write one (digits, spaces, + - ( ) and "ext"), trimmed."""
-    phone = phone.strip()
-    if phone and not all(c.isdigit() or c in " +-().ext" for c in phone):
-        raise forms.ValidationError("Use digits, spaces and + - ( ) only, e.g. +44 20 7946 0000.")
-    return phone
 
 
 class CustomerText(forms.CharField):

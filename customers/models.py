@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import zoneinfo
 from typing import Any
 
@@ -22,6 +23,23 @@ def validate_time_zone(value: str) -> None:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValidationError(f"{value!r} is not a time zone; use a name such as Europe/Paris.") from None
+
+
+ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+def no_control_characters(value: str) -> None:
+    """Text a customer sent, or that is said of them: no invisible control characters but line breaks and tabs."""
+    if any(unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in value):
+        raise ValidationError("Please remove the invisible control characters from this text.")
+
+
+def check_phone(phone: str) -> str:
+    """A phone number as people write one (digits, spaces, + - ( ) and "ext"), trimmed."""
+    phone = phone.strip()
+    if phone and not all(c.isdigit() or c in " +-().ext" for c in phone):
+        raise ValidationError("Use digits, spaces and + - ( ) only, e.g. +44 20 7946 0000.")
+    return phone
 
 
 class CustomerTier(models.TextChoices):

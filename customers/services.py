@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from customers.models import Customer, CustomerTier, normalise_email
+from customers.models import Customer, CustomerTier, check_phone, no_control_characters, normalise_email
 
 
 def record_customer(*, email: str, name: str, phone: str = "") -> Customer:
@@ -145,9 +145,7 @@ def _save(customer: Customer, changed: list[str]) -> None:
 
 
 def _tidy(field: str, value: str) -> str:
-    # Imported here: customers.forms imports the desk's forms, which import the ticket services, which import
-    # this module; the checks are the web form's own, so a customer is held to one set of rules.
-    from customers.forms import check_phone, no_control_characters
+    """The web form's own checks (customers.models), so a customer is held to one set of rules."""
 
     value = value if field == "notes" else value.strip()
     no_control_characters(value)

@@ -18,9 +18,20 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from customers.models import Customer
+from customers.models import Customer, check_phone, no_control_characters
 from tickets import services
-from tickets.models import Category, Interaction, Priority, Promise, PromiseState, Team, Ticket, TicketStatus
+from tickets.models import (
+    TAKEN_DOWN_CHANNELS,
+    Category,
+    Channel,
+    Interaction,
+    Priority,
+    Promise,
+    PromiseState,
+    Team,
+    Ticket,
+    TicketStatus,
+)
 from tickets.promises import Verdict, aware_from_local, validate_due
 
 
@@ -166,6 +177,55 @@ def search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
         return by_reference
     customers = Customer.objects.filter(Q(name__icontains=text) | Q(email__icontains=text)).values("pk")
     return tickets.filter(Q(subject__icontains=text) | Q(customer__in=customers))
+
+
+# --- A ticket taken down by an agent --------------------------------------------------------------
+
+
+class NewTicketForm(forms.Form):
+    """A request an agent takes down (a call, a walk-in, an email forwarded): the customer is recognised by
+    email or recorded, and the ticket starts at level 1 of its category's path, like one from the web form."""
+
+    name = forms.CharField(label="Customer's name", max_length=200, validators=[no_control_characters])
+    email = forms.EmailField(label="Their email", max_length=254, help_text="We email them their status link.")
+    phone = forms.CharField(label="Phone (optional)", max_length=40, required=False)
+    category = forms.ModelChoiceField(
+        Category.objects.filter(is_active=True), empty_label="Choose a topic", widget=QuickSelect
+    )
+    subject = forms.CharField(max_length=200, validators=[no_control_characters])
+    body = forms.CharField(
+        label="What they need, in their words",
+        max_length=10_000,
+        validators=[no_control_characters],
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    channel = forms.ChoiceField(
+        label="How they reached us", choices=TAKEN_DOWN_CHANNELS, initial=Channel.PHONE, widget=QuickSelect
+    )
+    priority = forms.TypedChoiceField(
+        choices=[("", "The category's"), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=QuickSelect,
+    )
+
+    def clean_phone(self) -> str:
+        return check_phone(self.cleaned_data["phone"])
+
+    def perform(self, user: User) -> Ticket:
+        data = self.cleaned_data
+        return services.open_ticket(
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            subject=data["subject"],
+            body=data["body"],
+            category=data["category"],
+            channel=data["channel"],
+            priority=data["priority"],
+            by=user,
+        )
 
 
 # --- Ticket actions ----------------------------------------------------------------------------
@@ -411,5 +471,5 @@ ACTION_LABELS = [
     ("assign", "Assign"),
     ("status", "Status"),
     ("resolve", "Resolve"),
-    ("details", "Change details"),
+    ("details", "Details"),
 ]

@@ -224,6 +224,10 @@ class Channel(models.TextChoices):
     WALK_IN = "walk_in", "Walk-in"
 
 
+# The ways a request an agent takes down can come (the web form's requests arrive by themselves).
+TAKEN_DOWN_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.WEB]
+
+
 class TicketStatus(models.TextChoices):
     NEW = "new", "New"
     OPEN = "open", "Open"

@@ -7,6 +7,7 @@ app_name = "desk"
 urlpatterns = [
     path("", desk.queue, name="queue"),
     path("tabs/", desk.queue_tabs, name="queue-tabs"),
+    path("tickets/new/", desk.new_ticket, name="new-ticket"),
     path("tickets/<str:reference>/", desk.ticket_page, name="ticket"),
     path("tickets/<str:reference>/promise/check/", desk.promise_check, name="promise-check"),
     path("tickets/<str:reference>/files/<int:pk>/", desk.attachment, name="attachment"),

@@ -68,6 +68,23 @@ def test_every_desk_action_has_an_api_twin_here():
     assert set(SAME) == set(DESK_ACTIONS)
 
 
+def test_a_ticket_opened_through_the_api_is_opened_as_from_the_desk(api, client_for, alice, category):
+    # when alice takes down the same call in the desk and through the API (two customers, same words)
+    said = {"phone": "+44 20 7946 0000", "subject": "Invoice wrong", "body": "Old address on it.", "priority": 3}
+    desk = {**said, "name": "Erin Walsh", "email": "erin@example.com", "category": str(category.pk),
+            "channel": "phone", "priority": "3"}  # fmt: skip
+    assert client_for(alice).post("/desk/tickets/new/", desk).status_code == 302
+    through_api = {**said, "name": "Erin Walsh", "email": "erin2@example.com", "category": category.pk,
+                   "priority": "high"}  # fmt: skip
+    assert api(alice).post("/api/v1/tickets/", through_api, format="json").status_code == 201
+    # then both tickets tell the same story and emailed their customer the same kind of message
+    first, second = Ticket.objects.order_by("pk")
+    one, two = trail(first, 0), trail(second, 0)
+    two["emailed"] = [(to.replace("erin2", "erin"), s.replace(second.reference, first.reference))
+                      for to, s in two["emailed"]]  # fmt: skip
+    assert one == two
+
+
 def trail(ticket: Ticket, since: int) -> dict[str, list[Any]]:
     """What an action wrote about the ticket, without ids and times (which differ between two tickets)."""
 

@@ -33,7 +33,7 @@ from tickets.forms import ACTIONS, QUEUE_VIEWS
 QUEUE = [f"queue:{view}" for view in QUEUE_VIEWS]
 TICKET_PAGES = ["ticket", "promise-check"]
 TICKET_ACTIONS = [f"action:{name}" for name in VALID_POSTS]
-OWN_PAGES = ["notifications", "notification-open", "notifications-read-all", "password-change", "tokens"]
+OWN_PAGES = ["notifications", "notification-open", "notifications-read-all", "password-change", "tokens", "new-ticket"]
 EVERYTHING = [*QUEUE, *TICKET_PAGES, *TICKET_ACTIONS, *OWN_PAGES]
 
 
@@ -56,6 +56,8 @@ def route(endpoint, *, ticket, notification):
         return "post", reverse("desk:notifications-read-all"), {}
     if kind == "tokens":
         return "get", reverse("desk:tokens"), {}
+    if kind == "new-ticket":
+        return "get", reverse("desk:new-ticket"), {}
     assert kind == "password-change"
     return "get", reverse("password_change"), {}
 

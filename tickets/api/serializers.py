@@ -12,10 +12,11 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.forms import check_phone, no_control_characters
+from customers.models import check_phone, no_control_characters
 from tickets import services
 from tickets.api.fields import AwareDateTimeField, PersonOut, PriorityField, StaffField, StrictSerializer
 from tickets.models import (
+    TAKEN_DOWN_CHANNELS,
     Category,
     Channel,
     Interaction,
@@ -162,7 +163,7 @@ class TicketCreateSerializer(StrictSerializer):
     subject = customer_text(200)
     body = customer_text(10_000, help_text="What the customer needs, in their words.")
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
-    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
+    channel = serializers.ChoiceField(choices=TAKEN_DOWN_CHANNELS, default=Channel.PHONE)
     priority = PriorityField(required=False, help_text="Default: the category's.")
 
     def validate_phone(self, phone: str) -> str:

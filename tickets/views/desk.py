@@ -16,13 +16,14 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tickets.forms import (
     ACTION_LABELS,
     ACTIONS,
     QUEUE_VIEWS,
     ActionForm,
+    NewTicketForm,
     PromiseForm,
     QueueFilterForm,
     WallClockField,
@@ -131,6 +132,27 @@ def queue(request: StaffRequest) -> HttpResponse:
     }
     template = "desk/_queue_live.html" if request.headers.get("HX-Request") else "desk/queue.html"
     return render(request, template, context)
+
+
+# --- A ticket taken down by an agent -------------------------------------------------------------
+
+
+@staff_only
+@require_http_methods(["GET", "POST"])
+def new_ticket(request: StaffRequest) -> HttpResponse:
+    """A request an agent takes down (a call, a walk-in): the form, then the ticket (or the queue, with where
+    it went, when it starts with a team this agent doesn't cover)."""
+    form = NewTicketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = form.perform(request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{ticket.reference} opened for {ticket.customer.name}; they were emailed "
+                                      "their status link.")  # fmt: skip
+            return redirect_after(request, ticket)
+    return render(request, "desk/new_ticket.html", {"form": form}, status=400 if form.errors else 200)
 
 
 # --- The ticket page ---------------------------------------------------------------------------
