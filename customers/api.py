@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.http import Http404
 from django.urls import URLPattern, path, reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -117,11 +117,11 @@ class CustomerList(ApiView):
     """The customer directory, by name, in numbered pages; POST adds a customer."""
 
     pagination_class = NumberedPages
+    query_parameters = CustomerFilters
 
     @extend_schema(parameters=[CustomerFilters], responses=CustomerSerializer(many=True))
     def get(self, request: Request) -> Response:
-        filters = self.valid(CustomerFilters, request.query_params)
-        customers = Customer.objects.visible_to(request.user).search(filters.validated_data.get("q", ""))
+        customers = Customer.objects.visible_to(request.user).search(self.query.validated_data.get("q", ""))
         page = self.paginate_queryset(customers.order_by("name", "id"))
         return self.get_paginated_response(shown(request.user, page))
 
@@ -152,7 +152,6 @@ class CustomerTickets(ApiView):
 
     @extend_schema(responses=TicketSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
-        self.valid(QueryParameters, request.query_params)
         customer = visible_customer(request.user, pk)
         return ticket_page(self, Ticket.objects.visible_to(request.user).filter(customer=customer), "-created_at")
 
@@ -238,11 +237,14 @@ def invalid(form: RequestForm) -> DjangoValidationError:
 def decoy(form: RequestForm) -> dict[str, str]:
     """What a bot that filled the honeypot is told: faulty input is refused as anyone's would be; otherwise a
     receipt like a real one, for a request that was never stored (its link opens the same 404 as any wrong
-    link). Telling it "spam" would only teach it to leave the field empty."""
+    link). Telling it "spam" would only teach it to leave the field empty. Its reference follows the latest
+    real one, as a real receipt's would. (Bots count against the address's limit like anyone: see
+    ``submit_request``.)"""
     if not form.is_valid():
         raise invalid(form)
     category = form.cleaned_data["category"]
-    never_saved = Ticket(pk=1 + secrets.randbelow(100_000), category=category, priority=category.default_priority)
+    latest = Ticket.objects.aggregate(latest=Max("pk"))["latest"] or 0
+    never_saved = Ticket(pk=latest + 1 + secrets.randbelow(3), category=category, priority=category.default_priority)
     return receipt(never_saved)
 
 
@@ -274,7 +276,6 @@ class RequestSubmit(Public, ApiView):
 
     @extend_schema(responses=FormOffer, summary="What the request form offers: its topics and file rules")
     def get(self, request: Request) -> Response:
-        self.valid(QueryParameters, request.query_params)
         topics = RequestForm.base_fields["category"].queryset.order_by("name")  # type: ignore[attr-defined]
         return Response(
             {

@@ -46,21 +46,22 @@ def check_rate(key: str, *, limit: int, window_seconds: int, message: str) -> No
 def submit_request(form: RequestForm, *, ip: str) -> Ticket | None:
     """A request from the web form, sent by the page or through the API: one set of checks and limits.
 
-    1. A bot (the honeypot filled in) is ignored before anything is counted or stored: raises Ignored.
-    2. The address's hourly limit, before the form is read (a flood costs no database work): TooMany.
+    1. The address's hourly limit, before the form is read (a flood costs no database work), bots
+       included: TooMany.
+    2. A bot (the honeypot filled in) is ignored before anything is stored: raises Ignored.
     3. The form's checks, then the email's hourly limit (TooMany).
     4. Open the ticket: the same submission key finds the ticket it opened before (a double click, a
        retry), but only for the same email, so a key never hands out another customer's request.
     Returns None when the input was refused: the faults are on the form, the service's among them.
     """
-    if form.is_bot:
-        raise Ignored
     check_rate(
         f"request-ip:{ip}",
         limit=settings.REQUESTS_PER_IP_PER_HOUR,
         window_seconds=HOUR,
         message="We have received many requests from your network. Please try again in an hour.",
     )
+    if form.is_bot:
+        raise Ignored
     if not form.is_valid():
         return None
     data = form.cleaned_data

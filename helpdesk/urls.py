@@ -7,6 +7,9 @@ from django.urls import include, path
 from helpdesk.health import healthz
 from tickets.views.access import staff_only
 
+# Django's error pages, answered in the API's error format under /api/.
+handler400 = "tickets.api.errors.bad_request"
+handler403 = "tickets.api.errors.permission_denied"
 handler500 = "tickets.api.errors.server_error"
 
 admin.site.site_header = "Promise Desk administration"

@@ -142,7 +142,7 @@ def test_the_directory_pages_by_name(api, alice):
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
-        ("search=dave", "search", "search is not a parameter of this list"),
+        ("search=dave", "search", "search is not a parameter here"),
         ("page=0", "page", "Pages are numbered from 1."),
         ("page_size=500", "page_size", "Ask for 1 to 100 results per page."),
     ],
@@ -156,7 +156,7 @@ def test_an_unknown_or_bad_parameter_is_refused_not_ignored(api, alice, dave, qu
 def test_the_tickets_list_refuses_a_filter_it_does_not_have(api, alice, dave):
     response = api(alice).get(url(dave, "tickets/?status=open"))
     assert response.status_code == 400
-    assert "status is not a parameter of this list" in error_of(response)["message"]
+    assert "status is not a parameter here" in error_of(response)["message"]
 
 
 # --- Writing --------------------------------------------------------------------------------------

@@ -224,7 +224,7 @@ def test_the_last_30_days_by_default_computed_and_kept_for_next_time(api, carol)
 # --- Bad input: the page's own words ----------------------------------------------------------------
 
 
-NOT_A_PARAMETER = "is not a parameter of this list (it takes days, end, start, time_zone)."
+NOT_A_PARAMETER = "is not a parameter here (this takes days, end, start, time_zone)."
 
 
 @pytest.mark.parametrize(

@@ -120,7 +120,7 @@ def test_the_list_filters_by_unread(api, alice, ticket, unread, expected):
     ("query", "field", "message"),
     [
         ({"unread": "maybe"}, "unread", "Must be a valid boolean."),
-        ({"read": "true"}, "read", "read is not a parameter of this list (it takes page, page_size, unread)."),
+        ({"read": "true"}, "read", "read is not a parameter here (this takes page, page_size, unread)."),
         ({"page": "0"}, "page", "Pages are numbered from 1."),
     ],
 )

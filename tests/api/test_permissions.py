@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
@@ -31,6 +32,7 @@ from tests.desk.helpers import notice
 from tests.factories import EscalationPathFactory, TeamFactory
 from tickets import services
 from tickets.api.access import issue_token
+from tickets.attachments import check_uploads
 from tickets.models import ApiToken, Customer, Interaction, Notification, Promise, Team, Ticket
 
 CALLERS = ["anonymous", "customer", "eve", "alice", "bob", "carol"]
@@ -74,6 +76,8 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/tickets/{reference}/interactions/"): Call(
         TICKET, ticket_path("interactions/"), lambda w: {"kind": "note", "body": "Checked."}),
     ("GET", "/api/v1/tickets/{reference}/promise/"): Call(TICKET, ticket_path("promise/")),
+    ("GET", "/api/v1/tickets/{reference}/files/{id}/"): Call(
+        TICKET, lambda w: f"/api/v1/tickets/{w['ticket'].reference}/files/{w['file'].pk}/"),
     ("POST", "/api/v1/tickets/{reference}/promise/"): Call(
         TICKET, ticket_path("promise/"), lambda w: {"due_at": TOMORROW(w), "words": "By tomorrow."}),
     ("POST", "/api/v1/tickets/{reference}/assign/"): Call(
@@ -139,13 +143,17 @@ def test_the_matrix_covers_every_operation():
 
 
 @pytest.fixture
-def world(ticket, dave, category, standard_path, billing, technical, alice, bob, carol, eve):
+def world(settings, tmp_path, ticket, dave, category, standard_path, billing, technical, alice, bob, carol, eve):
+    settings.MEDIA_ROOT = tmp_path
     return {
         "ticket": ticket, "dave": dave, "category": category, "standard_path": standard_path,
         "billing": billing, "technical": technical, "alice": alice, "bob": bob, "carol": carol, "eve": eve,
         "spare_team": TeamFactory(name="Spare"),
         "spare_path": EscalationPathFactory(name="Spare path", teams=[TeamFactory(name="Spare path team")]),
         "notice": notice(alice, ticket),
+        "file": services.receive_customer_message(ticket, body="Here it is.", attachments=check_uploads(
+            [SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 receipt", content_type="application/pdf")])
+        ).attachments.get(),
     }  # fmt: skip
 
 

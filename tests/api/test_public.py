@@ -348,3 +348,19 @@ def test_the_schema_documents_the_public_endpoints_as_public():
     assert {"401", "403"}.isdisjoint(submit["responses"]) and {"401", "403"}.isdisjoint(read["responses"])
     assert {"200", "404", "429"} <= set(read["responses"])
     assert {"application/json", "multipart/form-data"} == set(submit["requestBody"]["content"])
+
+
+def test_a_bot_counts_against_the_addresss_limit_like_anyone(api, category, settings):
+    settings.REQUESTS_PER_IP_PER_HOUR = 2
+    client = api()
+    for _ in range(2):
+        assert send(client, request_data(category, website="http://spam.example")).status_code == 201
+    response = send(client, request_data(category, website="http://spam.example"))
+    assert response.status_code == 429
+    assert not Ticket.objects.exists()
+
+
+def test_a_bots_receipt_follows_the_latest_real_reference(api, category):
+    real = send(api(), request_data(category)).json()["reference"]
+    fake = send(api(), request_data(category, website="http://spam.example")).json()["reference"]
+    assert 0 < int(fake.removeprefix("PD-")) - int(real.removeprefix("PD-")) <= 3

@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tests.api.conftest import error_of
 from tests.desk.helpers import force, promised, written
 from tests.factories import CategoryFactory, CustomerFactory, TicketFactory
 from tickets import services
+from tickets.attachments import check_uploads
 from tickets.models import Customer, Interaction, Promise, Ticket
 from tickets.promises import humanize_duration
 
@@ -140,7 +142,7 @@ def test_q_finds_a_ticket_by_its_reference(api, alice, several):
         ("assignee=alice", "assignee", "Give a staff member's id, `me`, or `none`."),
         ("due_before=tomorrow", "due_before", "Give an ISO 8601 time with its offset"),
         ("due_before=2026-12-01T10:00:00", "due_before", "Give the time with its offset"),
-        ("state=at_risk", "state", "state is not a parameter of this list"),
+        ("state=at_risk", "state", "state is not a parameter here"),
         ("page_size=0", "page_size", "Ask for 1 to 100 results per page."),
         ("page_size=101", "page_size", "Ask for 1 to 100 results per page."),
         ("cursor=garbage", "cursor", "That cursor is not one of this list's"),
@@ -578,3 +580,82 @@ def test_interaction_rows_are_never_edited_by_the_api(api, alice, ticket):
         assert response.status_code == 405
         assert error_of(response)["code"] == "method_not_allowed"
     assert Interaction.objects.get(pk=note.pk).body == "Original."
+
+
+# --- Files ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_file(ticket, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 the duplicate charge", content_type="application/pdf")
+    message = services.receive_customer_message(
+        ticket, body="Here is the receipt.", attachments=check_uploads([upload])
+    )
+    return message.attachments.get()
+
+
+def test_a_file_in_the_log_downloads_through_the_api_with_a_token(api, alice, ticket, with_file):
+    rows = api(alice).get(url(ticket, "interactions/")).json()["results"]
+    [listed] = [file for row in rows for file in row["attachments"]]
+    assert listed["url"] == f"/api/v1/tickets/{ticket.reference}/files/{with_file.pk}/"
+    response = api(alice).get(listed["url"])
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 the duplicate charge"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Type"] == "application/octet-stream"
+
+
+def test_a_file_of_another_teams_ticket_or_no_file_is_a_404(api, bob, alice, ticket, with_file):
+    assert api(bob).get(url(ticket, f"files/{with_file.pk}/")).status_code == 404
+    response = api(alice).get(url(ticket, "files/99999/"))
+    assert response.status_code == 404
+    assert error_of(response)["message"] == f"{ticket.reference} has no file 99999."
+
+
+# --- The query string and the body, checked everywhere -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field", "message"),
+    [
+        ("/api/v1/categories/", "is_active=false", "is_active", "is_active is not a parameter here"),
+        ("/api/v1/teams/", "name=Billing", "name", "name is not a parameter here"),
+        ("{ticket}", "fields=subject", "fields", "fields is not a parameter here"),
+        ("{ticket}interactions/", "kind=note", "kind", "kind is not a parameter here"),
+        ("/api/v1/tickets/", "status=open&status=new", "status", "Give status once."),
+        ("/api/v1/tickets/", "page=2", "page", "Tickets page by cursor"),
+        ("/api/v1/customers/", "cursor=abc", "cursor", "This list pages by number"),
+    ],
+)
+def test_no_endpoint_ignores_a_parameter_it_does_not_take(api, alice, ticket, path, query, field, message):
+    response = api(alice).get(f"{path.replace('{ticket}', url(ticket))}?{query}")
+    assert response.status_code == 400
+    assert message in " ".join(error_of(response)["fields"][field])
+
+
+def test_a_body_too_large_to_read_is_a_400_in_the_error_format(api, alice, ticket):
+    body = '{"kind": "note", "body": "' + "x" * (6 * 1024 * 1024) + '"}'
+    response = api(alice).generic("POST", url(ticket, "interactions/"), body, content_type="application/json")
+    assert response.status_code == 400
+    assert error_of(response)["message"].startswith("The request could not be read")
+
+
+@pytest.mark.parametrize(
+    ("subject", "message"),
+    [
+        ("Bell\x07", "Please remove the invisible control characters"),
+        ("Null\x00byte", "Null characters are not allowed"),
+    ],
+)
+def test_a_subject_with_control_characters_is_refused_in_the_api_and_the_desk(
+    api, client_for, alice, ticket, subject, message
+):
+    response = api(alice).patch(url(ticket), {"subject": subject}, format="json")
+    assert response.status_code == 400
+    assert message in error_of(response)["fields"]["subject"][0]
+    desk = client_for(alice).post(f"/desk/tickets/{ticket.reference}/details/",
+                                  {"subject": subject, "category": ticket.category_id, "priority": 2})  # fmt: skip
+    assert desk.status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.subject == "I was charged twice"

@@ -12,6 +12,7 @@ rather than the input: a status move the transitions table forbids, a promise so
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -147,12 +148,27 @@ def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     )
 
 
-def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    """Django's 500 handler: for the API, the error format (the bug is logged as usual); the site's page
-    otherwise."""
+def _site_or_api(request: HttpRequest, api: tuple[int, str, str], site: Callable[[], HttpResponse]) -> HttpResponse:
+    """Django's own error pages for the site; under /api/, the API's error format (the status, code, message)."""
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            error_body("server_error", "Something went wrong on our side; it has been logged. Try again later."),
-            status=500,
-        )
-    return defaults.server_error(request)
+        status, code, message = api
+        return JsonResponse(error_body(code, message), status=status)
+    return site()
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 handler (a request too large to read, a bad Host...), before any view could answer."""
+    message = "The request could not be read: too large, or malformed. Bodies are limited to 5 MB."
+    return _site_or_api(request, (400, "invalid", message), lambda: defaults.bad_request(request, exception))
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    message = str(exception) or "You may not do this."
+    return _site_or_api(request, (403, "permission_denied", message),
+                        lambda: defaults.permission_denied(request, exception))  # fmt: skip
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler: under /api/, the error format (the bug is logged as usual)."""
+    message = "Something went wrong on our side; it has been logged. Try again later."
+    return _site_or_api(request, (500, "server_error", message), lambda: defaults.server_error(request))

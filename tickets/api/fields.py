@@ -45,14 +45,22 @@ class StrictSerializer(serializers.Serializer):
 
 
 class QueryParameters(StrictSerializer):
-    """A list's filters, read from the query string: an unknown parameter is refused rather than ignored
-    (``?state=at_risk`` for ``promise_state`` would otherwise return every ticket)."""
+    """The query string of a GET, checked: an unknown parameter is refused rather than ignored (``?state=at_risk``
+    for ``promise_state`` would otherwise return every ticket), and so is one given twice (only one value
+    would count). This base takes only the paging parameters; lists with filters subclass it."""
 
     also_accepts: tuple[str, ...] = ("cursor", "page", "page_size")
 
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "getlist"):
+            twice = sorted(name for name in data if len(data.getlist(name)) > 1)
+            if twice:
+                raise serializers.ValidationError({name: [f"Give {name} once."] for name in twice})
+        return super().to_internal_value(data)
+
     def _refusal(self, name: str) -> str:
         accepted = ", ".join(sorted([*self.fields, *self.also_accepts]))
-        return f"{name} is not a parameter of this list (it takes {accepted})."
+        return f"{name} is not a parameter here (this takes {accepted})."
 
 
 class PriorityField(serializers.ChoiceField):

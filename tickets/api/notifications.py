@@ -48,10 +48,11 @@ class NotificationList(ApiView):
     """Your own notifications, unread first, then the newest."""
 
     pagination_class = NumberedPages
+    query_parameters = NotificationFilters
 
     @extend_schema(parameters=[NotificationFilters], responses=NotificationSerializer(many=True))
     def get(self, request: Request) -> Response:
-        unread = self.valid(NotificationFilters, request.query_params).validated_data.get("unread")
+        unread = self.query.validated_data.get("unread")
         notices = inbox(request.user).select_related("ticket")
         if unread is not None:
             notices = notices.filter(read_at__isnull=unread)

@@ -117,10 +117,10 @@ class AttachmentSerializer(serializers.Serializer):
     name = serializers.CharField(source="original_name")
     content_type = serializers.CharField()
     size = serializers.IntegerField()
-    url = serializers.SerializerMethodField(help_text="A download (for signed-in staff), never shown inline.")
+    url = serializers.SerializerMethodField(help_text="Its download, through the API (with your token).")
 
     def get_url(self, attachment: Any) -> str:
-        return reverse("desk:attachment", args=[self.context["reference"], attachment.pk])
+        return reverse("api:ticket-file", args=[self.context["reference"], attachment.pk])
 
 
 class InteractionSerializer(serializers.Serializer):

@@ -203,10 +203,11 @@ class PromiseMetrics(ApiView):
     """Who keeps their word: the promise figures for a period, for everyone, each team and each agent."""
 
     permission_classes = [IsSupervisor]
+    query_parameters = PeriodParameters
 
     @extend_schema(parameters=[PeriodParameters], responses=PromiseFigures, summary="The promise figures")
     def get(self, request: Request) -> Response:
-        figures, as_of = self.valid(PeriodParameters, request.query_params).figures(now=timezone.now())
+        figures, as_of = self.query.figures(now=timezone.now())
         return Response(PromiseFigures({"as_of": as_of, **vars(figures)}).data)
 
 

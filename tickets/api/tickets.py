@@ -10,8 +10,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.http import FileResponse
 from django.urls import path
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -35,6 +37,7 @@ from tickets.api.serializers import (
 from tickets.forms import search
 from tickets.models import Category, PromiseState, Team, Ticket, TicketQuerySet, TicketStatus
 from tickets.promises import judge
+from tickets.views.files import download
 
 # --- Finding tickets ---------------------------------------------------------------------------------
 
@@ -136,10 +139,11 @@ class TicketList(ApiView):
     """Tickets you may see, filtered and in a chosen order, by cursor pages; or open one for a customer."""
 
     pagination_class = CursorPages
+    query_parameters = TicketFilters
 
     @extend_schema(parameters=[TicketFilters], responses=TicketSerializer(many=True))
     def get(self, request: Request) -> Response:
-        filters = self.valid(TicketFilters, request.query_params)
+        filters = self.query
         tickets = filters.apply(Ticket.objects.visible_to(request.user), request.user)
         return ticket_page(self, tickets, filters.validated_data.get("ordering", ""))
 
@@ -183,6 +187,18 @@ class TicketInteractions(ApiView):
         interaction = self.valid(InteractionCreateSerializer, request.data).perform(ticket, request.user)
         context = {"reference": ticket.reference}
         return Response(InteractionSerializer(interaction, context=context).data, status=status.HTTP_201_CREATED)
+
+
+class TicketAttachment(ApiView):
+    """A file that came with the ticket (the log lists them): always a download, never shown inline."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request: Request, reference: str, pk: int) -> FileResponse:
+        ticket = visible(request.user, reference)
+        found = ticket.attachments.filter(pk=pk).first()
+        if found is None:
+            raise NotFound(f"{ticket.reference} has no file {pk}.")
+        return download(found)
 
 
 PromiseMade = inline_serializer("PromiseMade", {"promise": PromiseSerializer(), "verdict": VerdictSerializer()})
@@ -255,5 +271,6 @@ urlpatterns = [
     path("tickets/<str:reference>/", TicketDetail.as_view(), name="ticket"),
     path("tickets/<str:reference>/interactions/", TicketInteractions.as_view(), name="ticket-interactions"),
     path("tickets/<str:reference>/promise/", TicketPromise.as_view(), name="ticket-promise"),
+    path("tickets/<str:reference>/files/<int:pk>/", TicketAttachment.as_view(), name="ticket-file"),
     *(path(f"tickets/<str:reference>/{name}/", action_view(name), name=f"ticket-{name}") for name in ACTIONS),
 ]

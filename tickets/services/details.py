@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from customers.models import no_control_characters
 from tickets.models import Category, Interaction, InteractionKind, Priority, Ticket
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
 
@@ -39,6 +40,10 @@ def change_details(
     before: dict[str, Any] = {"subject": ticket.subject, "category": ticket.category, "priority": ticket.priority}
     if subject is not None:
         ticket.subject = require_text(subject, field="subject", message="A ticket needs a subject.")
+        try:
+            no_control_characters(ticket.subject)  # as on the way in: the customer reads it in emails
+        except ValidationError as error:
+            raise ValidationError({"subject": error.messages}) from None
     if category is not None:
         if not category.is_active and category.pk != ticket.category_id:
             raise ValidationError({"category": f"{category} is retired: choose an active category."})
