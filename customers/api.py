@@ -22,7 +22,7 @@ from django.http import Http404
 from django.urls import URLPattern, path, reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -33,7 +33,7 @@ from customers.services import create_customer, update_customer
 from helpdesk.ratelimit import client_ip
 from tickets.api.access import Public
 from tickets.api.base import ApiView
-from tickets.api.errors import GENERAL
+from tickets.api.errors import GENERAL, TooManyRequests
 from tickets.api.fields import QueryParameters, StrictSerializer
 from tickets.api.pagination import CursorPages, NumberedPages
 from tickets.api.serializers import TicketSerializer
@@ -82,8 +82,9 @@ class CustomerSerializer(StrictSerializer):
         help_text="A name such as Europe/Paris: their emails and status page show times in it. Blank: the site's.",
     )  # fmt: skip
     notes = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, help_text="Internal: never shown to the customer."
-    )
+        required=False, allow_blank=True, trim_whitespace=False, max_length=10_000,
+        help_text="Internal: never shown to the customer.",
+    )  # fmt: skip
     ticket_count = serializers.SerializerMethodField(help_text="How many of their tickets you may see.")
     tickets_url = serializers.SerializerMethodField(help_text="Their tickets that you may see, newest first.")
     created_at = serializers.DateTimeField(read_only=True)
@@ -141,7 +142,8 @@ class CustomerDetail(ApiView):
     @extend_schema(request=CustomerSerializer(partial=True), responses=CustomerSerializer)
     def patch(self, request: Request, pk: int) -> Response:
         customer = visible_customer(request.user, pk)
-        update_customer(customer, **self.valid(CustomerSerializer, request.data, partial=True).validated_data)
+        changes = self.valid(CustomerSerializer, request.data, partial=True).validated_data
+        update_customer(customer, by=request.user, **changes)
         return Response(shown(request.user, [customer])[0])
 
 
@@ -300,7 +302,7 @@ class RequestSubmit(Public, ApiView):
         except Ignored:
             return Response(decoy(form), status=status.HTTP_201_CREATED)
         except TooMany as refusal:
-            raise Throttled(wait=refusal.retry_after, detail=refusal.message) from None
+            raise TooManyRequests(refusal.message, retry_after=refusal.retry_after) from None
         if ticket is None:
             raise invalid(form)
         return Response(receipt(ticket), status=status.HTTP_201_CREATED)
@@ -436,7 +438,7 @@ class StatusView(Public, ApiView):
         try:
             ticket = open_link(token, ip=client_ip(request))
         except TooMany as refusal:
-            raise Throttled(wait=refusal.retry_after, detail=refusal.message) from None
+            raise TooManyRequests(refusal.message, retry_after=refusal.retry_after) from None
         except Http404:
             raise NotFound("There is no request at this link, or the link has expired.") from None
         response = Response(RequestStatus(status_json(ticket)).data)

@@ -3,11 +3,16 @@ rules a customer's details follow when staff write them."""
 
 from __future__ import annotations
 
+import logging
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from customers.models import Customer, CustomerTier, check_phone, no_control_characters, normalise_email
+
+log = logging.getLogger(__name__)
 
 
 def record_customer(*, email: str, name: str, phone: str = "") -> Customer:
@@ -74,13 +79,20 @@ def update_customer(
     tier: str | None = None,
     time_zone: str | None = None,
     notes: str | None = None,
+    by: User | None = None,
 ) -> Customer:
-    """Correct a customer's details; ``None`` leaves a field as it is. Saves only what changed."""
+    """Correct a customer's details; ``None`` leaves a field as it is. Saves only what changed, and logs who
+    changed which fields (not the values: the log is not the place for personal data)."""
     given = {
         "name": name, "preferred_name": preferred_name, "email": email, "phone": phone,
         "organisation": organisation, "tier": tier, "time_zone": time_zone, "notes": notes,
     }  # fmt: skip
-    return _write(customer, {field: value for field, value in given.items() if value is not None})
+    before = {field: getattr(customer, field) for field in given}
+    _write(customer, {field: value for field, value in given.items() if value is not None})
+    changed = sorted(field for field in given if getattr(customer, field) != before[field])
+    if changed:
+        log.info("Customer %s: %s changed by %s.", customer.pk, ", ".join(changed), getattr(by, "username", "?"))
+    return customer
 
 
 def _write(customer: Customer, given: dict[str, str]) -> Customer:

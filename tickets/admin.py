@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tickets.models import (
     ApiToken,
+    ApiTokenQuerySet,
     Category,
     CustomerEmail,
     EscalationLevel,
@@ -183,6 +184,6 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     actions = ["revoke"]
 
     @admin.action(description="Revoke the selected tokens")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    def revoke(self, request: HttpRequest, queryset: ApiTokenQuerySet) -> None:
+        revoked = queryset.revoke(timezone.now())
         self.message_user(request, f"Revoked {revoked} token{'s' if revoked != 1 else ''}.")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from customers.models import Customer, check_phone, no_control_characters
+from customers.models import check_phone, no_control_characters
 from tickets import services
 from tickets.models import (
     TAKEN_DOWN_CHANNELS,
@@ -33,6 +33,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.promises import Verdict, aware_from_local, validate_due
+from tickets.services.conversation import MAX_CALL_DURATION
 
 
 class QuickSelect(forms.Select):
@@ -150,7 +151,7 @@ class QueueFilterForm(forms.Form):
             if data.get(field) not in (None, ""):
                 tickets = tickets.filter(**{field: data[field]})
         if data.get("q"):
-            tickets = search(tickets, data["q"])
+            tickets = tickets.search(data["q"])  # type: ignore[attr-defined]
         return tickets
 
 
@@ -167,16 +168,6 @@ def view_tickets(tickets: QuerySet[Ticket], view: str, *, user: User) -> QuerySe
         "breached": lambda: open_tickets.filter(promise_state=PromiseState.BREACHED),
         "waiting": lambda: open_tickets.filter(status=TicketStatus.WAITING),
     }.get(view, lambda: open_tickets)()
-
-
-def search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
-    """By reference (PD-1042: one indexed lookup), else subject, or the customer's name or email."""
-    text = text.strip()
-    by_reference = tickets.by_reference(text)  # type: ignore[attr-defined]
-    if by_reference.exists():
-        return by_reference
-    customers = Customer.objects.filter(Q(name__icontains=text) | Q(email__icontains=text)).values("pk")
-    return tickets.filter(Q(subject__icontains=text) | Q(customer__in=customers))
 
 
 # --- A ticket taken down by an agent --------------------------------------------------------------
@@ -235,6 +226,7 @@ class ActionForm(forms.Form):
     """An action on one ticket: ``perform`` calls the service that does it."""
 
     success = "Done."
+    button = ""  # the submit button's words, when not the tab's label
 
     def __init__(self, *args: Any, ticket: Ticket, action: str = "", **kwargs: Any) -> None:
         # Every action's form is on the same page: ids carry the action so labels find their field.
@@ -269,7 +261,9 @@ class NoteForm(ActionForm):
 
 
 class CallForm(ActionForm):
-    minutes = forms.IntegerField(label="Length (minutes)", min_value=1, max_value=480)
+    minutes = forms.IntegerField(
+        label="Length (minutes)", min_value=1, max_value=int(MAX_CALL_DURATION.total_seconds() // 60)
+    )
     summary = text_field("What was said", rows=3)
     success = "Call logged."
 
@@ -425,6 +419,7 @@ class DetailsForm(ActionForm):
     category = forms.ModelChoiceField(Category.objects.filter(is_active=True), widget=QuickSelect)
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, widget=QuickSelect)
     success = "Details changed."
+    button = "Save details"
 
     def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
         kwargs.setdefault(

@@ -195,6 +195,16 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.none()
         return self.filter(pk=int(match.group(1)) - REFERENCE_OFFSET)
 
+    def search(self, text: str) -> TicketQuerySet:
+        """By reference (PD-1042: one indexed lookup), else words of the subject, or the customer's name or email.
+        The desk's search box and the API's ``q`` alike."""
+        text = text.strip()
+        by_reference = self.by_reference(text)
+        if by_reference.exists():
+            return by_reference
+        customers = Customer.objects.search(text).values("pk")
+        return self.filter(Q(subject__icontains=text) | Q(customer__in=customers))
+
     def visible_to(self, user: Any) -> TicketQuerySet:
         """The one gate for who may see which tickets, used by every page, action and export.
 
@@ -568,6 +578,9 @@ class Promise(models.Model):
     # resolution for one broken by a breach. Slack is due_at - resolved_at. None for superseded promises.
     resolved_at = models.DateTimeField(null=True, blank=True)
 
+    # Not stored: the guard's verdict when the promise was made, set by services.make_promise for its caller.
+    verdict: Any = None
+
     class Meta:
         ordering = ["made_at", "id"]
         indexes = [
@@ -760,6 +773,10 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
             user__is_staff=True,
         )
 
+    def revoke(self, now: Any) -> int:
+        """Revoke those not revoked yet (once: a second revoke keeps the first time); returns how many."""
+        return self.filter(revoked_at__isnull=True).update(revoked_at=now)
+
 
 class ApiToken(models.Model):
     """A personal API token: an integration acts as the staff member who created it, with their permissions.
@@ -793,9 +810,6 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) of {self.user}"
 
-    @property
-    def is_usable(self) -> bool:
-        from django.utils import timezone
-
-        now = timezone.now()
+    def is_usable_at(self, now: Any) -> bool:
+        """For the token list: neither revoked nor expired (its owner's status is ``usable``'s to check)."""
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

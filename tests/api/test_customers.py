@@ -334,3 +334,16 @@ def test_a_customers_tickets_cost_the_same_for_one_or_many(api, alice, dave, cat
     with django_assert_max_num_queries(4):
         response = client.get(url(dave, "tickets/"))
     assert len(response.json()["results"]) == 6
+
+
+def test_a_change_to_a_customer_is_logged_with_who_and_which_fields_not_the_values(api, alice, dave, caplog):
+    with caplog.at_level("INFO", logger="customers.services"):
+        api(alice).patch(f"/api/v1/customers/{dave.pk}/", {"phone": "+44 1234", "name": "Dave Jones"}, format="json")
+    assert f"Customer {dave.pk}: phone changed by alice." in caplog.text
+    assert "+44 1234" not in caplog.text
+
+
+def test_internal_notes_have_a_length_limit(api, alice, dave):
+    response = api(alice).patch(f"/api/v1/customers/{dave.pk}/", {"notes": "x" * 10_001}, format="json")
+    assert response.status_code == 400
+    assert "no more than 10000 characters" in error_of(response)["fields"]["notes"][0]

@@ -188,6 +188,7 @@ def throttled(response) -> dict:
     assert int(response["Retry-After"]) > 0
     error = error_of(response)
     assert error["code"] == "throttled"
+    assert "Expected available" not in error["message"]  # our words, the wait in Retry-After
     return error
 
 

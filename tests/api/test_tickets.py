@@ -138,7 +138,7 @@ def test_q_finds_a_ticket_by_its_reference(api, alice, several):
         ("ordering=-customer__email", "ordering", "is not a valid choice."),
         ("status=pending", "status", '"pending" is not a valid choice.'),
         ("priority=7", "priority", "Choose one of low, normal, high, urgent."),
-        ("team=99999", "team", 'Invalid pk "99999"'),
+        ("team=99999", "team", "There is no team with id 99999."),
         ("assignee=alice", "assignee", "Give a staff member's id, `me`, or `none`."),
         ("due_before=tomorrow", "due_before", "Give an ISO 8601 time with its offset"),
         ("due_before=2026-12-01T10:00:00", "due_before", "Give the time with its offset"),
@@ -202,7 +202,7 @@ def test_a_returning_customer_is_recognised_by_email(api, alice, category, dave)
         ({"email": "not an email"}, "email", "Enter a valid email address."),
         ({"phone": "call me maybe"}, "phone", "Use digits, spaces and + - ( ) only"),
         ({"subject": "Bell\x07"}, "subject", "invisible control characters"),
-        ({"category": 99999}, "category", 'Invalid pk "99999"'),
+        ({"category": 99999}, "category", "There is no active category with id 99999."),
         ({"channel": "pigeon"}, "channel", '"pigeon" is not a valid choice.'),
         ({"priority": 3}, "priority", "Choose one of low, normal, high, urgent."),
         ({"status": "resolved"}, "status", "status is not a field this takes"),
@@ -293,7 +293,7 @@ def test_the_refusal_says_where_the_field_is_changed_instead(api, alice, ticket)
         ({"subject": " "}, "subject", "This field may not be blank."),
         ({"subject": "x" * 201}, "subject", "no more than 200 characters"),
         ({"priority": "critical"}, "priority", "Choose one of low, normal, high, urgent."),
-        ({"category": "billing"}, "category", "Incorrect type"),
+        ({"category": "billing"}, "category", "Give the category's id (a number)."),
     ],
 )
 def test_bad_details_are_refused(api, alice, ticket, data, field, message):
@@ -659,3 +659,9 @@ def test_a_subject_with_control_characters_is_refused_in_the_api_and_the_desk(
     assert desk.status_code == 400
     ticket.refresh_from_db()
     assert ticket.subject == "I was charged twice"
+
+
+def test_an_address_without_its_slash_says_so(api, alice):
+    response = api(alice).get("/api/v1/tickets")
+    assert response.status_code == 404
+    assert error_of(response)["message"].endswith("did you mean /api/v1/tickets/ (with the slash)?")

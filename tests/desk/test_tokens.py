@@ -142,3 +142,11 @@ def test_last_used_is_noted_at_most_once_a_minute(alice):
     calls_api(secret)
     token.refresh_from_db()
     assert token.last_used_at == first
+
+
+def test_expired_and_revoked_tokens_do_not_count_against_the_limit(client_for, alice):
+    for n in range(MAX_LIVE_TOKENS):
+        issue_token(user=alice, name=f"old {n}", days=1, now=timezone.now() - timedelta(days=2))
+    response = client_for(alice).post(TOKENS, {"name": "A fresh one", "lifetime": "90"})
+    assert response.status_code == 200
+    assert ApiToken.objects.filter(name="A fresh one").exists()

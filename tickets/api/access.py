@@ -48,7 +48,7 @@ def issue_token(*, user: User, name: str, days: int | None, now: datetime | None
 
 def revoke_token(token: ApiToken, *, now: datetime | None = None) -> bool:
     """Revoke it for good; True if this call revoked it (a second revoke changes nothing)."""
-    return bool(ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now()))
+    return bool(ApiToken.objects.filter(pk=token.pk).revoke(now or timezone.now()))
 
 
 def token_user(secret: str, *, now: datetime) -> User | None:

@@ -42,6 +42,15 @@ class Conflict(exceptions.APIException):
         self.extra = extra or {}
 
 
+class TooManyRequests(exceptions.Throttled):
+    """429 with our message as it is (DRF's own appends "Expected available in N seconds") and the wait in
+    ``Retry-After``."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(wait=None, detail=message)
+        self.wait = retry_after
+
+
 CODES = {
     status.HTTP_400_BAD_REQUEST: "invalid",
     status.HTTP_401_UNAUTHORIZED: "not_authenticated",
@@ -143,9 +152,10 @@ def summary(fields: dict[str, list[str]]) -> str:
 @csrf_exempt  # answers every method with the same 404; CSRF must not turn it into an HTML 403 first
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any address under /api/ that is not an endpoint: a 404 in the API's format, not the site's HTML page."""
-    return JsonResponse(
-        error_body("not_found", "There is no API endpoint at this address: see /api/docs/."), status=404
-    )
+    message = "There is no API endpoint at this address: see /api/docs/."
+    if not request.path.endswith("/"):
+        message = f"There is no API endpoint at this address; did you mean {request.path}/ (with the slash)?"
+    return JsonResponse(error_body("not_found", message), status=404)
 
 
 def _site_or_api(request: HttpRequest, api: tuple[int, str, str], site: Callable[[], HttpResponse]) -> HttpResponse:

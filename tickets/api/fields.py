@@ -96,6 +96,17 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+class RowField(serializers.PrimaryKeyRelatedField):
+    """A row by id, refused in words that name what was looked for: ``RowField("team", Team.objects.all())``."""
+
+    def __init__(self, noun: str, queryset: Any, **kwargs: Any) -> None:
+        super().__init__(queryset=queryset, **kwargs)
+        self.error_messages.update(
+            does_not_exist=f"There is no {noun} with id {{pk_value}}.",
+            incorrect_type=f"Give the {noun}'s id (a number).",
+        )
+
+
 class StaffField(serializers.PrimaryKeyRelatedField):
     """A staff member by id."""
 

@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from customers.models import check_phone, no_control_characters
 from tickets import services
-from tickets.api.fields import AwareDateTimeField, PersonOut, PriorityField, StaffField, StrictSerializer
+from tickets.api.fields import AwareDateTimeField, PersonOut, PriorityField, RowField, StaffField, StrictSerializer
 from tickets.models import (
     TAKEN_DOWN_CHANNELS,
     Category,
@@ -162,7 +162,7 @@ class TicketCreateSerializer(StrictSerializer):
     phone = customer_text(40, required=False, default="", allow_blank=True)
     subject = customer_text(200)
     body = customer_text(10_000, help_text="What the customer needs, in their words.")
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
+    category = RowField("active category", Category.objects.filter(is_active=True))
     channel = serializers.ChoiceField(choices=TAKEN_DOWN_CHANNELS, default=Channel.PHONE)
     priority = PriorityField(required=False, help_text="Default: the category's.")
 
@@ -189,7 +189,7 @@ class TicketUpdateSerializer(StrictSerializer):
 
     elsewhere = WHERE
     subject = serializers.CharField(max_length=200, required=False)
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
+    category = RowField("category", Category.objects.all(), required=False)
     priority = PriorityField(required=False)
 
     def perform(self, ticket: Ticket, user: User) -> Interaction | None:
@@ -276,9 +276,7 @@ class AssignSerializer(ActionSerializer):
 
 
 class TransferSerializer(ActionSerializer):
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False, allow_null=True, help_text="The team that takes it."
-    )
+    team = RowField("team", Team.objects.all(), required=False, allow_null=True, help_text="The team that takes it.")
     assignee = StaffField(required=False, allow_null=True, help_text="The person who takes it (their team's).")
     note = text("The hand-off note: what you tried, what the customer expects, what is next.")
 
@@ -304,7 +302,7 @@ class ResolveSerializer(ActionSerializer):
 
 
 class ReopenSerializer(ActionSerializer):
-    reason = text("Why it is reopened.", 2000)
+    reason = text("Why it is reopened.")
 
     def perform(self, ticket: Ticket, user: User) -> Interaction:
         return services.reopen(ticket, by=user, reason=self.validated_data["reason"])

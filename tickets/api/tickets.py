@@ -12,7 +12,6 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import FileResponse
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
@@ -21,7 +20,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tickets.api.base import ApiView
-from tickets.api.fields import AwareDateTimeField, PriorityField, QueryParameters, VerdictSerializer, verdict_json
+from tickets.api.fields import (
+    AwareDateTimeField,
+    PriorityField,
+    QueryParameters,
+    RowField,
+    VerdictSerializer,
+    verdict_json,
+)
 from tickets.api.pagination import CursorPages, Key, NumberedPages, parse_datetime
 from tickets.api.serializers import (
     ACTIONS,
@@ -34,9 +40,7 @@ from tickets.api.serializers import (
     TicketSerializer,
     TicketUpdateSerializer,
 )
-from tickets.forms import search
 from tickets.models import Category, PromiseState, Team, Ticket, TicketQuerySet, TicketStatus
-from tickets.promises import judge
 from tickets.views.files import download
 
 # --- Finding tickets ---------------------------------------------------------------------------------
@@ -91,11 +95,11 @@ def ticket_page(view: ApiView, tickets: TicketQuerySet, ordering: str) -> Respon
 class TicketFilters(QueryParameters):
     status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
     promise_state = serializers.ChoiceField(choices=PromiseState.choices, required=False)
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False)
+    team = RowField("team", Team.objects.all(), required=False)
     assignee = serializers.CharField(
         required=False, help_text="A staff member's id, `me`, or `none` for unassigned tickets."
     )
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
+    category = RowField("category", Category.objects.all(), required=False)
     priority = PriorityField(required=False)
     due_before = AwareDateTimeField(required=False, help_text="Promised before this time.")
     due_after = AwareDateTimeField(required=False, help_text="Promised at or after this time.")
@@ -131,7 +135,7 @@ class TicketFilters(QueryParameters):
         if "due_after" in data:
             tickets = tickets.filter(promise_due_at__gte=data["due_after"])
         if data.get("q", "").strip():
-            tickets = search(tickets, data["q"])
+            tickets = tickets.search(data["q"])  # type: ignore[attr-defined]
         return tickets
 
 
@@ -224,9 +228,8 @@ class TicketPromise(ApiView):
     def post(self, request: Request, reference: str) -> Response:
         ticket = visible(request.user, reference)
         form = self.valid(PromiseCreateSerializer, request.data)
-        verdict = judge(ticket, due_at=form.validated_data["due_at"], by=request.user, now=timezone.now())
         promise = form.perform(ticket, request.user)
-        body = {"promise": PromiseSerializer(promise).data, "verdict": verdict_json(verdict)}
+        body = {"promise": PromiseSerializer(promise).data, "verdict": verdict_json(promise.verdict)}
         return Response(body, status=status.HTTP_201_CREATED)
 
 

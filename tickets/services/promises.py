@@ -53,6 +53,7 @@ def make_promise(
     3. The overpromise guard judges the time; sooner than the estimate needs a written reason
        (``Overpromise`` carries the verdict otherwise), stored on the promise.
     4. The ticket's promise fields and next sweep look are set; the log says what was promised.
+    The promise comes back with the guard's ``verdict`` on it, for the caller to show.
     """
     now = now or timezone.now()
     require_staff(by)
@@ -109,6 +110,7 @@ def make_promise(
     )
     queue_customer_email(ticket, interaction, kind="promise", now=now)
     ticket.save()
+    promise.verdict = verdict  # what the guard said at that moment (its load and basis are not stored)
     return promise
 
 

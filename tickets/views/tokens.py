@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -49,14 +51,17 @@ def tokens(request: StaffRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     secret = ""
     mine = ApiToken.objects.filter(user=request.user)
+    now = timezone.now()
     if request.method == "POST" and form.is_valid():
-        if mine.filter(revoked_at__isnull=True).count() >= MAX_LIVE_TOKENS:
+        live = mine.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
+        if live.count() >= MAX_LIVE_TOKENS:
             form.add_error(None, f"You have {MAX_LIVE_TOKENS} tokens already: revoke one you no longer use first.")
         else:
-            _, secret = issue_token(user=request.user, name=form.cleaned_data["name"], days=form.days())
+            _, secret = issue_token(user=request.user, name=form.cleaned_data["name"], days=form.days(), now=now)
             form = TokenForm()
-    status = 400 if form.errors else 200
-    return render(request, "desk/tokens.html", {"form": form, "tokens": mine, "secret": secret}, status=status)
+    tokens = [(token, token.is_usable_at(now)) for token in mine]
+    context = {"form": form, "tokens": tokens, "secret": secret}
+    return render(request, "desk/tokens.html", context, status=400 if form.errors else 200)
 
 
 @staff_only
