@@ -205,18 +205,7 @@ class NewTicketForm(forms.Form):
         return check_phone(self.cleaned_data["phone"])
 
     def perform(self, user: User) -> Ticket:
-        data = self.cleaned_data
-        return services.open_ticket(
-            name=data["name"],
-            email=data["email"],
-            phone=data["phone"],
-            subject=data["subject"],
-            body=data["body"],
-            category=data["category"],
-            channel=data["channel"],
-            priority=data["priority"],
-            by=user,
-        )
+        return services.open_ticket(**self.cleaned_data, by=user)  # the fields are the service's arguments
 
 
 # --- Ticket actions ----------------------------------------------------------------------------

@@ -170,18 +170,7 @@ class TicketCreateSerializer(StrictSerializer):
         return check_phone(phone)
 
     def perform(self, user: User) -> Ticket:
-        data = self.validated_data
-        return services.open_ticket(
-            name=data["name"],
-            email=data["email"],
-            phone=data["phone"],
-            subject=data["subject"],
-            body=data["body"],
-            category=data["category"],
-            channel=data["channel"],
-            priority=data.get("priority"),
-            by=user,
-        )
+        return services.open_ticket(**self.validated_data, by=user)  # the fields are the service's arguments
 
 
 class TicketUpdateSerializer(StrictSerializer):
