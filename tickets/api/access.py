@@ -15,12 +15,13 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from tickets.models import ApiToken, is_supervisor
+from tickets.models import ApiToken, Role, is_supervisor, remember_supervisor
 
 # How stale "last used" may get before a request writes it again: one write a minute, not one a request.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -53,9 +54,12 @@ def revoke_token(token: ApiToken, *, now: datetime | None = None) -> bool:
 
 def token_user(secret: str, *, now: datetime) -> User | None:
     """The staff member a secret belongs to, if the token is usable; notes when it was last used."""
-    token = ApiToken.objects.usable(now).select_related("user").filter(digest=digest(secret)).first()
+    supervises = Group.objects.filter(user=OuterRef("user"), name=Role.SUPERVISORS)
+    found = ApiToken.objects.usable(now).select_related("user").filter(digest=digest(secret))
+    token = found.annotate(supervises=Exists(supervises)).order_by().first()
     if token is None:
         return None
+    remember_supervisor(token.user, in_group=token.supervises)  # asked on every call: answered in this query
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

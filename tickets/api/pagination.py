@@ -236,7 +236,7 @@ class CursorPages(pagination.BasePagination):
 
 
 def _value_of(row: Any, field: str) -> Any:
-    return getattr(row, field)
+    return row[field] if isinstance(row, dict) else getattr(row, field)
 
 
 def _page_size_parameter() -> dict[str, Any]:

@@ -29,6 +29,7 @@ from tickets.api.fields import (
     verdict_json,
 )
 from tickets.api.pagination import CursorPages, Key, NumberedPages, parse_datetime
+from tickets.api.rows import rows, ticket_detail_json, tickets_json
 from tickets.api.serializers import (
     ACTIONS,
     InteractionCreateSerializer,
@@ -48,16 +49,10 @@ from tickets.views.files import download
 
 def visible(user: User, reference: str) -> Ticket:
     """The ticket with this reference if ``user`` may see it; otherwise a 404 that says no more."""
-    ticket = Ticket.objects.visible_to(user).by_reference(reference).with_parties().first()
+    ticket = Ticket.objects.visible_to(user).by_reference(reference).first()
     if ticket is None:
         raise NotFound(f"There is no ticket {reference} that you can see.")
     return ticket
-
-
-def fresh(ticket: Ticket) -> Ticket:
-    """The ticket as an action left it (its team may have changed: it is read past the gate, once, to show
-    the caller the result of their own action)."""
-    return Ticket.objects.with_parties().get(pk=ticket.pk)
 
 
 _QUEUE = (
@@ -82,14 +77,15 @@ ORDERINGS: dict[str, tuple[Key, ...]] = {
 
 
 def ticket_page(view: ApiView, tickets: TicketQuerySet, ordering: str) -> Response:
-    """One cursor page of ``tickets`` in a named ordering, each with its parties, in one query."""
+    """One cursor page of ``tickets`` in a named ordering, as rows (see ``tickets.api.rows``)."""
+    keys = ORDERINGS[ordering]
     if ordering == "":
         tickets = tickets.annotate(open_rank=Ticket.OPEN_FIRST)
     pages = view.paginator
     assert isinstance(pages, CursorPages), "ticket lists page by cursor"
-    pages.use(ordering, ORDERINGS[ordering])
-    page = pages.paginate_queryset(tickets.with_parties(), view.request, view=view)
-    return pages.get_paginated_response(TicketSerializer(page, many=True).data)
+    pages.use(ordering, keys)
+    page = pages.paginate_queryset(rows(tickets, *(key.field for key in keys)), view.request, view=view)
+    return pages.get_paginated_response(tickets_json(page))
 
 
 class TicketFilters(QueryParameters):
@@ -154,7 +150,7 @@ class TicketList(ApiView):
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer})
     def post(self, request: Request) -> Response:
         ticket = self.valid(TicketCreateSerializer, request.data).perform(request.user)
-        return Response(TicketDetailSerializer(fresh(ticket)).data, status=status.HTTP_201_CREATED)
+        return Response(ticket_detail_json(ticket), status=status.HTTP_201_CREATED)
 
 
 class TicketDetail(ApiView):
@@ -162,13 +158,13 @@ class TicketDetail(ApiView):
 
     @extend_schema(responses=TicketDetailSerializer)
     def get(self, request: Request, reference: str) -> Response:
-        return Response(TicketDetailSerializer(visible(request.user, reference)).data)
+        return Response(ticket_detail_json(visible(request.user, reference)))
 
     @extend_schema(request=TicketUpdateSerializer, responses=TicketDetailSerializer)
     def patch(self, request: Request, reference: str) -> Response:
         ticket = visible(request.user, reference)
         self.valid(TicketUpdateSerializer, request.data).perform(ticket, request.user)
-        return Response(TicketDetailSerializer(fresh(ticket)).data)
+        return Response(ticket_detail_json(ticket))
 
 
 class TicketInteractions(ApiView):
@@ -241,7 +237,7 @@ class TicketAction(ApiView):
     def post(self, request: Request, reference: str) -> Response:
         ticket = visible(request.user, reference)
         self.valid(self.get_serializer_class(), request.data).perform(ticket, request.user)
-        return Response(TicketDetailSerializer(fresh(ticket)).data)
+        return Response(ticket_detail_json(ticket))
 
 
 ACTION_SUMMARIES = {

@@ -1,0 +1,130 @@
+"""Tickets in the API's shape, built fast: the ticket lists' hot path.
+
+``TicketSerializer`` documents the shape (and renders it in the tests that hold this module to it); this
+module builds the same JSON from one ``.values()`` query for the page, joined only to the customer and the
+assignee, plus the teams, categories and levels the page names, read in one small query each. Measured at
+100,000 tickets (docs/benchmarks.md): model instances with six related objects each, rendered field by
+field, cost about 45 ms of CPU for a page of 25; this costs a fifth of that. The planner alone spent 6 ms
+on the six-way join.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from tickets.api.fields import PRIORITY_OF_VALUE
+from tickets.models import (
+    REFERENCE_OFFSET,
+    REFERENCE_PREFIX,
+    Category,
+    EscalationLevel,
+    Team,
+    Ticket,
+    allowed_statuses,
+    name_of,
+)
+
+COLUMNS = (
+    "id", "subject", "status", "priority", "channel", "promise_state", "promise_due_at", "created_at",
+    "updated_at", "last_activity_at", "first_response_at", "resolved_at", "category_id", "team_id",
+    "escalation_level_id", "customer_id", "customer__name", "customer__email", "assignee_id",
+    "assignee__username", "assignee__first_name", "assignee__last_name",
+)  # fmt: skip
+TIMES = ("promise_due_at", "created_at", "updated_at", "last_activity_at", "first_response_at", "resolved_at")
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, as DRF writes times when UTC is active."""
+    if moment is None:
+        return None
+    text = moment.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def rows(tickets: QuerySet[Ticket], *also: str) -> QuerySet[Any]:
+    """The columns a ticket's JSON needs (and ``also``: sort keys computed in SQL), as dictionaries."""
+    return tickets.values(*COLUMNS, *also)
+
+
+@dataclass(frozen=True)
+class Named:
+    """The teams, categories and levels some rows name: each read in one query, whatever the page's size."""
+
+    teams: dict[int, str]
+    categories: dict[int, str]
+    levels: dict[int, Mapping[str, Any]]
+
+    @classmethod
+    def of(cls, page: Iterable[dict[str, Any]]) -> Named:
+        page = list(page)
+
+        def ids(column: str) -> set[int]:
+            return {row[column] for row in page}
+
+        return cls(
+            teams=dict(Team.objects.filter(pk__in=ids("team_id")).values_list("pk", "name")),
+            categories=dict(Category.objects.filter(pk__in=ids("category_id")).values_list("pk", "name")),
+            levels={
+                level["id"]: level
+                for level in EscalationLevel.objects.filter(pk__in=ids("escalation_level_id")).values(
+                    "id", "position", "name", "path_id", "path__name"
+                )
+            },
+        )
+
+
+def ticket_json(row: dict[str, Any], named: Named, desk: str) -> dict[str, Any]:
+    """One ticket, as ``TicketSerializer`` documents it. ``desk`` is the desk's ticket URL for PD-0."""
+    reference = f"{REFERENCE_PREFIX}{row['id'] + REFERENCE_OFFSET}"
+    level = named.levels[row["escalation_level_id"]]
+    assignee = None
+    if row["assignee_id"] is not None:
+        username = row["assignee__username"]
+        name = name_of(first=row["assignee__first_name"], last=row["assignee__last_name"], username=username)
+        assignee = {"id": row["assignee_id"], "username": username, "name": name}
+    return {
+        "reference": reference,
+        "subject": row["subject"],
+        "status": row["status"],
+        "priority": PRIORITY_OF_VALUE[row["priority"]],
+        "channel": row["channel"],
+        "customer": {"id": row["customer_id"], "name": row["customer__name"], "email": row["customer__email"]},
+        "category": {"id": row["category_id"], "name": named.categories[row["category_id"]]},
+        "team": {"id": row["team_id"], "name": named.teams[row["team_id"]]},
+        "assignee": assignee,
+        "escalation": {
+            "path": {"id": level["path_id"], "name": level["path__name"]},
+            "level": level["position"],
+            "level_name": level["name"],
+        },
+        "promise_state": row["promise_state"],
+        **{name: iso(row[name]) for name in TIMES},
+        "desk_url": desk.replace(f"{REFERENCE_PREFIX}0", reference),
+    }
+
+
+def tickets_json(page: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page of rows from ``rows()`` as JSON: three small queries for the names, whatever the page's size."""
+    named = Named.of(page)
+    desk = reverse("desk:ticket", args=[f"{REFERENCE_PREFIX}0"])
+    return [ticket_json(row, named, desk) for row in page]
+
+
+def ticket_detail_json(ticket: Ticket) -> dict[str, Any]:
+    """One ticket, read afresh (an action may just have changed it), with where it can move next and its
+    current promise."""
+    from tickets.api.serializers import PromiseSerializer  # the promise's shape lives with the serializers
+
+    [row] = rows(Ticket.objects.filter(pk=ticket.pk))
+    promise = ticket.promises.filter(outcome="pending").select_related("made_by").first()
+    return {
+        **tickets_json([row])[0],
+        "allowed_statuses": allowed_statuses(row["status"]),
+        "promise": None if promise is None else PromiseSerializer(promise).data,
+    }
