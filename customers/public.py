@@ -1,5 +1,5 @@
 """The two public doors, the request form and the status link: their rules in one place, for the customer's
-pages (``customers.views``) and the public API (``customers.api``) alike, so the two can never drift apart.
+pages (``customers.views``) and the public API (``customers.public_api``) alike, so the two can never drift apart.
 
 Both are rate-limited per address (a flood costs no database work, guessing status tokens is slow); a
 wrong status token gets the same 404 as a missing request; a bot that fills the honeypot is told nothing.

@@ -1,7 +1,7 @@
 """The customer's pages: no account, a private link. Thin: check, call a service, respond.
 
 The rules of the two public doors, the request form and the status link, live in ``customers.public``
-and serve the pages and the API (``customers.api``) alike, so the two faces can never drift apart.
+and serve the pages and the API (``customers.public_api``) alike, so the two faces can never drift apart.
 
 The status link's token is in the path (never a query string), no Referer carries it off the site, and a
 wrong token gets the same 404 as a missing ticket; guessing is rate-limited per address.

@@ -6,6 +6,8 @@ leaves the same trail in the interaction log whichever way it came.
 
 Modules: ``errors`` (the one error format), ``access`` (tokens, sign-in and who may do what),
 ``pagination`` (cursor pages for tickets, numbered pages elsewhere), ``schema`` (the OpenAPI extras),
-``fields`` (shared serializer fields), then one module per area: ``tickets``, ``configuration``,
-``supervision``, ``notifications``; the customers' endpoints live in ``customers.api``.
+``fields`` (shared serializer fields), ``serializers`` (what the ticket endpoints read and write), ``rows``
+(the ticket lists' JSON, built fast), then one module per area: ``tickets``, ``configuration``,
+``supervision``, ``notifications``; the customers' live in ``customers.api`` and the public ones in
+``customers.public_api``.
 """

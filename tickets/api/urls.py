@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from customers import api as customers
+from customers import public_api
 from tickets.api import configuration, errors, notifications, supervision, tickets
 
 app_name = "api"
@@ -15,6 +16,7 @@ app_name = "api"
 v1 = [
     *tickets.urlpatterns,
     *customers.urlpatterns,
+    *public_api.urlpatterns,
     *configuration.urlpatterns,
     *supervision.urlpatterns,
     *notifications.urlpatterns,
