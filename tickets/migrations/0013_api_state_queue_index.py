@@ -5,20 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('tickets', '0012_api_tokens_and_orderings'),
+        ("customers", "0001_initial"),
+        ("tickets", "0012_api_tokens_and_orderings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='ticket',
-            name='ticket_state_due_idx',
+            model_name="ticket",
+            name="ticket_state_due_idx",
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.F('promise_state'), models.Case(models.When(status__in=['new', 'open', 'waiting'], then=0), default=1), models.OrderBy(models.F('promise_due_at')), models.OrderBy(models.F('priority'), descending=True), models.OrderBy(models.F('created_at')), models.OrderBy(models.F('id')), name='ticket_state_queue_idx'),
+            model_name="ticket",
+            index=models.Index(
+                models.F("promise_state"),
+                models.Case(models.When(status__in=["new", "open", "waiting"], then=0), default=1),
+                models.OrderBy(models.F("promise_due_at")),
+                models.OrderBy(models.F("priority"), descending=True),
+                models.OrderBy(models.F("created_at")),
+                models.OrderBy(models.F("id")),
+                name="ticket_state_queue_idx",
+            ),
         ),
     ]
