@@ -65,7 +65,9 @@ def create_customer(
         "name": name, "preferred_name": preferred_name, "email": email, "phone": phone,
         "organisation": organisation, "tier": tier, "time_zone": time_zone, "notes": notes,
     }  # fmt: skip
-    return _write(Customer(), given)
+    customer = Customer()
+    _write(customer, given)
+    return customer
 
 
 def update_customer(
@@ -87,16 +89,16 @@ def update_customer(
         "name": name, "preferred_name": preferred_name, "email": email, "phone": phone,
         "organisation": organisation, "tier": tier, "time_zone": time_zone, "notes": notes,
     }  # fmt: skip
-    before = {field: getattr(customer, field) for field in given}
-    _write(customer, {field: value for field, value in given.items() if value is not None})
-    changed = sorted(field for field in given if getattr(customer, field) != before[field])
+    changed = _write(customer, {field: value for field, value in given.items() if value is not None})
     if changed:
-        log.info("Customer %s: %s changed by %s.", customer.pk, ", ".join(changed), getattr(by, "username", "?"))
+        who = getattr(by, "username", "?")
+        log.info("Customer %s: %s changed by %s.", customer.pk, ", ".join(sorted(changed)), who)
     return customer
 
 
-def _write(customer: Customer, given: dict[str, str]) -> Customer:
-    """Check ``given`` with the customer rules, apply it and save; refused, the customer is left as it was.
+def _write(customer: Customer, given: dict[str, str]) -> list[str]:
+    """Check ``given`` with the customer rules, apply it and save; returns the fields it changed. Refused, the
+    customer is left as it was.
 
     1. Tidy and check each value: no control characters, a phone as people write one, one spelling per email.
     2. Name and email are required.
@@ -138,7 +140,7 @@ def _write(customer: Customer, given: dict[str, str]) -> Customer:
         for field, value in before.items():
             setattr(customer, field, value)
         raise
-    return customer
+    return changed
 
 
 def _save(customer: Customer, changed: list[str]) -> None:

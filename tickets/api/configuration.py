@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, ClassVar, NoReturn, cast
 
 from django import forms
@@ -33,7 +32,7 @@ from rest_framework.response import Response
 from tickets.api.access import SupervisorWrites
 from tickets.api.base import ApiView
 from tickets.api.errors import GENERAL, Conflict
-from tickets.api.fields import PersonOut, PriorityField, StrictSerializer
+from tickets.api.fields import PersonOut, PriorityField, Seconds, StrictSerializer
 from tickets.api.pagination import NumberedPages
 from tickets.api.serializers import Named
 from tickets.configuration import (
@@ -47,10 +46,6 @@ from tickets.configuration import (
 )
 from tickets.models import Category, EscalationLevel, EscalationPath, Team
 
-# A duration in seconds must fit a timedelta before the form can judge it (positive, within the promise
-# horizon, far below this): the bound only keeps an absurd number from failing as a server error.
-MAX_SECONDS = 2**31 - 1
-
 # What an id the form does not offer is called in its refusal, by the model chosen from.
 CHOSEN = {User: "active staff member", Team: "team", EscalationPath: "escalation path"}
 
@@ -58,21 +53,6 @@ LEVELS = "levels"  # PathForm's prefix for its levels' formset, and the API's na
 
 
 # --- Fields ------------------------------------------------------------------------------------------
-
-
-class Seconds(serializers.IntegerField):
-    """A duration as whole seconds in JSON, a ``timedelta`` inside (which the form's duration fields take
-    as it is, and judge: longer than zero where they must be, within the promise horizon)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=0, max_value=MAX_SECONDS, **kwargs)
-
-    def run_validation(self, data: Any = serializers.empty) -> timedelta | None:
-        seconds = super().run_validation(data)  # checked against the bounds first: no overflow
-        return None if seconds is None else timedelta(seconds=seconds)
-
-    def to_representation(self, value: timedelta) -> int:
-        return int(value.total_seconds())
 
 
 def people(**kwargs: Any) -> serializers.ListField:

@@ -23,6 +23,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from tickets.api.fields import verdict_json
 from tickets.promises import Overpromise
 from tickets.services import InvalidTransition
 
@@ -111,8 +112,6 @@ def from_service(error: DjangoValidationError) -> exceptions.APIException:
     if isinstance(detail, dict) and "__all__" in detail:
         detail[GENERAL] = detail.pop("__all__")
     if isinstance(error, Overpromise):
-        from tickets.api.fields import verdict_json  # the verdict's shape lives with the other fields
-
         return Conflict(detail, code="overpromise", extra={"verdict": verdict_json(error.verdict)})
     if isinstance(error, InvalidTransition):
         return Conflict(detail, code="invalid_transition")

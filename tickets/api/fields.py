@@ -148,6 +148,26 @@ def seconds(duration: timedelta | None) -> int | None:
     return None if duration is None else int(duration.total_seconds())
 
 
+# A duration in seconds must fit a timedelta before a form can judge it (positive, within the promise
+# horizon, far below this): the bound only keeps an absurd number from failing as a server error.
+MAX_SECONDS = 2**31 - 1
+
+
+class Seconds(serializers.IntegerField):
+    """A duration as whole seconds in JSON, a ``timedelta`` inside (which the form's duration fields take
+    as it is, and judge: longer than zero where they must be, within the promise horizon)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=0, max_value=MAX_SECONDS, **kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> timedelta | None:
+        seconds = super().run_validation(data)  # checked against the bounds first: no overflow
+        return None if seconds is None else timedelta(seconds=seconds)
+
+    def to_representation(self, value: timedelta) -> int:
+        return int(value.total_seconds())
+
+
 class VerdictSerializer(serializers.Serializer):
     """What history says about a due time: the same numbers the desk's guard box shows."""
 

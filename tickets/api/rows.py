@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from tickets.api.fields import PRIORITY_OF_VALUE
+from tickets.api.serializers import PromiseSerializer
 from tickets.models import (
     REFERENCE_OFFSET,
     REFERENCE_PREFIX,
@@ -119,8 +120,6 @@ def tickets_json(page: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def ticket_detail_json(ticket: Ticket) -> dict[str, Any]:
     """One ticket, read afresh (an action may just have changed it), with where it can move next and its
     current promise."""
-    from tickets.api.serializers import PromiseSerializer  # the promise's shape lives with the serializers
-
     [row] = rows(Ticket.objects.filter(pk=ticket.pk))
     promise = ticket.promises.filter(outcome="pending").select_related("made_by").first()
     return {

@@ -9,12 +9,19 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import check_phone, no_control_characters
 from tickets import services
-from tickets.api.fields import AwareDateTimeField, PersonOut, PriorityField, RowField, StaffField, StrictSerializer
+from tickets.api.fields import (
+    AwareDateTimeField,
+    PersonOut,
+    PriorityField,
+    RowField,
+    Seconds,
+    StaffField,
+    StrictSerializer,
+)
 from tickets.models import (
     TAKEN_DOWN_CHANNELS,
     Category,
@@ -84,32 +91,22 @@ class PromiseSerializer(serializers.Serializer):
     made_by = PersonOut()
     outcome = serializers.ChoiceField(choices=PromiseOutcome.choices)
     settled_at = serializers.DateTimeField(allow_null=True)
-    estimate_seconds = serializers.SerializerMethodField(help_text="The guard's estimate when it was made.")
+    estimate_seconds = Seconds(source="estimate", allow_null=True, help_text="The guard's estimate when it was made.")
     estimate_sample_size = serializers.IntegerField(allow_null=True)
     overrode_estimate = serializers.BooleanField(help_text="Promised sooner than the estimate.")
     override_reason = serializers.CharField()
     change_reason = serializers.CharField()
-    paused_seconds = serializers.SerializerMethodField(help_text="Time added while waiting on the customer.")
-
-    def get_estimate_seconds(self, promise: Promise) -> int | None:
-        return None if promise.estimate is None else int(promise.estimate.total_seconds())
-
-    def get_paused_seconds(self, promise: Promise) -> int:
-        return int(promise.paused_for.total_seconds())
+    paused_seconds = Seconds(source="paused_for", help_text="Time added while waiting on the customer.")
 
 
 class TicketDetailSerializer(TicketSerializer):
-    """A ticket on its own: also where it can move next, and the promise it is working to."""
+    """A ticket on its own: also where it can move next, and the promise it is working to. (Documents the
+    shape; ``tickets.api.rows.ticket_detail_json`` builds it.)"""
 
     allowed_statuses = serializers.ListField(
         child=serializers.ChoiceField(choices=TicketStatus.choices), help_text="Where its status can move next."
     )
-    promise = serializers.SerializerMethodField(help_text="The current (pending) promise, if any.")
-
-    @extend_schema_field(PromiseSerializer(allow_null=True))
-    def get_promise(self, ticket: Ticket) -> dict[str, Any] | None:
-        promise = ticket.promises.filter(outcome=PromiseOutcome.PENDING).select_related("made_by").first()
-        return None if promise is None else PromiseSerializer(promise).data
+    promise = PromiseSerializer(allow_null=True, help_text="The current (pending) promise, if any.")
 
 
 class AttachmentSerializer(serializers.Serializer):
