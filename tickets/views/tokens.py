@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -53,8 +52,7 @@ def tokens(request: StaffRequest) -> HttpResponse:
     mine = ApiToken.objects.filter(user=request.user)
     now = timezone.now()
     if request.method == "POST" and form.is_valid():
-        live = mine.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
-        if live.count() >= MAX_LIVE_TOKENS:
+        if mine.live(now).count() >= MAX_LIVE_TOKENS:
             form.add_error(None, f"You have {MAX_LIVE_TOKENS} tokens already: revoke one you no longer use first.")
         else:
             _, secret = issue_token(user=request.user, name=form.cleaned_data["name"], days=form.days(), now=now)
