@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
+from rest_framework.test import APIClient
 
 from tests.factories import (
     CategoryFactory,
@@ -22,6 +23,7 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
+from tickets.api.access import issue_token
 from tickets.models import Role
 
 
@@ -111,3 +113,17 @@ def client_for(db) -> Callable[[User | None], Client]:
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def api() -> Callable[..., APIClient]:
+    """``api(alice)`` is a client calling as alice with a fresh token of hers; ``api()`` is anonymous."""
+
+    def client(user=None) -> APIClient:
+        caller = APIClient()
+        if user is not None:
+            _, secret = issue_token(user=user, name="tests", days=None)
+            caller.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return caller
+
+    return client

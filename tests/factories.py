@@ -15,6 +15,9 @@ from tickets.models import Category, EscalationLevel, EscalationPath, Role, Team
 User = get_user_model()
 
 
+PASSWORD = "correct horse battery staple"  # every factory-made user's, for tests that sign in by form
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -25,7 +28,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda user: f"{user.username}@staff.example.com")
-    password = factory.django.Password("correct horse battery staple")
+    password = factory.django.Password(PASSWORD)
 
 
 class StaffFactory(UserFactory):

@@ -18,14 +18,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.factories import CustomerFactory, TicketFactory
+from tests.factories import PASSWORD, CustomerFactory, TicketFactory
 from tickets import services
 from tickets.sweep import sweep
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LONDON = ZoneInfo("Europe/London")
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 
 
 def wall_time(moment: datetime) -> str:

@@ -23,6 +23,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
+from tests.factories import PASSWORD
 from tickets import services
 from tickets.customer_emails import send_pending, status_url
 from tickets.models import Interaction, Ticket
@@ -30,7 +31,6 @@ from tickets.models import Interaction, Ticket
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LONDON = ZoneInfo("Europe/London")
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 SETTLED = 1_000  # ms: for checks on a page that has finished loading (nothing more will change)
 
 NAME = "Maria Oliveira"

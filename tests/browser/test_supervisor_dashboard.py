@@ -21,14 +21,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.factories import CategoryFactory, EscalationPathFactory, StaffFactory, TicketFactory
+from tests.factories import PASSWORD, CategoryFactory, EscalationPathFactory, StaffFactory, TicketFactory
 from tickets import services
 from tickets.models import Interaction, InteractionKind, Promise, PromiseState, Ticket
 from tickets.sweep import sweep
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 REFRESH = 15_000  # ms: the dashboard's hx-trigger="every 15s"
 REFRESH_WAIT = REFRESH + 7_000  # one refresh, with room for a loaded machine
 

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import quote
 
 import pytest
 import redis
@@ -34,6 +33,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from customers.models import Customer
+from tests.processes import database_url
 from tickets import services
 from tickets.models import (
     Category,
@@ -157,15 +157,6 @@ class CeleryProcesses:
             message=lambda: f"{message() if callable(message) else message}\n{self.logs()}",
             interval=interval,
         )
-
-
-def database_url() -> str:
-    """The pytest database (test_…), as a URL the subprocesses' settings understand."""
-    db = settings.DATABASES["default"]
-    credentials = quote(db["USER"] or "postgres", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def emailed_notification_ids(mail_dir: Path) -> Counter[int]:
