@@ -102,7 +102,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def new_page(chromium: Chromium, live_server: Any) -> Iterator[Callable[[], Page]]:
     """Opens a page in a fresh browser context (its own cookies: one person), in London, on the live server.
 
-    Uncaught JavaScript errors on any page fail the test.
+    Uncaught JavaScript errors on any page fail the test, and so does anything the Content-Security-Policy
+    refuses (an inline script or style, a resource from elsewhere): Chromium reports it on the console.
     """
     contexts: list[BrowserContext] = []
     errors: list[str] = []
@@ -119,12 +120,18 @@ def new_page(chromium: Chromium, live_server: Any) -> Iterator[Callable[[], Page
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                errors.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
+            ),
+        )
         return page
 
     yield open_page
     for context in contexts:
         context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    assert not errors, f"JavaScript errors or refused by the Content-Security-Policy: {errors}"
 
 
 @pytest.fixture(scope="session")
