@@ -27,7 +27,7 @@ from rest_framework.response import Response
 
 from customers.forms import RequestForm
 from customers.public import Ignored, TooMany, open_link, status_facts, submit_request
-from helpdesk.ratelimit import client_ip
+from helpdesk.clients import client_ip
 from tickets.api.access import Public
 from tickets.api.base import ApiView
 from tickets.api.errors import GENERAL, TooManyRequests

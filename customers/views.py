@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.forms import LinksForm, RatingForm, ReopenForm, ReplyForm, RequestForm
 from customers.public import HOUR, Ignored, TooMany, check_rate, open_link, status_facts, submit_request
-from helpdesk.ratelimit import client_ip
+from helpdesk.clients import client_ip
 from tickets import services
 from tickets.customer_emails import expectation, queue_links_email, status_url
 from tickets.forms import add_service_errors

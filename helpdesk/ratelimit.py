@@ -7,7 +7,6 @@ import time
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.http import HttpRequest
 
 
 def allow(key: str, *, limit: int, window_seconds: int) -> bool:
@@ -38,8 +37,3 @@ def _hit(bucket: str, window_seconds: int) -> int:
 def seconds_left(window_seconds: int) -> int:
     """Seconds until the current window of ``allow`` ends (its windows are fixed): the ``Retry-After``."""
     return max(1, math.ceil(window_seconds - time.time() % window_seconds))
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The peer's address. Behind a proxy, configure it to set REMOTE_ADDR; never trust a client header."""
-    return str(request.META.get("REMOTE_ADDR", "unknown"))

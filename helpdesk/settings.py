@@ -8,6 +8,7 @@ Every variable is documented in ``.env.example``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "csp",
+    "axes",
     "customers",
     "tickets",
 ]
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "helpdesk.middleware.ViewerTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -130,6 +134,16 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk:queue"
 LOGOUT_REDIRECT_URL = "login"
+# Sign-in (the desk's and the admin's) is locked for a username from an address after repeated failures,
+# until the cool-off ends (django-axes; the failures are rows in its tables). Per username *and* address, so
+# nobody can lock a colleague out from elsewhere; a correct sign-in clears the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.integer("SIGN_IN_FAILURE_LIMIT", 5, min_value=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("SIGN_IN_COOLOFF_MINUTES", 15, min_value=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "helpdesk.clients.sign_in_address"
+AXES_LOCKOUT_CALLABLE = "helpdesk.clients.locked_out"
 
 # --- Time and language ----------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -324,6 +338,11 @@ CONTENT_SECURITY_POLICY = {
         "upgrade-insecure-requests": IS_PRODUCTION,
     }
 }
+# How many proxies in front of the app append the address they were reached from to X-Forwarded-For.
+# The client's address is the one the outermost of them saw; anything further left in the header was
+# written by the client and is never read. 0: the peer's own address, and the header is ignored.
+BEHIND_TLS_PROXY = IS_PRODUCTION and env.boolean("BEHIND_TLS_PROXY", default=True)
+TRUSTED_PROXIES = env.integer("TRUSTED_PROXIES", 1 if BEHIND_TLS_PROXY else 0, min_value=0)
 if IS_PRODUCTION:
     SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000, min_value=0)
@@ -332,7 +351,7 @@ if IS_PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
-    if env.boolean("BEHIND_TLS_PROXY", default=True):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # /healthz is probed over plain HTTP from inside the deployment.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

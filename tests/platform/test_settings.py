@@ -167,3 +167,21 @@ def test_production_settings_pass_djangos_deployment_checks(tmp_path):
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environ", "proxies"),
+    [
+        ({}, 0),  # development: the peer's address, X-Forwarded-For ignored
+        (PRODUCTION, 1),  # production sits behind the TLS proxy
+        ({**PRODUCTION, "BEHIND_TLS_PROXY": "false"}, 0),
+        ({**PRODUCTION, "TRUSTED_PROXIES": "2"}, 2),
+    ],
+)
+def test_the_proxies_trusted_for_the_clients_address(load_settings, environ, proxies):
+    assert load_settings(**environ)["TRUSTED_PROXIES"] == proxies
+
+
+def test_a_negative_proxy_count_is_refused_by_name(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
+        load_settings(TRUSTED_PROXIES="-1")
