@@ -9,15 +9,18 @@ from django import forms
 from django.conf import settings
 
 from customers.models import check_phone, no_control_characters
+from customers.models import one_line as single_line
 from tickets.attachments import ALLOWED, ALLOWED_WORDS, CheckedFile, check_uploads
 from tickets.forms import QuickEmailInput, QuickInput, QuickSelect, QuickTextarea
 from tickets.models import Category
 
 
 class CustomerText(forms.CharField):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    """Text a customer types: no control characters; ``one_line`` fields (names, subjects) no line breaks."""
+
+    def __init__(self, *args: Any, one_line: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.validators.append(no_control_characters)
+        self.validators.append(single_line if one_line else no_control_characters)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -45,7 +48,7 @@ class AttachmentsField(forms.FileField):
 class RequestForm(forms.Form):
     """The request form at /. ``website`` is a honeypot: hidden from people, filled in by bots."""
 
-    name = CustomerText(label="Your name", max_length=200, widget=QuickInput)
+    name = CustomerText(label="Your name", max_length=200, one_line=True, widget=QuickInput)
     email = forms.EmailField(
         label="Your email", max_length=254, help_text="We send your private status link here.", widget=QuickEmailInput
     )
@@ -56,7 +59,7 @@ class RequestForm(forms.Form):
         empty_label="Choose a topic",
         widget=QuickSelect,
     )
-    subject = CustomerText(label="Subject", max_length=200, widget=QuickInput)
+    subject = CustomerText(label="Subject", max_length=200, one_line=True, widget=QuickInput)
     description = CustomerText(
         label="What happened, and what do you need?", max_length=10_000, widget=QuickTextarea(attrs={"rows": 6})
     )

@@ -34,6 +34,13 @@ def no_control_characters(value: str) -> None:
         raise ValidationError("Please remove the invisible control characters from this text.")
 
 
+def one_line(value: str) -> None:
+    """A name or subject: one line, as it goes into email headers and one-line fields (a line break there
+    could add a header, and a mail server refuses it). No control characters at all."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValidationError("Please keep this to one line, without tabs or invisible control characters.")
+
+
 def check_phone(phone: str) -> str:
     """A phone number as people write one (digits, spaces, + - ( ) and "ext"), trimmed."""
     phone = phone.strip()

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from customers.models import Customer, CustomerTier, check_phone, no_control_characters, normalise_email
+from customers.models import Customer, CustomerTier, check_phone, no_control_characters, normalise_email, one_line
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def _tidy(field: str, value: str) -> str:
     """The web form's own checks (customers.models), so a customer is held to one set of rules."""
 
     value = value if field == "notes" else value.strip()
-    no_control_characters(value)
+    (no_control_characters if field == "notes" else one_line)(value)
     if field == "phone":
         return check_phone(value)
     if field == "email":

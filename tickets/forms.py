@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from customers.models import check_phone, no_control_characters
+from customers.models import check_phone, no_control_characters, one_line
 from tickets import services
 from tickets.models import (
     TAKEN_DOWN_CHANNELS,
@@ -177,13 +177,13 @@ class NewTicketForm(forms.Form):
     """A request an agent takes down (a call, a walk-in, an email forwarded): the customer is recognised by
     email or recorded, and the ticket starts at level 1 of its category's path, like one from the web form."""
 
-    name = forms.CharField(label="Customer's name", max_length=200, validators=[no_control_characters])
+    name = forms.CharField(label="Customer's name", max_length=200, validators=[one_line])
     email = forms.EmailField(label="Their email", max_length=254, help_text="We email them their status link.")
     phone = forms.CharField(label="Phone (optional)", max_length=40, required=False)
     category = forms.ModelChoiceField(
         Category.objects.filter(is_active=True), empty_label="Choose a topic", widget=QuickSelect
     )
-    subject = forms.CharField(max_length=200, validators=[no_control_characters])
+    subject = forms.CharField(max_length=200, validators=[one_line])
     body = forms.CharField(
         label="What they need, in their words",
         max_length=10_000,

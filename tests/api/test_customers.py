@@ -234,6 +234,7 @@ def test_changing_an_email_to_another_customers_is_refused_too(api, alice, dave)
         ("tier", "gold", '"gold" is not a valid choice.'),
         ("time_zone", "Atlantis/Capital", "'Atlantis/Capital' is not a time zone; use a name such as Europe/Paris."),
         ("notes", "Line one\x1b[31m", "invisible control characters"),
+        ("name", "Ann\r\nBcc: x@example.com", "Please keep this to one line"),  # names go into email headers
         ("name", None, "This field may not be null."),
     ],
 )

@@ -647,7 +647,8 @@ def test_a_body_too_large_to_read_is_a_400_in_the_error_format(api, alice, ticke
 @pytest.mark.parametrize(
     ("subject", "message"),
     [
-        ("Bell\x07", "Please remove the invisible control characters"),
+        ("Bell\x07", "without tabs or invisible control characters"),
+        ("Two\nlines", "Please keep this to one line"),  # a subject heads the customer's emails
         ("Null\x00byte", "Null characters are not allowed"),
     ],
 )

@@ -63,6 +63,8 @@ def test_a_returning_customer_is_recognised_and_keeps_one_record(client_for, ali
         ({"email": "not an email"}, "Enter a valid email address."),
         ({"phone": "call me"}, "Use digits, spaces and + - ( ) only"),
         ({"subject": "Bell\x07"}, "invisible control characters"),
+        ({"subject": "Two\r\nBcc: x@example.com"}, "Please keep this to one line"),
+        ({"name": "Ann\nBcc: x@example.com"}, "Please keep this to one line"),
         ({"category": ""}, "This field is required."),
         ({"channel": "web"}, "Select a valid choice. web is not one of the available choices."),
         ({"priority": "9"}, "Select a valid choice. 9 is not one of the available choices."),

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from rest_framework import serializers
 
-from customers.models import check_phone, no_control_characters
+from customers.models import check_phone, no_control_characters, one_line
 from tickets import services
 from tickets.api.fields import (
     AwareDateTimeField,
@@ -146,18 +146,21 @@ WHERE = {
 }
 
 
-def customer_text(max_length: int, **kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(max_length=max_length, validators=[no_control_characters], **kwargs)
+def customer_text(max_length: int, *, single_line: bool = False, **kwargs: Any) -> serializers.CharField:
+    """As the web form's ``CustomerText``: names and subjects one line, all text free of control characters."""
+    return serializers.CharField(
+        max_length=max_length, validators=[one_line if single_line else no_control_characters], **kwargs
+    )
 
 
 class TicketCreateSerializer(StrictSerializer):
     """A ticket taken down for a customer (a phone call, a walk-in): the customer is found by email or
     created, and the ticket starts at level 1 of its category's path like one from the web form."""
 
-    name = customer_text(200, help_text="The customer's name.")
+    name = customer_text(200, single_line=True, help_text="The customer's name.")
     email = serializers.EmailField(max_length=254, help_text="Recognises a returning customer (any case).")
     phone = customer_text(40, required=False, default="", allow_blank=True)
-    subject = customer_text(200)
+    subject = customer_text(200, single_line=True)
     body = customer_text(10_000, help_text="What the customer needs, in their words.")
     category = RowField("active category", Category.objects.filter(is_active=True))
     channel = serializers.ChoiceField(choices=TAKEN_DOWN_CHANNELS, default=Channel.PHONE)

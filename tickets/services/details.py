@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from customers.models import no_control_characters
+from customers.models import one_line
 from tickets.models import Category, Interaction, InteractionKind, Priority, Ticket
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
 
@@ -41,7 +41,7 @@ def change_details(
     if subject is not None:
         ticket.subject = require_text(subject, field="subject", message="A ticket needs a subject.")
         try:
-            no_control_characters(ticket.subject)  # as on the way in: the customer reads it in emails
+            one_line(ticket.subject)  # as on the way in: it heads the customer's emails
         except ValidationError as error:
             raise ValidationError({"subject": error.messages}) from None
     if category is not None:
