@@ -9,20 +9,13 @@ redirect to HTTPS and the same policy with ``upgrade-insecure-requests``.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from http.client import HTTPMessage
 from pathlib import Path
 
 import pytest
-
-from tests.platform.test_settings import PRODUCTION, RUN_VARIABLES
-from tests.processes import database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,45 +120,9 @@ def get(port: int, path: str, *, forwarded: bool = True) -> tuple[int, HTTPMessa
         return error.code, error.headers
 
 
-@pytest.fixture
-def production_server(transactional_db, tmp_path):
-    environ = {key: value for key, value in os.environ.items() if key not in RUN_VARIABLES}
-    environ.pop("DJANGO_SETTINGS_MODULE", None)
-    environ.update(PRODUCTION, DATA_DIR=str(tmp_path), DATABASE_URL=database_url(), LOG_LEVEL="WARNING")
-    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
-        if name in os.environ:
-            environ[name] = os.environ[name]
-    python = Path(sys.executable)
-    subprocess.run(
-        [str(python), "manage.py", "collectstatic", "--noinput", "-v", "0"], env=environ, cwd=ROOT, check=True
-    )
-    port = free_port()
-    log = tmp_path / "gunicorn.log"
-    server = subprocess.Popen(
-        [str(python.parent / "gunicorn"), "helpdesk.wsgi:application", "--bind", f"127.0.0.1:{port}", "-w", "1"],
-        env=environ,
-        cwd=ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                if get(port, "/accounts/login/")[0] == 200:
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, f"gunicorn did not answer in 30 s\n{log.read_text()}"
-                time.sleep(0.2)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def test_the_production_server_sends_hsts_secure_cookies_and_the_strict_policy(production_server):
-    status, headers = get(production_server, "/accounts/login/")
+    port = production_server.port
+    status, headers = get(port, "/accounts/login/")
     assert status == 200
     assert_strict(headers)
     assert "upgrade-insecure-requests" in directives(headers["Content-Security-Policy"])
@@ -174,6 +131,6 @@ def test_the_production_server_sends_hsts_secure_cookies_and_the_strict_policy(p
     csrf = next(cookie for cookie in cookies if cookie.startswith("csrftoken="))
     assert "; Secure" in csrf and "SameSite=Lax" in csrf
 
-    status, headers = get(production_server, "/", forwarded=False)  # plain HTTP reached the app: off to HTTPS
+    status, headers = get(port, "/", forwarded=False)  # plain HTTP reached the app: off to HTTPS
     assert status == 301
     assert headers["Location"] == "https://desk.example.com/"
