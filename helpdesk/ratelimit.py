@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 def allow(key: str, *, limit: int, window_seconds: int) -> bool:
-    """Count one hit for ``key``; True while the window's hits are within ``limit``."""
-    return _hit(f"ratelimit:{key}:{int(time.time() // window_seconds)}", window_seconds) <= limit
+    """Count one hit for ``key``; True while the window's hits are within ``limit``.
+
+    With the cache unreachable (Redis down), True, and a warning logged: the limits guard against floods,
+    and while they cannot count, customers' requests and status pages must still get through.
+    """
+    try:
+        return _hit(f"ratelimit:{key}:{int(time.time() // window_seconds)}", window_seconds) <= limit
+    except RedisError as error:
+        logger.warning("Rate limit %s not counted, the cache is unreachable: %s", key.split(":")[0], error)
+        return True
 
 
 def _hit(bucket: str, window_seconds: int) -> int:

@@ -11,16 +11,10 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from tests.processes import PRODUCTION, RUN_VARIABLES
+
 SETTINGS_FILE = Path(__file__).resolve().parents[2] / "helpdesk" / "settings.py"
-STRONG_KEY = "k3y-" + "x9Qb7Lm2Zt" * 6
-PRODUCTION = {
-    "ENVIRONMENT": "production",
-    "SECRET_KEY": STRONG_KEY,
-    "ALLOWED_HOSTS": "desk.example.com",
-    "SITE_URL": "https://desk.example.com",
-}
-# Variables the surrounding test run sets; each test starts from a clean environment instead.
-RUN_VARIABLES = ["ENVIRONMENT", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"]
+STRONG_KEY = PRODUCTION["SECRET_KEY"]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from helpdesk.logging import RedactSecrets, redact
 from tests.factories import PASSWORD
-from tests.security.conftest import PROXIED
+from tests.processes import PROXIED
 from tickets.api.access import issue_token
 
 

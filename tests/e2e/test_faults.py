@@ -1,0 +1,146 @@
+"""Faults, with real processes: gunicorn with the production settings, a Celery worker and beat, and a Redis
+of the test's own (tests.processes.PrivateRedis) that the test kills and starts again, never the machine's.
+
+With Redis down (the broker and the cache both), the web form and the agent desk keep accepting work: a
+request, a reply and a promise are stored. When Redis returns and a worker and beat run, the promise's
+at-risk flag and the emails catch up; nothing is lost and nothing is doubled.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.utils import timezone
+
+from tests.e2e.test_promise_engine_live import CeleryProcesses
+from tests.factories import PASSWORD
+from tests.processes import PROXIED, PrivateRedis, production_environment, production_server
+from tickets.models import CustomerEmail, InteractionKind, Promise, PromiseState, Ticket
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+# A request must not wait on a dead Redis for long: the answer comes within this (seconds).
+PATIENCE = 10
+
+
+class Browser:
+    """A browser behind the TLS proxy: the Secure cookies a real one would send over HTTPS, sent by hand."""
+
+    def __init__(self, site: str) -> None:
+        self.site, self.cookies = site, {}
+
+    def _headers(self, path: str) -> dict[str, str]:
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        return {**PROXIED, "Cookie": cookie, "Referer": f"https://desk.example.com{path}"}
+
+    def get(self, path: str) -> requests.Response:
+        response = requests.get(self.site + path, headers=self._headers(path), timeout=PATIENCE * 3)
+        self.cookies.update(response.cookies.get_dict())
+        return response
+
+    def post(self, path: str, data: dict) -> tuple[requests.Response, float]:
+        if "csrftoken" not in self.cookies:
+            self.get(path)
+        started = time.monotonic()
+        response = requests.post(
+            self.site + path,
+            data={**data, "csrfmiddlewaretoken": self.cookies["csrftoken"]},
+            headers=self._headers(path),
+            timeout=PATIENCE * 3,
+            allow_redirects=False,
+        )
+        self.cookies.update(response.cookies.get_dict())
+        return response, time.monotonic() - started
+
+
+def test_with_redis_down_the_form_and_the_desk_keep_accepting_work_and_the_flags_catch_up(tmp_path, category, alice):
+    # The server's password hashers are production's (the tests' fast one is unknown there).
+    alice.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
+    alice.save(update_fields=["password"])
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    mail_dir = tmp_path / "mail"
+    services = {
+        "REDIS_URL": redis.url(0),
+        "CELERY_BROKER_URL": redis.url(1),
+        "PROMISE_SWEEP_INTERVAL_SECONDS": "1",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "SECURE_SSL_REDIRECT": "false",
+    }
+    celery = CeleryProcesses({**production_environment(tmp_path, **services), "PYTHONUNBUFFERED": "1"}, tmp_path)
+    try:
+        with production_server(tmp_path, **services) as server:
+            redis.kill()
+
+            # A customer sends a request.
+            customer = Browser(server.url)
+            customer.get("/")
+            sent, took = customer.post(
+                "/",
+                {"name": "Ann Lee", "email": "ann@example.com", "category": category.pk, "subject": "Till is down",
+                 "description": "Nothing prints.", "submission_key": "3b3f8f1e-1d2c-4e5f-8a9b-0c1d2e3f4a5b"},
+            )  # fmt: skip
+            assert sent.status_code == 302, server.log.read_text()[-3000:]
+            assert took < PATIENCE, f"the form waited {took:.1f} s on the dead Redis"
+            ticket = Ticket.objects.get()
+
+            # Alice signs in, replies and promises.
+            agent = Browser(server.url)
+            signed_in, _ = agent.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+            assert signed_in.status_code == 302, signed_in.text[:500]
+            replied, took = agent.post(f"/desk/tickets/{ticket.reference}/reply/", {"body": "Looking at it now."})
+            assert replied.status_code == 302 and took < PATIENCE, (replied.status_code, took)
+            # Due at the next whole minute two or more minutes away (the form takes minutes); the warning window
+            # is set to end 15 s after now, so the promise is on track when made and at risk soon after: a flag
+            # only the sweep can raise.
+            now = timezone.now()
+            due = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
+            category.warn_min, category.warn_fraction = due - now - timedelta(seconds=15), 0.0
+            category.save()
+            promised, took = agent.post(
+                f"/desk/tickets/{ticket.reference}/promise/",
+                {"due_at": due.strftime("%Y-%m-%dT%H:%M"), "words": "Printing again by then.",
+                 "reason": "A spare printer is on its way."},
+            )  # fmt: skip
+            assert promised.status_code == 302 and took < PATIENCE, (promised.status_code, took, promised.text[:500])
+
+            # All of it is stored, though nothing could reach the broker.
+            assert ticket.interactions.filter(kind=InteractionKind.REPLY).count() == 1
+            promise = Promise.objects.get(ticket=ticket, outcome="pending")
+            assert promise.due_at == due
+            unsent = CustomerEmail.objects.filter(emailed_at__isnull=True).count()
+            assert unsent >= 2  # the acknowledgement and the reply, waiting for a worker
+            ticket.refresh_from_db()
+            assert ticket.promise_state == PromiseState.ON_TRACK
+
+            # Redis returns; a worker and beat run: the flag and the emails catch up, once each.
+            redis.start()
+            celery.worker()
+            celery.beat()
+            celery.wait_until(
+                lambda: Ticket.objects.get(pk=ticket.pk).promise_state == PromiseState.AT_RISK,
+                message="the promise was never flagged at risk after Redis returned",
+            )
+            celery.wait_until(
+                lambda: not CustomerEmail.objects.filter(emailed_at__isnull=True).exists(),
+                message="the outbox did not drain after Redis returned",
+            )
+            time.sleep(3)  # a few more sweeps and drains: nothing may be flagged or sent twice
+            assert ticket.interactions.filter(kind=InteractionKind.AT_RISK).count() == 1
+            message_ids = [
+                line.split(":", 1)[1].strip()
+                for sent_file in mail_dir.iterdir()
+                for line in sent_file.read_text(errors="replace").splitlines()
+                if line.lower().startswith("message-id:")
+            ]
+            assert len(message_ids) == len(set(message_ids)), "an email went out twice"
+            for pk in CustomerEmail.objects.values_list("pk", flat=True):  # the server's own Message-IDs
+                assert f"<customer-email-{pk}@desk.example.com>" in message_ids, f"customer email {pk} never went"
+    finally:
+        celery.stop_all()
+        redis.kill()
