@@ -217,6 +217,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
+# A failed email waits this long before its next try, twice as long each time after (up to an hour).
+EMAIL_RETRY_FIRST_SECONDS = env.integer("EMAIL_RETRY_FIRST_SECONDS", 60, min_value=1, max_value=3600)
+
 # --- The promise engine ---------------------------------------------------------------------
 # How often the sweep looks for promises entering their warning window or lapsing.
 PROMISE_SWEEP_INTERVAL = env.integer("PROMISE_SWEEP_INTERVAL_SECONDS", 30, min_value=1, max_value=3600)

@@ -665,6 +665,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField()
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # after a failed send (tickets.outbox)
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -719,6 +720,7 @@ class CustomerEmail(models.Model):
     created_at = models.DateTimeField()
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # after a failed send (tickets.outbox)
 
     class Meta:
         indexes = [

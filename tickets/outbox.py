@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -19,8 +19,19 @@ from django.db import models, transaction
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 DRAIN_BATCH = 50
+# A failed send waits before its next attempt, twice as long each time (from EMAIL_RETRY_FIRST_SECONDS, a minute
+# by default, up to an hour), and the row is given up after MAX_ATTEMPTS: about a day of a mail server down.
+# Counting drains instead would lose mail: every new email nudges a drain, so a busy hour of outage used up
+# eight attempts in minutes.
+RETRY_CAP = timedelta(hours=1)
+MAX_ATTEMPTS = 30
+
+
+def retry_after(attempts: int) -> timedelta:
+    """How long a row waits after its ``attempts``-th failure."""
+    first = timedelta(seconds=settings.EMAIL_RETRY_FIRST_SECONDS)
+    return min(first * 2 ** min(attempts - 1, 20), RETRY_CAP)
 
 
 def message_id(kind: str, pk: int) -> str:
@@ -56,13 +67,15 @@ def drain(
 
     1. Lock a batch with SKIP LOCKED: two drains never take the same row.
     2. Send each; mark it sent only after the mail server accepted it.
-    3. A failure counts an attempt and leaves the row for the next drain, up to MAX_ATTEMPTS.
+    3. A failure counts an attempt and sets when the row may be tried again (``retry_after``); a row is given
+       up after MAX_ATTEMPTS.
     """
     sent = failed = skipped = 0
     with transaction.atomic():
         batch = list(
             rows.select_for_update(skip_locked=True, of=("self",))
             .filter(emailed_at__isnull=True, email_attempts__lt=MAX_ATTEMPTS)
+            .filter(models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now))
             .order_by("id")[:limit]
         )
         for row in batch:
@@ -73,8 +86,9 @@ def drain(
             else:
                 try:
                     build(row).send()
-                except Exception as error:  # SMTP, DNS, timeouts: retried by the next drain
+                except Exception as error:  # SMTP, DNS, timeouts: retried later
                     failed += 1
+                    row.next_attempt_at = now + retry_after(row.email_attempts)
                     logger.warning(
                         "Email %s %s failed (attempt %s): %s",
                         row._meta.model_name,
@@ -85,5 +99,5 @@ def drain(
                 else:
                     sent += 1
                     row.emailed_at = now
-            row.save(update_fields=["email_attempts", "emailed_at"])
+            row.save(update_fields=["email_attempts", "emailed_at", "next_attempt_at"])
     return {"sent": sent, "failed": failed, "skipped": skipped}

@@ -1,24 +1,32 @@
 """Faults, with real processes: gunicorn with the production settings, a Celery worker and beat, and a Redis
 of the test's own (tests.processes.PrivateRedis) that the test kills and starts again, never the machine's.
 
-With Redis down (the broker and the cache both), the web form and the agent desk keep accepting work: a
-request, a reply and a promise are stored. When Redis returns and a worker and beat run, the promise's
-at-risk flag and the emails catch up; nothing is lost and nothing is doubled.
+- Redis down (the broker and the cache both): the web form and the agent desk keep accepting work (a
+  request, a reply and a promise are stored); when Redis returns and a worker and beat run, the promise's
+  at-risk flag and the emails catch up; nothing is lost and nothing is doubled.
+- The mail server down for a while: emails wait in the outbox, each retried later and later however busy
+  the desk is, and all go out once when it is back.
 """
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
 import pytest
+import redis
 import requests
+from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 
 from tests.e2e.test_promise_engine_live import CeleryProcesses
 from tests.factories import PASSWORD
-from tests.processes import PROXIED, PrivateRedis, production_environment, production_server
+from tests.processes import PROXIED, PrivateRedis, free_port, production_environment, production_server
+from tickets import services
 from tickets.models import CustomerEmail, InteractionKind, Promise, PromiseState, Ticket
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -61,12 +69,12 @@ def test_with_redis_down_the_form_and_the_desk_keep_accepting_work_and_the_flags
     # The server's password hashers are production's (the tests' fast one is unknown there).
     alice.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
     alice.save(update_fields=["password"])
-    redis = PrivateRedis(tmp_path)
-    redis.start()
+    own_redis = PrivateRedis(tmp_path)
+    own_redis.start()
     mail_dir = tmp_path / "mail"
     services = {
-        "REDIS_URL": redis.url(0),
-        "CELERY_BROKER_URL": redis.url(1),
+        "REDIS_URL": own_redis.url(0),
+        "CELERY_BROKER_URL": own_redis.url(1),
         "PROMISE_SWEEP_INTERVAL_SECONDS": "1",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
@@ -75,7 +83,7 @@ def test_with_redis_down_the_form_and_the_desk_keep_accepting_work_and_the_flags
     celery = CeleryProcesses({**production_environment(tmp_path, **services), "PYTHONUNBUFFERED": "1"}, tmp_path)
     try:
         with production_server(tmp_path, **services) as server:
-            redis.kill()
+            own_redis.kill()
 
             # A customer sends a request.
             customer = Browser(server.url)
@@ -119,7 +127,7 @@ def test_with_redis_down_the_form_and_the_desk_keep_accepting_work_and_the_flags
             assert ticket.promise_state == PromiseState.ON_TRACK
 
             # Redis returns; a worker and beat run: the flag and the emails catch up, once each.
-            redis.start()
+            own_redis.start()
             celery.worker()
             celery.beat()
             celery.wait_until(
@@ -143,4 +151,70 @@ def test_with_redis_down_the_form_and_the_desk_keep_accepting_work_and_the_flags
                 assert f"<customer-email-{pk}@desk.example.com>" in message_ids, f"customer email {pk} never went"
     finally:
         celery.stop_all()
-        redis.kill()
+        own_redis.kill()
+
+
+def test_with_the_mail_server_down_emails_wait_and_all_go_out_once_when_it_returns(tmp_path, ticket, alice):
+    # The test's own replies nudge the drain through this process's broker, so the worker uses the same one.
+    broker = settings.CELERY_BROKER_URL
+    redis.Redis.from_url(broker).flushdb()
+    smtp_port = free_port()  # nothing listens there yet: the mail server is down
+    environment = production_environment(
+        tmp_path,
+        CELERY_BROKER_URL=broker,
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        EMAIL_RETRY_FIRST_SECONDS="1",
+        PYTHONUNBUFFERED="1",
+    )
+    celery = CeleryProcesses(environment, tmp_path)
+    received = tmp_path / "smtp.log"
+    mail_server = None
+    rows = CustomerEmail.objects.filter(ticket=ticket)
+    try:
+        celery.worker()
+        # The desk is busy while the mail server is down: every reply queues an email and nudges a drain.
+        for n in range(6):
+            services.reply(ticket, by=alice, body=f"Update {n}.")
+            time.sleep(0.5)
+        celery.wait_until(lambda: rows.filter(email_attempts__gte=2).exists(), message="the sends were not retried")
+        assert not rows.filter(emailed_at__isnull=False).exists()
+        # However many nudges, no row used up its tries: each waited 1, 2, 4 ... seconds.
+        assert max(rows.values_list("email_attempts", flat=True)) <= 5
+
+        # The mail server comes back; the next drain (here, the next email's nudge) sends everything, once.
+        mail_server = subprocess.Popen(
+            [
+                sys.executable,
+                "-u",
+                "-W",
+                "ignore",
+                "-m",
+                "smtpd",
+                "-n",
+                "-c",
+                "DebuggingServer",
+                f"127.0.0.1:{smtp_port}",
+            ],
+            stdout=received.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        time.sleep(1)
+        # The desk goes on working: each reply nudges a drain, which sends whatever is due, the waiting ones
+        # as their turn comes (at most 8 s away here).
+        for n in range(30):
+            services.reply(ticket, by=alice, body=f"Later update {n}.")
+            time.sleep(1)
+            if not rows.filter(emailed_at__isnull=True).exists():
+                break
+        assert not rows.filter(emailed_at__isnull=True).exists(), received.read_text(errors="replace")[-2000:]
+        time.sleep(2)
+        # smtpd's DebuggingServer prints each received line as bytes: b'Message-ID: <...>'
+        message_ids = re.findall(r"^b'Message-ID: (.+)'$", received.read_text(errors="replace"), flags=re.MULTILINE)
+        assert len(message_ids) == rows.count() == len(set(message_ids)), message_ids
+    finally:
+        celery.stop_all()
+        if mail_server:
+            mail_server.terminate()
+            mail_server.wait(timeout=10)

@@ -64,9 +64,36 @@ def test_a_failed_email_is_retried_with_the_same_message_id(escalated, monkeypat
 
     escalated.refresh_from_db()
     assert (escalated.emailed_at, escalated.email_attempts) == (None, 1)
-    assert send_pending(now=timezone.now())["sent"] == 1
+    assert send_pending(now=timezone.now())["sent"] == 0  # not before its next try, a minute later
+    assert send_pending(now=timezone.now() + timedelta(seconds=61))["sent"] == 1
     assert mailoutbox[0].extra_headers["Message-ID"] == f"<notification-{escalated.pk}@127.0.0.1>"
     assert Notification.objects.count() == 1
+
+
+def test_during_an_outage_a_failed_email_waits_twice_as_long_each_time_whatever_the_nudges(escalated, monkeypatch):
+    """Every new email nudges a drain; counting drains would give up on a row within minutes of a busy
+    outage. Each row waits its own time instead: 1, 2, 4 ... minutes, at most an hour."""
+
+    def mail_server_down(self, fail_silently=False):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(mail.EmailMultiAlternatives, "send", mail_server_down)
+    now = timezone.now()
+    waits = []
+    for _ in range(9):
+        for _ in range(20):  # twenty nudges at the same moment: one attempt
+            send_pending(now=now)
+        escalated.refresh_from_db()
+        waits.append(escalated.next_attempt_at - now)
+        now = escalated.next_attempt_at
+    minutes = [wait / timedelta(minutes=1) for wait in waits]
+    assert minutes == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert escalated.email_attempts == 9
+
+
+def test_a_row_is_given_up_after_about_a_day_of_failures():
+    waited = sum((outbox.retry_after(attempt) for attempt in range(1, outbox.MAX_ATTEMPTS)), timedelta())
+    assert timedelta(hours=20) < waited < timedelta(hours=30)
 
 
 def test_after_enough_failures_a_notification_stays_in_app_only(escalated):
