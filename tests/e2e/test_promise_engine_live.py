@@ -114,7 +114,9 @@ class CeleryProcesses:
         return process
 
     def beat(self) -> subprocess.Popen[bytes]:
-        return self._start("beat", ["beat", "-l", "INFO", "--schedule", str(self.directory / "beat-schedule")], {})
+        """A beat with its own schedule file (a second beat, started by mistake, must not share the first's)."""
+        schedule = self.directory / f"beat-schedule-{len(self.started) + 1}"
+        return self._start("beat", ["beat", "-l", "INFO", "--schedule", str(schedule)], {})
 
     @staticmethod
     def kill(process: subprocess.Popen[bytes]) -> None:
@@ -411,3 +413,48 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_doubles_nothing_after_a_res
         message="some notification emails were never sent",
     )
     assert set(emailed_notification_ids(mail_dir)) == set(Notification.objects.values_list("pk", flat=True))
+
+
+# --- Two beats and two workers at once ----------------------------------------------------------
+
+
+def test_two_beats_and_two_workers_for_a_while_double_nothing(celery, mail_dir, dave, category, alice, bob, technical):
+    """Someone starts a second beat (the deployment says never to) and a second worker: every sweep is sent
+    twice and two workers take them at once. Row locks (SKIP LOCKED) and the notifications' unique keys must
+    keep every flag, breach, escalation, notification and email single."""
+    count = 60
+    for _ in range(2):
+        celery.worker()
+        celery.beat()
+    ids = promise_many(count, customer=dave, category=category, rep=alice)
+    celery.wait_until(
+        lambda: breached_count() == count and not Ticket.objects.filter(next_check_at__isnull=False).exists(),
+        message=lambda: f"the sweeps did not finish ({breached_count()} of {count} breached)",
+    )
+    celery.wait_until(
+        lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(),
+        message="some notification emails were never sent",
+    )
+    time.sleep(3)  # three more seconds of doubled sweeps and drains: nothing may move any more
+    beats_sweeping = [
+        log
+        for process, log in celery.started
+        if "beat" in log.name and "Sending due task sweep-promises" in log.read_text()
+    ]
+    assert len(beats_sweeping) == 2, f"both beats must have been sending sweeps\n{celery.logs()}"
+
+    tickets = Ticket.objects.filter(pk__in=ids).annotate(
+        breaches=Count("interactions", filter=Q(interactions__kind=InteractionKind.BREACH)),
+        escalations=Count("interactions", filter=Q(interactions__kind=InteractionKind.ESCALATION)),
+        at_risk=Count("interactions", filter=Q(interactions__kind=InteractionKind.AT_RISK)),
+    )
+    wrong = [
+        (t.reference, t.breaches, t.escalations, t.at_risk)
+        for t in tickets
+        if (t.breaches, t.escalations, t.team_id) != (1, 1, technical.pk) or t.at_risk > 1
+    ]
+    assert wrong == [], f"{wrong}\n{celery.logs()}"
+    assert set(Counter(Notification.objects.values_list("ticket_id", "recipient_id", "event")).values()) == {1}
+    emailed = emailed_notification_ids(mail_dir)
+    assert set(emailed) == set(Notification.objects.values_list("pk", flat=True))
+    assert set(emailed.values()) == {1}, "a notification was emailed twice"
