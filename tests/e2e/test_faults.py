@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -21,13 +22,14 @@ import redis
 import requests
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from tests.e2e.test_promise_engine_live import CeleryProcesses
+from tests.e2e.test_promise_engine_live import CeleryProcesses, breached_count, promise_many
 from tests.factories import PASSWORD
 from tests.processes import PROXIED, PrivateRedis, free_port, production_environment, production_server
 from tickets import services
-from tickets.models import CustomerEmail, InteractionKind, Promise, PromiseState, Ticket
+from tickets.models import CustomerEmail, InteractionKind, Notification, Promise, PromiseState, Ticket
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -218,3 +220,57 @@ def test_with_the_mail_server_down_emails_wait_and_all_go_out_once_when_it_retur
         if mail_server:
             mail_server.terminate()
             mail_server.wait(timeout=10)
+
+
+def test_redis_restarted_empty_while_sweeps_are_queued_loses_and_doubles_nothing(tmp_path, dave, category, alice):
+    """The broker's queue is lost (Redis restarted without persistence, so flushed) in the middle of the work:
+    the sweep reads what is due from the database, not from the queue, so the next sweeps finish it."""
+    own_redis = PrivateRedis(tmp_path)
+    own_redis.start()
+    environment = production_environment(
+        tmp_path,
+        REDIS_URL=own_redis.url(0),
+        CELERY_BROKER_URL=own_redis.url(1),
+        PROMISE_SWEEP_INTERVAL_SECONDS="1",
+        PROMISE_SWEEP_BATCH_SIZE="10",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        PYTHONUNBUFFERED="1",
+    )
+    celery = CeleryProcesses(environment, tmp_path)
+    count = 120
+    try:
+        worker = celery.worker()
+        beat = celery.beat()
+        ids = promise_many(count, customer=dave, category=category, rep=alice)
+        celery.wait_until(lambda: breached_count() > 0, message="the sweep never reached the lapsed promises")
+        own_redis.kill()  # queued and unacknowledged messages go with it
+        time.sleep(2)
+        own_redis.start()  # empty: no persistence
+        # Celery 5.7's Redis transport (kombu) can exit the worker when its broker drops: an AttributeError
+        # while it restores unacknowledged messages on a connection that is gone (upstream: celery/kombu#582,
+        # celery/celery#10205). The deployment's restart policy (docker-compose: unless-stopped) starts it
+        # again; so does this test, as that policy would, whenever it finds the worker gone.
+        workers = [worker]
+
+        def finished() -> bool:
+            if workers[-1].poll() is not None:
+                workers.append(celery.worker())
+            return breached_count() == count and not Ticket.objects.filter(next_check_at__isnull=False).exists()
+
+        celery.wait_until(
+            finished,
+            message=lambda: f"the work was not finished after the restart ({breached_count()} of {count})",
+        )
+        tickets = Ticket.objects.filter(pk__in=ids).annotate(
+            breaches=Count("interactions", filter=Q(interactions__kind=InteractionKind.BREACH)),
+            escalations=Count("interactions", filter=Q(interactions__kind=InteractionKind.ESCALATION)),
+        )
+        wrong = [(t.reference, t.breaches, t.escalations) for t in tickets if (t.breaches, t.escalations) != (1, 1)]
+        assert wrong == [], f"{wrong}\n{celery.logs()}"
+        assert set(Counter(Notification.objects.values_list("ticket_id", "recipient_id", "event")).values()) == {1}
+        assert beat.poll() is None, "beat must ride out a broker restart on its own"
+        print(f"workers started by the 'restart policy': {len(workers) - 1}")
+    finally:
+        celery.stop_all()
+        own_redis.kill()

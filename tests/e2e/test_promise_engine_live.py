@@ -458,3 +458,49 @@ def test_two_beats_and_two_workers_for_a_while_double_nothing(celery, mail_dir, 
     emailed = emailed_notification_ids(mail_dir)
     assert set(emailed) == set(Notification.objects.values_list("pk", flat=True))
     assert set(emailed.values()) == {1}, "a notification was emailed twice"
+
+
+# --- The database connection of the workers terminated ---------------------------------------------
+
+
+def terminate_other_sessions() -> int:
+    """pg_terminate_backend on every other session of the test database: the workers' and beat's connections."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_workers_whose_database_connections_are_cut_mid_sweep_lose_and_double_nothing(
+    celery, beat, mail_dir, dave, category, alice, bob, technical
+):
+    small_batches = {"PROMISE_SWEEP_BATCH_SIZE": "10"}
+    celery.worker(**small_batches)
+    celery.worker(**small_batches)
+    count = 120
+    ids = promise_many(count, customer=dave, category=category, rep=alice)
+    cut = 0
+    celery.wait_until(lambda: breached_count() > 0, message="the sweep never reached the lapsed promises")
+    while breached_count() < count and cut < 6:  # cut them again and again while the sweep works
+        cut += 1 if terminate_other_sessions() else 0
+        time.sleep(0.7)
+    assert cut, "no worker connection was open to cut"
+    celery.wait_until(
+        lambda: breached_count() == count and not Ticket.objects.filter(next_check_at__isnull=False).exists(),
+        message=lambda: f"the workers did not recover ({breached_count()} of {count} breached, cut {cut} times)",
+    )
+    celery.wait_until(
+        lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(),
+        message="some notification emails were never sent",
+    )
+    tickets = Ticket.objects.filter(pk__in=ids).annotate(
+        breaches=Count("interactions", filter=Q(interactions__kind=InteractionKind.BREACH)),
+        escalations=Count("interactions", filter=Q(interactions__kind=InteractionKind.ESCALATION)),
+    )
+    wrong = [(t.reference, t.breaches, t.escalations) for t in tickets if (t.breaches, t.escalations) != (1, 1)]
+    assert wrong == [], f"cut {cut} times; {wrong}\n{celery.logs()}"
+    assert set(Counter(Notification.objects.values_list("ticket_id", "recipient_id", "event")).values()) == {1}
+    assert set(emailed_notification_ids(mail_dir)) == set(Notification.objects.values_list("pk", flat=True))
+    assert all(process.poll() is None for process, log in celery.started), "a worker or beat died of it"
