@@ -37,7 +37,7 @@ def no_control_characters(value: str) -> None:
 def one_line(value: str) -> None:
     """A name or subject: one line, as it goes into email headers and one-line fields (a line break there
     could add a header, and a mail server refuses it). No control characters at all."""
-    if any(unicodedata.category(c) == "Cc" for c in value):
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):  # Zl, Zp: U+2028, U+2029
         raise ValidationError("Please keep this to one line, without tabs or invisible control characters.")
 
 

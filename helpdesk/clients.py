@@ -28,11 +28,12 @@ def client_ip(request: HttpRequest) -> str:
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     if len(forwarded) < proxies:
         return peer
-    candidate = forwarded[-proxies]
     try:
-        return str(ipaddress.ip_address(candidate))
+        address = ipaddress.ip_address(forwarded[-proxies])
     except ValueError:
         return peer
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:203.0.113.7 is 203.0.113.7
+    return str(mapped or address)
 
 
 def sign_in_address(request: HttpRequest) -> str | None:

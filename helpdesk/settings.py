@@ -370,14 +370,22 @@ LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Status-link and API tokens are masked in every line (helpdesk/logging.py).
-    "filters": {"redact": {"()": "helpdesk.logging.RedactSecrets"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    # Status-link and API tokens are masked in every line, tracebacks included (helpdesk/logging.py).
+    "formatters": {
+        "plain": {
+            "()": "helpdesk.logging.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        # runserver's request lines (make run) through the same handler, so they are masked too.
+        # Django's own loggers (its 404 lines; runserver's request lines) through this handler only, not
+        # also through the unmasked one Django adds in development.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+# Celery's worker and beat log through the same handler instead of replacing the root logger's.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

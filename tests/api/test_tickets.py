@@ -649,6 +649,7 @@ def test_a_body_too_large_to_read_is_a_400_in_the_error_format(api, alice, ticke
     [
         ("Bell\x07", "without tabs or invisible control characters"),
         ("Two\nlines", "Please keep this to one line"),  # a subject heads the customer's emails
+        ("Two\u2028lines", "Please keep this to one line"),  # Unicode's line separator too
         ("Null\x00byte", "Null characters are not allowed"),
     ],
 )

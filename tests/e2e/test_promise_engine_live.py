@@ -339,6 +339,34 @@ def breached_count() -> int:
     return Ticket.objects.filter(promise_state=PromiseState.BREACHED).count()
 
 
+def all_swept(count: int) -> bool:
+    """All ``count`` promises lapsed and the sweep has nothing left to look at."""
+    return breached_count() == count and not Ticket.objects.filter(next_check_at__isnull=False).exists()
+
+
+def swept_wrongly(ids: list[int]) -> list[tuple[str, int, int, int]]:
+    """Tickets not breached exactly once and escalated exactly once, or flagged at risk more than once."""
+    tickets = Ticket.objects.filter(pk__in=ids).annotate(
+        breaches=Count("interactions", filter=Q(interactions__kind=InteractionKind.BREACH)),
+        escalations=Count("interactions", filter=Q(interactions__kind=InteractionKind.ESCALATION)),
+        at_risk=Count("interactions", filter=Q(interactions__kind=InteractionKind.AT_RISK)),
+    )
+    return [
+        (t.reference, t.breaches, t.escalations, t.at_risk)
+        for t in tickets
+        if (t.breaches, t.escalations) != (1, 1) or t.at_risk > 1
+    ]
+
+
+def notified_once_each() -> bool:
+    """One notification per ticket, person and event: none doubled."""
+    return set(Counter(Notification.objects.values_list("ticket_id", "recipient_id", "event")).values()) <= {1}
+
+
+def all_notifications_emailed() -> bool:
+    return not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
 def sweep_transaction_open() -> bool:
     """Whether another session holds the sweep's row locks on tickets (SELECT … FOR UPDATE) right now."""
     with connection.cursor() as cursor:
@@ -374,7 +402,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_doubles_nothing_after_a_res
 
     celery.worker(**small_batches)
     celery.wait_until(
-        lambda: breached_count() == MANY and not Ticket.objects.filter(next_check_at__isnull=False).exists(),
+        lambda: all_swept(MANY),
         message=lambda: f"the restarted worker did not finish the sweep ({breached_count()} of {MANY} breached)",
     )
 
@@ -427,34 +455,16 @@ def test_two_beats_and_two_workers_for_a_while_double_nothing(celery, mail_dir, 
         celery.worker()
         celery.beat()
     ids = promise_many(count, customer=dave, category=category, rep=alice)
-    celery.wait_until(
-        lambda: breached_count() == count and not Ticket.objects.filter(next_check_at__isnull=False).exists(),
-        message=lambda: f"the sweeps did not finish ({breached_count()} of {count} breached)",
-    )
-    celery.wait_until(
-        lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(),
-        message="some notification emails were never sent",
-    )
+    celery.wait_until(lambda: all_swept(count), message=lambda: f"{breached_count()} of {count} breached")
+    celery.wait_until(all_notifications_emailed, message="some notification emails were never sent")
     time.sleep(3)  # three more seconds of doubled sweeps and drains: nothing may move any more
-    beats_sweeping = [
-        log
-        for process, log in celery.started
-        if "beat" in log.name and "Sending due task sweep-promises" in log.read_text()
-    ]
+    beat_logs = [log.read_text() for _, log in celery.started if log.name.startswith("beat")]
+    beats_sweeping = [text for text in beat_logs if "Sending due task sweep-promises" in text]
     assert len(beats_sweeping) == 2, f"both beats must have been sending sweeps\n{celery.logs()}"
 
-    tickets = Ticket.objects.filter(pk__in=ids).annotate(
-        breaches=Count("interactions", filter=Q(interactions__kind=InteractionKind.BREACH)),
-        escalations=Count("interactions", filter=Q(interactions__kind=InteractionKind.ESCALATION)),
-        at_risk=Count("interactions", filter=Q(interactions__kind=InteractionKind.AT_RISK)),
-    )
-    wrong = [
-        (t.reference, t.breaches, t.escalations, t.at_risk)
-        for t in tickets
-        if (t.breaches, t.escalations, t.team_id) != (1, 1, technical.pk) or t.at_risk > 1
-    ]
-    assert wrong == [], f"{wrong}\n{celery.logs()}"
-    assert set(Counter(Notification.objects.values_list("ticket_id", "recipient_id", "event")).values()) == {1}
+    assert swept_wrongly(ids) == [], celery.logs()
+    assert set(Ticket.objects.filter(pk__in=ids).values_list("team_id", flat=True)) == {technical.pk}
+    assert notified_once_each()
     emailed = emailed_notification_ids(mail_dir)
     assert set(emailed) == set(Notification.objects.values_list("pk", flat=True))
     assert set(emailed.values()) == {1}, "a notification was emailed twice"
@@ -488,19 +498,10 @@ def test_workers_whose_database_connections_are_cut_mid_sweep_lose_and_double_no
         time.sleep(0.7)
     assert cut, "no worker connection was open to cut"
     celery.wait_until(
-        lambda: breached_count() == count and not Ticket.objects.filter(next_check_at__isnull=False).exists(),
-        message=lambda: f"the workers did not recover ({breached_count()} of {count} breached, cut {cut} times)",
+        lambda: all_swept(count), message=lambda: f"{breached_count()} of {count} breached, cut {cut} times"
     )
-    celery.wait_until(
-        lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(),
-        message="some notification emails were never sent",
-    )
-    tickets = Ticket.objects.filter(pk__in=ids).annotate(
-        breaches=Count("interactions", filter=Q(interactions__kind=InteractionKind.BREACH)),
-        escalations=Count("interactions", filter=Q(interactions__kind=InteractionKind.ESCALATION)),
-    )
-    wrong = [(t.reference, t.breaches, t.escalations) for t in tickets if (t.breaches, t.escalations) != (1, 1)]
-    assert wrong == [], f"cut {cut} times; {wrong}\n{celery.logs()}"
-    assert set(Counter(Notification.objects.values_list("ticket_id", "recipient_id", "event")).values()) == {1}
+    celery.wait_until(all_notifications_emailed, message="some notification emails were never sent")
+    assert swept_wrongly(ids) == [], f"cut {cut} times\n{celery.logs()}"
+    assert notified_once_each()
     assert set(emailed_notification_ids(mail_dir)) == set(Notification.objects.values_list("pk", flat=True))
-    assert all(process.poll() is None for process, log in celery.started), "a worker or beat died of it"
+    assert all(process.poll() is None for process, _ in celery.started), "a worker or beat died of it"

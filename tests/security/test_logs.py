@@ -5,11 +5,12 @@ real token), and its whole log is searched for each secret."""
 from __future__ import annotations
 
 import logging
+import sys
 
 import requests
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-from helpdesk.logging import RedactSecrets, redact
+from helpdesk.logging import RedactingFormatter, redact
 from tests.factories import PASSWORD
 from tests.processes import PROXIED
 from tickets.api.access import issue_token
@@ -25,6 +26,7 @@ def test_the_servers_log_holds_no_token_link_or_password(production_server, alic
     wrong_password = "hunter2-not-alices"
 
     assert requests.get(f"{site}/status/{guessed_link}/", headers=PROXIED, timeout=10).status_code == 404
+    assert requests.get(f"{site}/received/{guessed_link}x/", headers=PROXIED, timeout=10).status_code == 404
     assert requests.get(f"{site}/status/{ticket.token}/", headers=PROXIED, timeout=10).status_code == 200
     bad = {**PROXIED, "Authorization": "Bearer pd_wrongwrongwrongwrongwrong"}
     assert requests.get(f"{site}/api/v1/tickets/", headers=bad, timeout=10).status_code == 401
@@ -47,7 +49,8 @@ def test_the_servers_log_holds_no_token_link_or_password(production_server, alic
     assert answers == [200, 302]  # refused, then signed in: both went through authentication
 
     log = production_server.log.read_text()
-    assert "Not Found: /status/[redacted]/" in log  # the 404 was logged, without its token
+    assert "Not Found: /status/[redacted]/" in log  # the 404s were logged, without their tokens
+    assert "Not Found: /received/[redacted]/" in log
     assert "AXES: User login failed" in log  # so was the failed sign-in, without the password
     for secret in (guessed_link, ticket.token, api_token, "pd_wrongwrongwrong", wrong_password, PASSWORD):
         assert secret not in log, f"{secret[:12]}… is in the log:\n{log}"
@@ -58,8 +61,13 @@ def test_the_filter_masks_links_and_tokens_wherever_they_are_in_a_message():
     assert redact('"GET /received/abc/?x=1 HTTP/1.1" 200') == '"GET /received/[redacted]/?x=1 HTTP/1.1" 200'
     assert redact("token pd_AbC-12_x used") == "token pd_[redacted] used"
     assert redact("/desk/tickets/PD-1042/ and /status/ alone") == "/desk/tickets/PD-1042/ and /status/ alone"
-    record = logging.LogRecord(
-        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", ("/status/s3cr3t/",), None
-    )
-    assert RedactSecrets().filter(record) is True
-    assert record.getMessage() == "Not Found: /status/[redacted]/"
+    try:
+        raise ValueError("token pd_AbCdEf123 in /status/s3cr3t/")
+    except ValueError:
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "Not Found: %s", ("/status/s3cr3t/",), sys.exc_info()
+        )
+    line = RedactingFormatter("%(message)s").format(record)
+    assert "s3cr3t" not in line and "AbCdEf123" not in line  # the traceback is masked too
+    assert line.startswith("Not Found: /status/[redacted]/") and "Traceback" in line
+    assert redact("dpd_notatoken") == "dpd_notatoken"  # pd_ only as a word of its own

@@ -120,6 +120,7 @@ def test_behind_one_proxy_the_address_it_saw_counts_and_what_the_client_wrote_do
         (2, "10.0.0.3", "203.0.113.7", "10.0.0.3"),  # fewer entries than proxies: the peer
         (1, "10.0.0.2", "198.51.100.1, not-an-address", "10.0.0.2"),  # garbage: the peer
         (1, "10.0.0.2", "2001:db8::1", "2001:db8::1"),  # IPv6
+        (1, "10.0.0.2", "::ffff:203.0.113.7", "203.0.113.7"),  # IPv4 written as IPv6: the same client
     ],
 )
 def test_client_ip(settings, proxies, peer, forwarded, expected):

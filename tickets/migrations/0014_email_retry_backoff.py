@@ -2,6 +2,19 @@
 
 from django.db import migrations, models
 
+OLD_MAX_ATTEMPTS = 8  # the limit before this migration
+NEW_MAX_ATTEMPTS = 30  # tickets.outbox.MAX_ATTEMPTS from this migration on
+
+
+def keep_given_up_rows_given_up(apps, schema_editor):
+    """Unsent rows the old limit had given up (8 failed drains) would become sendable under the new limit of
+    30 and go out late, days after the fact: keep them given up."""
+    for model in ("CustomerEmail", "Notification"):
+        rows = apps.get_model("tickets", model).objects.filter(
+            emailed_at__isnull=True, email_attempts__gte=OLD_MAX_ATTEMPTS
+        )
+        rows.update(email_attempts=NEW_MAX_ATTEMPTS)
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -19,4 +32,5 @@ class Migration(migrations.Migration):
             name="next_attempt_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.RunPython(keep_given_up_rows_given_up, migrations.RunPython.noop),
     ]
