@@ -63,6 +63,8 @@ from bench.requests import CpuMeter
 from bench.seed import (
     LONG_TIMELINE_AT,
     LONG_TIMELINE_EVERY,
+    add_desk_seed_arguments,
+    check_desk_seed_arguments,
     configure_environment,
     drop_database,
     percentile,
@@ -586,11 +588,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         epilog=f"Run from the repository root: DATABASE_URL={DEFAULT_DATABASE_URL} .venv/bin/python {SCRIPT} "
         "--tickets 100000 (add --reuse to keep an earlier seed of the same size).",
     )
-    parser.add_argument("--tickets", type=int, default=100_000, help="tickets to seed (N)")
-    parser.add_argument("--agents", type=int, default=40, help="first-line agents, a multiple of 4")
-    parser.add_argument("--customers", type=int, help="customers (default: N / 5, so about 5 tickets each)")
-    parser.add_argument("--chunk", type=int, default=100_000, help="tickets inserted per seeding statement")
-    parser.add_argument("--reuse", action="store_true", help="keep an earlier desk seed of the same N")
+    add_desk_seed_arguments(parser)
     parser.add_argument(
         "--workers",
         type=int,
@@ -612,10 +610,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
     args = parser.parse_args(argv)
-    if args.customers is None:
-        args.customers = max(100, args.tickets // 5)
-    if args.tickets < 1_000:
-        parser.error("--tickets must be at least 1,000 (the endpoints measured need the seed's tickets)")
+    check_desk_seed_arguments(parser, args, "endpoints measured")
     if args.connections < 1 or args.threads < 1 or min(args.workers) < 1 or args.duration <= 0:
         parser.error("--connections, --threads, --workers and --duration must be positive")
     return args

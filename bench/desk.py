@@ -60,6 +60,8 @@ from bench.seed import (  # noqa: E402 - after the path fix above
     FREQUENT_EVERY,
     LONG_TIMELINE_AT,
     LONG_TIMELINE_EVERY,
+    add_desk_seed_arguments,
+    check_desk_seed_arguments,
     configure_environment,
     drop_database,
     percentile,
@@ -491,11 +493,7 @@ def text_table(title: str, rows: list[tuple[str, ...]], *, left: int) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--tickets", type=int, default=100_000, help="tickets to seed (N)")
-    parser.add_argument("--agents", type=int, default=40, help="first-line agents, a multiple of 4")
-    parser.add_argument("--customers", type=int, help="customers (default: N / 5, so about 5 tickets each)")
-    parser.add_argument("--chunk", type=int, default=100_000, help="tickets inserted per seeding statement")
-    parser.add_argument("--reuse", action="store_true", help="keep an earlier desk seed of the same N")
+    add_desk_seed_arguments(parser)
     parser.add_argument("--requests", type=int, default=200, help="timed sequential requests per page")
     parser.add_argument("--warmups", type=int, default=20, help="requests per page before timing")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -507,10 +505,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
     args = parser.parse_args(argv)
-    if args.customers is None:
-        args.customers = max(100, args.tickets // 5)
-    if args.tickets < 1_000:
-        parser.error("--tickets must be at least 1,000 (the pages measured need the seed's special tickets)")
+    check_desk_seed_arguments(parser, args, "pages measured")
     return args
 
 

@@ -19,6 +19,7 @@ mistakes one for the other):
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import platform
@@ -602,6 +603,23 @@ def create_desk_configuration(*, agents: int) -> dict[str, Any]:
         "second_levels": [level.pk for level in second_levels],
         "categories": [category.pk for category in categories],
     }
+
+
+def add_desk_seed_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``seed_desk``, for the scripts that seed the desk (bench/desk.py, bench/api.py)."""
+    parser.add_argument("--tickets", type=int, default=100_000, help="tickets to seed (N)")
+    parser.add_argument("--agents", type=int, default=40, help="first-line agents, a multiple of 4")
+    parser.add_argument("--customers", type=int, help="customers (default: N / 5, so about 5 tickets each)")
+    parser.add_argument("--chunk", type=int, default=100_000, help="tickets inserted per seeding statement")
+    parser.add_argument("--reuse", action="store_true", help="keep an earlier desk seed of the same N")
+
+
+def check_desk_seed_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace, measured: str) -> None:
+    """Fill in the customers' default, and refuse a seed too small for what the script measures."""
+    if args.customers is None:
+        args.customers = max(100, args.tickets // 5)
+    if args.tickets < 1_000:
+        parser.error(f"--tickets must be at least 1,000 (the {measured} need the seed's special tickets)")
 
 
 def seed_desk(*, tickets: int, chunk: int, agents: int, customers: int, reuse: bool) -> SeedFigures:
