@@ -8,19 +8,18 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from customers.models import check_phone, no_control_characters
-from customers.models import one_line as single_line
+from customers.models import check_phone, no_control_characters, one_line
 from tickets.attachments import ALLOWED, ALLOWED_WORDS, CheckedFile, check_uploads
 from tickets.forms import QuickEmailInput, QuickInput, QuickSelect, QuickTextarea
 from tickets.models import Category
 
 
 class CustomerText(forms.CharField):
-    """Text a customer types: no control characters; ``one_line`` fields (names, subjects) no line breaks."""
+    """Text a customer types: no control characters; ``single_line`` fields (names, subjects) no line breaks."""
 
-    def __init__(self, *args: Any, one_line: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, single_line: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.validators.append(single_line if one_line else no_control_characters)
+        self.validators.append(one_line if single_line else no_control_characters)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -48,7 +47,7 @@ class AttachmentsField(forms.FileField):
 class RequestForm(forms.Form):
     """The request form at /. ``website`` is a honeypot: hidden from people, filled in by bots."""
 
-    name = CustomerText(label="Your name", max_length=200, one_line=True, widget=QuickInput)
+    name = CustomerText(label="Your name", max_length=200, single_line=True, widget=QuickInput)
     email = forms.EmailField(
         label="Your email", max_length=254, help_text="We send your private status link here.", widget=QuickEmailInput
     )
@@ -59,7 +58,7 @@ class RequestForm(forms.Form):
         empty_label="Choose a topic",
         widget=QuickSelect,
     )
-    subject = CustomerText(label="Subject", max_length=200, one_line=True, widget=QuickInput)
+    subject = CustomerText(label="Subject", max_length=200, single_line=True, widget=QuickInput)
     description = CustomerText(
         label="What happened, and what do you need?", max_length=10_000, widget=QuickTextarea(attrs={"rows": 6})
     )
