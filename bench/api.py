@@ -59,7 +59,7 @@ except ImportError:
     from bench import _project
 
 from bench.desk import AGENT, SUPERVISOR, machine_line, start_gunicorn, stop_gunicorn, text_table
-from bench.requests import CpuMeter
+from bench.requests import CpuMeter, postmaster_pid
 from bench.seed import (
     LONG_TIMELINE_AT,
     LONG_TIMELINE_EVERY,
@@ -466,7 +466,6 @@ def load_endpoint(
     port: int,
     workers: int,
     gunicorn_pid: int,
-    database: str,
     lua: Path,
     args: argparse.Namespace,
 ) -> Load:
@@ -478,7 +477,7 @@ def load_endpoint(
             wrk_command(args, url, secret, args.warmup, lua), capture_output=True, check=True, timeout=args.warmup + 60
         )
     load.calibration_ms = calibration_ms()
-    meter = CpuMeter(gunicorn_pid, database)
+    meter = CpuMeter({"gunicorn": gunicorn_pid, "postgres": postmaster_pid()})
     wrk_cpu = children_cpu()
     result = subprocess.run(  # noqa: S603 - wrk on our own gunicorn
         wrk_command(args, url, secret, args.duration, lua),
@@ -491,7 +490,7 @@ def load_endpoint(
     if result.returncode != 0:
         raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     parse_wrk(result.stdout, load)
-    cpu = meter.per_submission(load.requests)
+    cpu = meter.per(load.requests)
     wrk_ms = wrk_cpu * 1000 / max(load.requests, 1)
     # This script only waits for wrk: its own time is part of "other".
     other = cpu.pop("other processes ms") + cpu.pop("client ms") - wrk_ms
@@ -653,7 +652,6 @@ def main(argv: list[str] | None = None) -> int:
                         port=port,
                         workers=workers,
                         gunicorn_pid=process.pid,
-                        database=config["NAME"],
                         lua=lua,
                         args=args,
                     )

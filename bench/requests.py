@@ -246,22 +246,17 @@ def server_env(data_dir: Path, redis_url: str) -> dict[str, str]:
     }
 
 
-def collectstatic(data_dir: Path, redis_url: str) -> None:
+def collectstatic(env: dict[str, str]) -> None:
     print("[gunicorn] collectstatic into the throw-away DATA_DIR", flush=True)
     subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        env=server_env(data_dir, redis_url),
-        cwd=ROOT,
-        check=True,
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True
     )
 
 
-def start_gunicorn(
-    data_dir: Path, redis_url: str, spec: str, *, log_name: str
-) -> tuple[subprocess.Popen[bytes], int, Path, str]:
+def start_gunicorn(env: dict[str, str], spec: str, *, log: Path) -> tuple[subprocess.Popen[bytes], int, str]:
+    """gunicorn (``sync:WORKERS`` or ``gthread:WORKERSxTHREADS``) with ``env``, once it answers ``/``."""
     kind, workers, threads = parse_server(spec)
     port = free_port()
-    log = data_dir / log_name
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "helpdesk.wsgi:application",
@@ -277,7 +272,7 @@ def start_gunicorn(
     ]
     shown = " ".join(["gunicorn", *command[1:3], "127.0.0.1:PORT", *command[4:-2]])
     process = subprocess.Popen(  # noqa: S603 - our own virtualenv's gunicorn
-        command, env=server_env(data_dir, redis_url), cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        command, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -287,7 +282,7 @@ def start_gunicorn(
             status, _, _, _ = Visitor(port).request("GET", "/")
             if status == 200:
                 print(f"[gunicorn] {shown} (pid {process.pid})", flush=True)
-                return process, port, log, shown
+                return process, port, shown
         except OSError:
             pass
         time.sleep(0.2)
@@ -304,11 +299,12 @@ OPTION_RE = re.compile(rb'<option value="(\d+)"')
 
 
 class Visitor:
-    """One person's browser behind a TLS-terminating proxy: own cookies, a new connection per request."""
+    """One person's browser behind a TLS-terminating proxy: own cookies, a new connection per request.
+    With an ``address``, the proxy names it in ``X-Forwarded-For`` (for a server run with ``TRUSTED_PROXIES=1``)."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
+    def __init__(self, port: int, *, address: str = "", cookies: dict[str, str] | None = None) -> None:
+        self.port, self.address = port, address
+        self.cookies: dict[str, str] = dict(cookies or {})
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str, bytes, float]:
         headers = {
@@ -317,6 +313,8 @@ class Visitor:
             "User-Agent": "promisedesk-bench",
             "Accept-Language": "en-GB,en;q=0.8",
         }
+        if self.address:
+            headers["X-Forwarded-For"] = self.address
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
@@ -556,12 +554,13 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of one process; 0 once it is gone."""
+    """CPU seconds (user + system) of one process and of its children that have exited (once waited for:
+    PostgreSQL's backends that closed, gunicorn's workers that were replaced); 0 once it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return sum(int(value) for value in fields[11:15]) / TICK
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -571,50 +570,53 @@ def machine_cpu() -> tuple[float, float]:
     return (sum(values) - idle) / TICK, sum(values) / TICK
 
 
-def backend_pids(database: str) -> list[int]:
-    """The PostgreSQL backends serving the bench database (gunicorn's persistent connections)."""
-    from django.db import connections
+def postmaster_pid() -> int:
+    """The PostgreSQL server's main process (the parent of every backend), on this machine."""
+    from django.db import connection
 
-    from bench.seed import maintenance_connection
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    connection.close()  # measure with the bench process idle on the database
+    match = re.search(r"^PPid:\s+(\d+)$", Path(f"/proc/{backend}/status").read_text(), re.MULTILINE)
+    if match is None:
+        raise SystemExit("Cannot find PostgreSQL's main process: the benchmarks measure a server on this machine")
+    return int(match.group(1))
 
-    conn = maintenance_connection(connections["default"].settings_dict)
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (gunicorn's workers, Celery's pool), as /proc lists them now."""
     try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
-            return [row[0] for row in cursor.fetchall()]
-    finally:
-        conn.close()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [pid, *(descendant for child in children for descendant in process_tree(int(child)))]
 
 
 class CpuMeter:
-    """Where the CPU of the burst went: gunicorn's workers, PostgreSQL's backends, this client, the rest."""
+    """Where the CPU went: each named process tree (``{"gunicorn": pid, "postgres": postmaster_pid()}``),
+    its exited processes included, this client, and the rest of the machine."""
 
-    def __init__(self, gunicorn_pid: int, database: str) -> None:
-        self.gunicorn_pid, self.database = gunicorn_pid, database
+    def __init__(self, roots: dict[str, int]) -> None:
+        self.roots = roots
         self.start = self.snapshot()
-
-    def pids(self) -> dict[str, list[int]]:
-        children = Path(f"/proc/{self.gunicorn_pid}/task/{self.gunicorn_pid}/children").read_text().split()
-        return {"gunicorn": [self.gunicorn_pid, *map(int, children)], "postgres": backend_pids(self.database)}
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "pids": {kind: {pid: process_cpu(pid) for pid in pids} for kind, pids in self.pids().items()},
+            "trees": {kind: sum(map(process_cpu, process_tree(pid))) for kind, pid in self.roots.items()},
             "client": time.process_time(),
             "machine": machine_cpu(),
         }
 
-    def per_submission(self, accepted: int) -> dict[str, float]:
+    def per(self, count: int) -> dict[str, float]:
+        """Milliseconds of CPU per unit of work (a submission, a request) since the meter started, by kind."""
         end = self.snapshot()
-        spent = {
-            kind: sum(cpu - self.start["pids"][kind].get(pid, 0.0) for pid, cpu in end["pids"][kind].items())
-            for kind in ("gunicorn", "postgres")
-        }
+        spent = {kind: cpu - self.start["trees"][kind] for kind, cpu in end["trees"].items()}
         spent["client"] = end["client"] - self.start["client"]
         busy = end["machine"][0] - self.start["machine"][0]
         total = end["machine"][1] - self.start["machine"][1]
         spent["other processes"] = busy - sum(spent.values())
-        figures = {f"{kind} ms": round(seconds * 1000 / max(accepted, 1), 2) for kind, seconds in spent.items()}
+        figures = {f"{kind} ms": round(seconds * 1000 / max(count, 1), 2) for kind, seconds in spent.items()}
         figures["machine busy %"] = round(100 * busy / total, 1) if total else 0.0
         return figures
 
@@ -751,7 +753,8 @@ def measure(spec: str, args: argparse.Namespace, data_dir: Path) -> Run:
     flush_redis(args.redis_url)
     before = postgres_counters()
     connections.close_all()  # measure with the bench process idle on the database
-    process, port, log, run.command = start_gunicorn(data_dir, args.redis_url, spec, log_name=f"{spec}.log")
+    log = data_dir / f"{spec}.log"
+    process, port, run.command = start_gunicorn(server_env(data_dir, args.redis_url), spec, log=log)
     try:
         warmup_forms = plan(args.warmup, returning, resend=0, double=0, seed=args.seed + 1000)
         warmup: list[Sample] = []
@@ -760,10 +763,10 @@ def measure(spec: str, args: argparse.Namespace, data_dir: Path) -> Run:
         forms = plan(args.submissions, returning, resend=args.resend, double=args.double, seed=args.seed)
         print(f"[{spec}] {args.warmup} warm-up submissions; burst of {len(forms):,} from {args.clients}", flush=True)
         cpu = time.process_time()
-        meter = CpuMeter(process.pid, str(connections["default"].settings_dict["NAME"]))
+        meter = CpuMeter({"gunicorn": process.pid, "postgres": postmaster_pid()})
         samples, wall = burst(port, forms, args.clients)
         run.client_cpu_s = round(time.process_time() - cpu, 2)
-        run.cpu_ms_per_submission = meter.per_submission(len(forms))
+        run.cpu_ms_per_submission = meter.per(len(forms))
     finally:
         stop_gunicorn(process)
     log_text = log.read_text(errors="replace")
@@ -812,7 +815,7 @@ def main(argv: list[str] | None = None) -> int:
         configure(args.returning)
         queries = query_count()
         print(f"[counts] queries in-process: {queries}", flush=True)
-        collectstatic(data_dir, args.redis_url)
+        collectstatic(server_env(data_dir, args.redis_url))
         runs = [measure(spec, args, data_dir) for spec in args.server]
         info["load_average_1m_end"] = runs[-1].load_average_1m_end
 
