@@ -30,13 +30,14 @@ PRODUCTION = {
 RUN_VARIABLES = ["ENVIRONMENT", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"]
 
 
-def database_url() -> str:
-    """The pytest database (test_…), as a URL the subprocesses' settings understand."""
+def database_url(name: str = "") -> str:
+    """The pytest database (test_…), or another ``name`` on its server, as a URL the subprocesses' settings
+    understand."""
     db = settings.DATABASES["default"]
     credentials = quote(db["USER"] or "postgres", safe="")
     if db.get("PASSWORD"):
         credentials += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name or db['NAME']}"
 
 
 def free_port() -> int:
