@@ -107,12 +107,16 @@ class Page:
 # --- 2. What to measure -------------------------------------------------------------------------
 
 
+# The queue's views of a few tickets each: the queue's order has to find them among all the others.
+SMALL_VIEWS = ("at_risk", "breached", "unassigned", "waiting")
+
+
 def pages(size: int) -> list[Page]:
     """The URLs to time, chosen in the seed by SQL so they exist at any N (ids follow the seed's rules)."""
     from django.contrib.auth.models import User
     from django.db import connection
 
-    from tickets.forms import view_tickets
+    from tickets.forms import QUEUE_VIEWS, view_tickets
     from tickets.models import REFERENCE_OFFSET, Ticket
     from tickets.views.desk import PAGE_SIZE
 
@@ -158,6 +162,7 @@ def pages(size: int) -> list[Page]:
         Page("queue: Mine", "queue", AGENT, queue(view="mine")),
         Page("queue: All, page 1", "queue", AGENT, queue(view="all")),
         Page("queue: All, deep page", "queue", AGENT, queue(view="all", page=deep(agent))),
+        *(Page(f"queue: {QUEUE_VIEWS[view]}", "queue", AGENT, queue(view=view)) for view in SMALL_VIEWS),
         Page(f"queue: search '{SEARCH_NAME}'", "queue", AGENT, queue(view="all", q=SEARCH_NAME)),
         Page("queue: search reference", "queue", AGENT, queue(view="all", q=ref(open_id))),
         Page("ticket: open", "ticket", AGENT, ticket(open_id)),
@@ -166,7 +171,7 @@ def pages(size: int) -> list[Page]:
         Page("ticket: frequent customer", "ticket", AGENT, ticket(frequent_id)),
         Page("queue: default view (All)", "queue", SUPERVISOR, queue()),
         Page("queue: All, deep page", "queue", SUPERVISOR, queue(view="all", page=deep(supervisor))),
-        Page("queue: At risk", "queue", SUPERVISOR, queue(view="at_risk")),
+        *(Page(f"queue: {QUEUE_VIEWS[view]}", "queue", SUPERVISOR, queue(view=view)) for view in SMALL_VIEWS),
         Page(f"queue: search '{SEARCH_NAME}'", "queue", SUPERVISOR, queue(view="all", q=SEARCH_NAME)),
         Page("ticket: open", "ticket", SUPERVISOR, ticket(open_id)),
     ]

@@ -282,16 +282,29 @@ class PromiseState(models.TextChoices):
     BROKEN = "broken", "Broken"
 
 
+# The keys of the queue's order (``Ticket.QUEUE_ORDER``) as an index reads them: open first; plain ASC, as
+# PostgreSQL puts NULLs last by default and SQLite refuses NULLS LAST in an index; the id last, so the API's
+# keyset pages (which end every order with the id) read the same indexes.
+QUEUE_INDEX_KEYS = (
+    models.Case(models.When(status__in=["new", "open", "waiting"], then=0), default=1),
+    models.F("promise_due_at").asc(),
+    models.F("priority").desc(),
+    models.F("created_at").asc(),
+    models.F("id").asc(),
+)
+
+
 class Ticket(models.Model):
     Channel = Channel
     Status = TicketStatus
     PromiseState = PromiseState
     OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
-    # The queue's order: the nearest promise first, unpromised after, the urgent and the old first.
-    QUEUE_ORDER_OPEN = (models.F("promise_due_at").asc(nulls_last=True), "-priority", "created_at")
-    # "All I may see" also holds settled tickets: open ones first (served by ticket_queue_order_idx).
+    # The queue's order: open tickets first ("All I may see" also holds settled ones), then the nearest promise,
+    # the unpromised after, the urgent and the old first. Every view of the queue sorts by all of it, even the
+    # views of open tickets only: the indexes (QUEUE_INDEX_KEYS) begin with "open first", and a sort without it
+    # walked the promise-due index past every closed ticket (docs/benchmarks.md, Mixed load).
     OPEN_FIRST = models.Case(models.When(status__in=OPEN_STATUSES, then=0), default=1)
-    QUEUE_ORDER = (OPEN_FIRST, *QUEUE_ORDER_OPEN)
+    QUEUE_ORDER = (OPEN_FIRST, models.F("promise_due_at").asc(nulls_last=True), "-priority", "created_at")
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
     subject = models.CharField(max_length=200)
@@ -348,16 +361,7 @@ class Ticket(models.Model):
                 name="ticket_team_queue_idx",
             ),
             # "All I may see": ORDER BY the queue order (open first) LIMIT 25, read straight off the index.
-            models.Index(
-                models.Case(models.When(status__in=["new", "open", "waiting"], then=0), default=1),
-                # Plain ASC: PostgreSQL puts NULLs last by default, and SQLite refuses NULLS LAST in an index.
-                models.F("promise_due_at").asc(),
-                models.F("priority").desc(),
-                models.F("created_at").asc(),
-                # Last, so the API's keyset pages (which end every order with the id) read the same index.
-                models.F("id").asc(),
-                name="ticket_queue_order_idx",
-            ),
+            models.Index(*QUEUE_INDEX_KEYS, name="ticket_queue_order_idx"),
             # The API's other orderings, each ending with the id so a cursor names one row: WHERE (key, id)
             # after the cursor's ORDER BY key, id LIMIT n, read straight off the index.
             models.Index(fields=["promise_due_at", "id"], name="ticket_due_id_idx"),
@@ -367,15 +371,16 @@ class Ticket(models.Model):
             # The API's promise-state filter (at risk, breached) in the queue's order: the page is the index's
             # first rows for that state (with the queue order alone, 4,000 breached tickets were read past to
             # reach the first at-risk one).
+            # The desk's "At risk" and "Breached" views too (they order by the same keys).
+            models.Index("promise_state", *QUEUE_INDEX_KEYS, name="ticket_state_queue_idx"),
+            # The desk's "Unassigned" and "Waiting" views: small sets, each its own small index in queue order
+            # (the mixed load found each view reading past 70,000 tickets: docs/benchmarks.md, Mixed load).
             models.Index(
-                "promise_state",
-                models.Case(models.When(status__in=["new", "open", "waiting"], then=0), default=1),
-                models.F("promise_due_at").asc(),
-                models.F("priority").desc(),
-                models.F("created_at").asc(),
-                models.F("id").asc(),
-                name="ticket_state_queue_idx",
+                *QUEUE_INDEX_KEYS,
+                condition=Q(status__in=["new", "open", "waiting"], assignee__isnull=True),
+                name="ticket_unassigned_queue_idx",
             ),
+            models.Index(*QUEUE_INDEX_KEYS, condition=Q(status="waiting"), name="ticket_waiting_queue_idx"),
             # The queue's tab counts: COUNT(*) FILTER (...) over open tickets, from the index alone.
             models.Index(
                 fields=["team", "assignee", "promise_state", "status"],

@@ -114,8 +114,7 @@ def queue(request: StaffRequest) -> HttpResponse:
     filters = QueueFilterForm(data)
     tickets = filters.filter(Ticket.objects.visible_to(user), user=user, default_view=default_view)
     view = filters.cleaned_data.get("view") or default_view
-    order = Ticket.QUEUE_ORDER if view == "all" else Ticket.QUEUE_ORDER_OPEN
-    page = IdPage.of(tickets.order_by(*order).values_list("pk", flat=True), request.GET.get("page"))
+    page = IdPage.of(tickets.order_by(*Ticket.QUEUE_ORDER).values_list("pk", flat=True), request.GET.get("page"))
     rows = Ticket.objects.select_related("customer", "assignee", "escalation_level", "team").in_bulk(page.ids)
     tickets_on_page = [rows[pk] for pk in page.ids if pk in rows]
     query = data.copy()
