@@ -17,9 +17,10 @@ Steps:
 4. ``--users`` users for ``--duration`` seconds, started over the first 10 s, each thinking 0.5-1.5 x
    ``--think`` seconds between requests; ``--customers-online`` of them are customers, the rest agents:
    * an agent (the four specialists first, then first-line agents, each signed in as themselves): a queue
-     view (mine, my teams, at risk, unassigned, all I may see, its second page, or a search), one ticket
-     from it, and one time in three an action on it (a reply, a note, a logged call, or a promise due
-     within the run, with its reason; never on a lapsing ticket), then the ticket page the redirect names;
+     view (mine, my teams, at risk, unassigned, all I may see, its second page, or a search) and its tabs'
+     counts (htmx loads them after the page), one ticket from it, and one time in three an action on it (a
+     reply, a note, a logged call, or a promise due within the run, with its reason, after the guard's live
+     check; never on a lapsing ticket), then the ticket page the redirect names;
    * a customer: every visit a new person from a new address; half send the web form (the form, the POST,
      the received page, the status page), half come back to an open request's status page; half of either
      reply on it, and read the status page again.
@@ -267,6 +268,9 @@ class Agent(User):
             view = self.rng.choice(QUEUE_VIEWS)
             endpoint, path = ("queue, page 2" if "page=2" in view else "queue"), "/desk/" + view
         status, _, content = self.request(endpoint, "GET", path)
+        if status == 200:  # as the browser does: htmx loads the tabs' counts once the queue is shown
+            view = re.search(r"view=(\w+)", path)
+            self.request("queue tabs", "GET", "/desk/tabs/?view=" + (view.group(1) if view else ""))
         self.think()
         references = [match.decode() for match in TICKET_LINK_RE.findall(content)]
         if status != 200 or not references or self.recorder.stop.is_set():
@@ -289,6 +293,9 @@ class Agent(User):
             "call": {"minutes": str(self.rng.randint(1, 20)), "summary": f"Called the customer back. {marker}"},
             "promise": self.promise_fields(marker),
         }[action]
+        if action == "promise":  # the guard's live verdict, as htmx asks for it once the time is typed
+            guard = urlencode({"due_at": fields["due_at"], "fold": ""})
+            self.request("promise check", "GET", f"/desk/tickets/{reference}/promise/check/?{guard}", ticket=reference)
         status, location, _ = self.request(
             action,
             "POST",

@@ -59,7 +59,16 @@ def test_the_mixed_load_benchmark_runs_clean_on_a_small_seed(tmp_path):
     assert run["passed"], output
     assert run["checks"] == dict.fromkeys(CHECKS, True), output
     endpoints = {endpoint["name"]: endpoint for endpoint in run["endpoints"]}
-    assert {"sign in", "queue", "ticket page", "form", "form POST", "received page", "status page"} <= set(endpoints)
+    assert {
+        "sign in",
+        "queue",
+        "queue tabs",
+        "ticket page",
+        "form",
+        "form POST",
+        "received page",
+        "status page",
+    } <= set(endpoints)
     assert all(e["status_5xx"] == 0 and e["no_answer"] == 0 for e in endpoints.values())
     assert run["writes"]["form"] > 0
     assert run["writes"]["customer reply"] > 0
