@@ -173,7 +173,6 @@ class Run:
     settle_s: float = 0.0
     checks: dict[str, bool] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    load_average_1m_end: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -200,7 +199,7 @@ class Recorder:
 # --- The users ----------------------------------------------------------------------------------
 
 
-class User:
+class Person:
     """One person at a browser: requests with think time between them, each recorded."""
 
     def __init__(self, name: str, port: int, recorder: Recorder, rng: random.Random, think: float) -> None:
@@ -246,7 +245,7 @@ def csrf_of(content: bytes) -> str:
     return match.group(1).decode() if match else ""
 
 
-class Agent(User):
+class Agent(Person):
     def __init__(self, username: str, password: str, lapsing: frozenset[str], **kwargs: Any) -> None:
         super().__init__(username, **kwargs)
         self.password, self.lapsing = password, lapsing
@@ -269,8 +268,8 @@ class Agent(User):
             endpoint, path = ("queue, page 2" if "page=2" in view else "queue"), "/desk/" + view
         status, _, content = self.request(endpoint, "GET", path)
         if status == 200:  # as the browser does: htmx loads the tabs' counts once the queue is shown
-            view = re.search(r"view=(\w+)", path)
-            self.request("queue tabs", "GET", "/desk/tabs/?view=" + (view.group(1) if view else ""))
+            shown = re.search(r"view=(\w+)", path)
+            self.request("queue tabs", "GET", "/desk/tabs/?view=" + (shown.group(1) if shown else ""))
         self.think()
         references = [match.decode() for match in TICKET_LINK_RE.findall(content)]
         if status != 200 or not references or self.recorder.stop.is_set():
@@ -303,10 +302,10 @@ class Agent(User):
             {"csrfmiddlewaretoken": csrf, **fields},
             ticket=reference,
         )
-        if status == 302:
+        if status == 302:  # back to the ticket, or to the queue if it has just left this agent's queues
             self.recorder.writes.append(Write(action, marker, reference))
             self.think()
-            self.request("ticket page", "GET", location, ticket=reference)
+            self.request("ticket page" if "/tickets/" in location else "queue", "GET", location, ticket=reference)
             self.think()
 
     def promise_fields(self, marker: str) -> dict[str, str]:
@@ -321,7 +320,7 @@ class Agent(User):
         }
 
 
-class Customer(User):
+class Customer(Person):
     """Every visit a new person from a new address, with a new request or coming back to an earlier one."""
 
     def __init__(self, name: str, earlier: list[str], **kwargs: Any) -> None:
@@ -456,14 +455,14 @@ def wait_for(predicate: Callable[[], bool], seconds: float, what: str) -> None:
 def agent_accounts(count: int) -> tuple[list[str], str]:
     """The accounts the agents sign in with (specialists first) and the one password they are given."""
     from django.contrib.auth.hashers import make_password
-    from django.contrib.auth.models import User as Account
+    from django.contrib.auth.models import User
 
     usernames = [f"{BENCH_PREFIX}specialist-{i}" for i in range(1, 5)] + [
         f"{BENCH_PREFIX}agent-{i}" for i in range(1, max(count - 4, 0) + 1)
     ]
     usernames = usernames[:count]
     password = uuid.uuid4().hex
-    updated = Account.objects.filter(username__in=usernames).update(password=make_password(password))
+    updated = User.objects.filter(username__in=usernames).update(password=make_password(password))
     if updated != len(usernames):
         raise SystemExit(f"--users asks for {len(usernames)} agents; the seed has {updated} of them")
     return usernames, password
@@ -563,7 +562,7 @@ def drive(port: int, args: argparse.Namespace, recorder: Recorder, lapsing: froz
 
     usernames, password = agent_accounts(args.users - args.customers_online)
     earlier = earlier_requests()
-    users: list[User] = [
+    users: list[Person] = [
         Agent(username, password, lapsing, port=port, recorder=recorder, rng=own_rng(), think=args.think)
         for username in usernames
     ]
@@ -694,7 +693,7 @@ def check_writes(run: Run, recorder: Recorder, since: datetime) -> None:
 
 def check_answers(run: Run, recorder: Recorder) -> None:
     """No 5xx, nothing unanswered, and a 404 only for a ticket that has left the agent's queues since."""
-    from django.contrib.auth.models import User as Account
+    from django.contrib.auth.models import User
 
     from tickets.models import Ticket
 
@@ -704,7 +703,7 @@ def check_answers(run: Run, recorder: Recorder) -> None:
     explained, unexplained = 0, []
     for sample in (s for s in recorder.samples if 400 <= s.status < 500):
         if sample.status == 404 and sample.ticket.startswith("PD-"):
-            user = Account.objects.get(username=sample.user)
+            user = User.objects.get(username=sample.user)
             if not Ticket.objects.visible_to(user).by_reference(sample.ticket).exists():
                 explained += 1
                 continue
