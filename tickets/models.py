@@ -303,7 +303,7 @@ class Ticket(models.Model):
     # the unpromised after, the urgent and the old first. Every view of the queue sorts by all of it, even the
     # views of open tickets only: the indexes (QUEUE_INDEX_KEYS) begin with "open first", and a sort without it
     # walked the promise-due index past every closed ticket (docs/benchmarks.md, Mixed load).
-    OPEN_FIRST = models.Case(models.When(status__in=OPEN_STATUSES, then=0), default=1)
+    OPEN_FIRST = QUEUE_INDEX_KEYS[0]  # the very CASE the indexes begin with
     QUEUE_ORDER = (OPEN_FIRST, models.F("promise_due_at").asc(nulls_last=True), "-priority", "created_at")
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
@@ -354,9 +354,10 @@ class Ticket(models.Model):
             models.Index(
                 fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="ticket_due_check_idx"
             ),
-            # Team queues: open tickets of a team, ordered by promise due.
+            # A team's open tickets in the queue's order (the queue filtered by team).
             models.Index(
-                fields=["team", "promise_due_at"],
+                "team",
+                *QUEUE_INDEX_KEYS,
                 condition=Q(status__in=["new", "open", "waiting"]),
                 name="ticket_team_queue_idx",
             ),
@@ -374,7 +375,7 @@ class Ticket(models.Model):
             # The desk's "At risk" and "Breached" views too (they order by the same keys).
             models.Index("promise_state", *QUEUE_INDEX_KEYS, name="ticket_state_queue_idx"),
             # The desk's "Unassigned" and "Waiting" views: small sets, each its own small index in queue order
-            # (the mixed load found each view reading past 70,000 tickets: docs/benchmarks.md, Mixed load).
+            # (without them, each view walked the queue's order past tens of thousands of other tickets).
             models.Index(
                 *QUEUE_INDEX_KEYS,
                 condition=Q(status__in=["new", "open", "waiting"], assignee__isnull=True),
@@ -387,9 +388,10 @@ class Ticket(models.Model):
                 condition=Q(status__in=["new", "open", "waiting"]),
                 name="ticket_open_counts_idx",
             ),
-            # "Mine": open tickets of an assignee, ordered by promise due.
+            # "Mine": an assignee's open tickets in the queue's order.
             models.Index(
-                fields=["assignee", "promise_due_at"],
+                "assignee",
+                *QUEUE_INDEX_KEYS,
                 condition=Q(status__in=["new", "open", "waiting"]),
                 name="ticket_assignee_queue_idx",
             ),
