@@ -18,7 +18,7 @@ Steps:
    endpoint's queries and their time, its rows, and ``--inprocess`` sequential requests timed without an HTTP
    server (wall time and this process's CPU); the second page's address is the first page's ``next`` link.
 5. For each ``--workers`` count: gunicorn as a subprocess with production settings (bench/desk.py's
-   ``start_gunicorn``: ``ENVIRONMENT=production``, generated ``SECRET_KEY``, ``DEBUG`` off, static files in a
+   ``start_production_server``: ``ENVIRONMENT=production``, generated ``SECRET_KEY``, ``DEBUG`` off, static files in a
    throw-away ``DATA_DIR``, sync workers). Every endpoint is fetched once with urllib as each caller (HTTP
    200, JSON, a non-empty page, only at-risk tickets in the filtered list, a ``next`` link on the first
    page); then, per endpoint and caller, ``wrk -c 8 -t 2 --latency`` with the ``Authorization: Bearer``
@@ -58,7 +58,7 @@ try:
 except ImportError:
     from bench import _project
 
-from bench.desk import AGENT, SUPERVISOR, machine_line, start_gunicorn, stop_gunicorn, text_table
+from bench.desk import AGENT, SUPERVISOR, machine_line, start_production_server, text_table
 from bench.requests import CpuMeter, postmaster_pid
 from bench.seed import (
     LONG_TIMELINE_AT,
@@ -72,6 +72,7 @@ from bench.seed import (
     seed_desk,
     shorten,
 )
+from bench.server import stop_gunicorn
 
 ROOT = _project.ROOT
 SCRIPT = "bench/api.py"
@@ -334,7 +335,7 @@ def explain(endpoint: Endpoint, secret: str, *, top: int = 3) -> None:
 def check(found: list[Endpoint], secrets: dict[str, str], port: int) -> None:
     """Each endpoint once over HTTP before the load: 200, JSON, a non-empty page of the right tickets. The
     second page's address is taken again from this server's first page: a cursor may be signed with the
-    server's ``SECRET_KEY``, which ``start_gunicorn`` generates for each start."""
+    server's ``SECRET_KEY``, which ``production_env`` generates for each start."""
     next_links: dict[str, str] = {}
     for endpoint in found:
         if endpoint.key == "list_page_2":
@@ -490,7 +491,7 @@ def load_endpoint(
     if result.returncode != 0:
         raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     parse_wrk(result.stdout, load)
-    cpu = meter.per(load.requests)
+    cpu = meter.ms_per(load.requests)
     wrk_ms = wrk_cpu * 1000 / max(load.requests, 1)
     # This script only waits for wrk: its own time is part of "other".
     other = cpu.pop("other processes ms") + cpu.pop("client ms") - wrk_ms
@@ -642,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
         connections.close_all()  # measure with the bench process idle on the database
         loads: list[Load] = []
         for workers in args.workers:
-            process, port, _ = start_gunicorn(Path(os.environ["DATA_DIR"]), workers)
+            process, port, _ = start_production_server(Path(os.environ["DATA_DIR"]), workers)
             check(found, secrets, port)
             for endpoint in found:
                 loads.append(

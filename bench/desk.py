@@ -37,7 +37,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -69,6 +68,7 @@ from bench.seed import (  # noqa: E402 - after the path fix above
     seed_desk,
     shorten,
 )
+from bench.server import collectstatic, production_env, start_gunicorn, stop_gunicorn  # noqa: E402
 
 SCRIPT = "bench/desk.py"
 TARGET_MEDIAN_MS = 50.0
@@ -257,74 +257,13 @@ def small_scale_counts(args: argparse.Namespace, config: dict[str, Any]) -> dict
 # --- 4. gunicorn --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def production_env(data_dir: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": "http://127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "DATA_DIR": str(data_dir),
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return env
-
-
-def start_gunicorn(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], int, Path]:
+def start_production_server(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """gunicorn with ``workers`` sync workers and production settings, static files collected first."""
     env = production_env(data_dir)
-    python = Path(sys.executable)
-    print("[gunicorn] collectstatic into the throw-away DATA_DIR", flush=True)
-    subprocess.run(  # noqa: S603 - our own manage.py
-        [str(python), "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True
-    )
-    port = free_port()
+    collectstatic(env)
     log = data_dir / "gunicorn.log"
-    gunicorn = python.parent / "gunicorn"
-    command = [
-        str(gunicorn),
-        "helpdesk.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--access-logfile",
-        "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
-    ]
-    process = subprocess.Popen(  # noqa: S603 - our own virtualenv's gunicorn
-        command, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            status, _, _ = Browser(port).get("/accounts/login/")
-            if status == 200:
-                print(f"[gunicorn] {workers} workers on 127.0.0.1:{port}, pid {process.pid}", flush=True)
-                return process, port, log
-        except OSError:
-            pass
-        time.sleep(0.2)
-    process.terminate()
-    raise SystemExit(f"gunicorn did not answer in 30 s:\n{log.read_text()[-3000:]}")
-
-
-def stop_gunicorn(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    process, port, _ = start_gunicorn(env, f"sync:{workers}", log=log)
+    return process, port, log
 
 
 class Browser:
@@ -541,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         passwords = set_passwords()
         connections.close_all()  # measure with the bench process idle on the database
         assert data_dir is not None or os.environ.get("DATA_DIR")
-        process, port, _ = start_gunicorn(Path(os.environ["DATA_DIR"]), args.workers)
+        process, port, _ = start_production_server(Path(os.environ["DATA_DIR"]), args.workers)
         time_pages(found, port, passwords, requests=args.requests, warmups=args.warmups)
         stop_gunicorn(process)
         process = None

@@ -42,7 +42,6 @@ import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -60,7 +59,6 @@ except ImportError:
     from bench import _project
 ROOT = _project.ROOT
 
-from bench.desk import free_port, production_env, stop_gunicorn  # noqa: E402 - after the path fix above
 from bench.seed import (  # noqa: E402 - after the path fix above
     BENCH_PREFIX,
     configure_environment,
@@ -68,6 +66,13 @@ from bench.seed import (  # noqa: E402 - after the path fix above
     percentile,
     prepare_database,
     wipe,
+)
+from bench.server import (  # noqa: E402 - after the path fix above
+    collectstatic,
+    parse_server,
+    production_env,
+    start_gunicorn,
+    stop_gunicorn,
 )
 
 SCRIPT = "bench/requests.py"
@@ -225,17 +230,6 @@ def queued_messages(url: str) -> int:
 # --- 3. gunicorn --------------------------------------------------------------------------------
 
 
-def parse_server(spec: str) -> tuple[str, int, int]:
-    """ "sync:4" or "gthread:2x8" (workers x threads)."""
-    match = re.fullmatch(r"(sync|gthread):(\d+)(?:x(\d+))?", spec)
-    if not match:
-        raise argparse.ArgumentTypeError(f"{spec!r}: use sync:WORKERS or gthread:WORKERSxTHREADS")
-    kind, workers, threads = match.group(1), int(match.group(2)), int(match.group(3) or 1)
-    if kind == "sync" and threads != 1:
-        raise argparse.ArgumentTypeError(f"{spec!r}: sync workers have one thread")
-    return kind, workers, threads
-
-
 def server_env(data_dir: Path, redis_url: str) -> dict[str, str]:
     return {
         **production_env(data_dir),
@@ -244,50 +238,6 @@ def server_env(data_dir: Path, redis_url: str) -> dict[str, str]:
         "REQUESTS_PER_IP_PER_HOUR": RAISED_LIMIT,
         "REQUESTS_PER_EMAIL_PER_HOUR": RAISED_LIMIT,
     }
-
-
-def collectstatic(env: dict[str, str]) -> None:
-    print("[gunicorn] collectstatic into the throw-away DATA_DIR", flush=True)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True
-    )
-
-
-def start_gunicorn(env: dict[str, str], spec: str, *, log: Path) -> tuple[subprocess.Popen[bytes], int, str]:
-    """gunicorn (``sync:WORKERS`` or ``gthread:WORKERSxTHREADS``) with ``env``, once it answers ``/``."""
-    kind, workers, threads = parse_server(spec)
-    port = free_port()
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "helpdesk.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--worker-class",
-        kind,
-        "--workers",
-        str(workers),
-        *(["--threads", str(threads)] if kind == "gthread" else []),
-        "--access-logfile",
-        "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
-    ]
-    shown = " ".join(["gunicorn", *command[1:3], "127.0.0.1:PORT", *command[4:-2]])
-    process = subprocess.Popen(  # noqa: S603 - our own virtualenv's gunicorn
-        command, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            status, _, _, _ = Visitor(port).request("GET", "/")
-            if status == 200:
-                print(f"[gunicorn] {shown} (pid {process.pid})", flush=True)
-                return process, port, shown
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop_gunicorn(process)
-    raise SystemExit(f"gunicorn did not answer in 30 s:\n{log.read_text()[-3000:]}")
 
 
 # --- 4. The client ------------------------------------------------------------------------------
@@ -578,17 +528,25 @@ def postmaster_pid() -> int:
         cursor.execute("SELECT pg_backend_pid()")
         (backend,) = cursor.fetchone()
     connection.close()  # measure with the bench process idle on the database
-    match = re.search(r"^PPid:\s+(\d+)$", Path(f"/proc/{backend}/status").read_text(), re.MULTILINE)
+    try:
+        match = re.search(r"^PPid:\s+(\d+)$", Path(f"/proc/{backend}/status").read_text(), re.MULTILINE)
+    except OSError:
+        match = None
     if match is None:
         raise SystemExit("Cannot find PostgreSQL's main process: the benchmarks measure a server on this machine")
     return int(match.group(1))
 
 
 def process_tree(pid: int) -> list[int]:
-    """A process and all its descendants (gunicorn's workers, Celery's pool), as /proc lists them now."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
+    """A process and all its descendants (gunicorn's workers, Celery's pool), as /proc lists them now
+    (each thread lists the children it started)."""
+    children: list[str] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += (task / "children").read_text().split()
+        except OSError:  # the thread or the process has just ended
+            continue
+    if not Path(f"/proc/{pid}").exists():
         return []
     return [pid, *(descendant for child in children for descendant in process_tree(int(child)))]
 
@@ -608,7 +566,7 @@ class CpuMeter:
             "machine": machine_cpu(),
         }
 
-    def per(self, count: int) -> dict[str, float]:
+    def ms_per(self, count: int) -> dict[str, float]:
         """Milliseconds of CPU per unit of work (a submission, a request) since the meter started, by kind."""
         end = self.snapshot()
         spent = {kind: cpu - self.start["trees"][kind] for kind, cpu in end["trees"].items()}
@@ -766,7 +724,7 @@ def measure(spec: str, args: argparse.Namespace, data_dir: Path) -> Run:
         meter = CpuMeter({"gunicorn": process.pid, "postgres": postmaster_pid()})
         samples, wall = burst(port, forms, args.clients)
         run.client_cpu_s = round(time.process_time() - cpu, 2)
-        run.cpu_ms_per_submission = meter.per(len(forms))
+        run.cpu_ms_per_submission = meter.ms_per(len(forms))
     finally:
         stop_gunicorn(process)
     log_text = log.read_text(errors="replace")
