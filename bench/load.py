@@ -56,7 +56,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -67,7 +67,7 @@ except ImportError:
     from bench import _project
 
 from bench.api import calibration_ms, code_version
-from bench.desk import machine_line, production_env, text_table
+from bench.desk import machine_line, text_table
 from bench.requests import (
     CSRF_RE,
     KEY_RE,
@@ -77,12 +77,9 @@ from bench.requests import (
     SUBJECTS,
     CpuMeter,
     Visitor,
-    collectstatic,
     flush_redis,
     person_name,
     postmaster_pid,
-    start_gunicorn,
-    stop_gunicorn,
 )
 from bench.seed import (
     BENCH_PREFIX,
@@ -94,6 +91,7 @@ from bench.seed import (
     prepare_database,
     seed_desk,
 )
+from bench.server import collectstatic, production_env, start_gunicorn, stop_gunicorn
 
 ROOT = _project.ROOT
 SCRIPT = "bench/load.py"
@@ -127,6 +125,7 @@ class Sample:
     user: str
     ticket: str = ""  # the reference or status token concerned, for the 404 check
     error: str = ""
+    at: float = field(default_factory=time.time)  # when the answer came (epoch seconds)
 
 
 @dataclass
@@ -591,7 +590,9 @@ def drive(port: int, args: argparse.Namespace, recorder: Recorder, lapsing: froz
             )
     recorder.stop.set()
     for thread in threads:
-        thread.join(timeout=120)
+        thread.join(timeout=120)  # a request times out after 60 s; thinking stops at once
+    if still := [thread.name for thread in threads if thread.is_alive()]:
+        raise SystemExit(f"Users still at work two minutes after the end: {', '.join(still)}")
     return time.perf_counter() - started
 
 
@@ -678,21 +679,32 @@ def check_writes(run: Run, recorder: Recorder, since: datetime) -> None:
             doubled.append(write)
         elif right == 0 or 2 * right != sum(found.values()):  # each interaction counts under both of its names
             wrong.append(write)
-    forms = [w for w in recorder.writes if w.kind == "form"]
+    # A form is also its ticket: one ticket, found by the marker in its subject.
     subjects = Counter(
         marker
-        for subject in Ticket.objects.filter(token__in=[w.ticket for w in forms]).values_list("subject", flat=True)
+        for subject in Ticket.objects.filter(
+            created_at__gte=since, subject__contains=f"[load {recorder.run_id}-"
+        ).values_list("subject", flat=True)
         for marker in re.findall(r"\[load [^\]]+\]", subject)
     )
-    lost += [w for w in forms if subjects[w.marker] != 1 and w not in lost]
+    for write in (w for w in recorder.writes if w.kind == "form"):
+        if subjects[write.marker] == 0 and write not in lost:
+            lost.append(write)
+        elif subjects[write.marker] > 1 and write not in doubled:
+            doubled.append(write)
     run.writes = dict(Counter(w.kind for w in recorder.writes))
     run.checks["every accepted write stored, once, as what it was"] = not (lost or doubled or wrong)
     for label, writes in (("lost", lost), ("doubled", doubled), ("stored as something else, or elsewhere", wrong)):
         run.problems += [f"{label}: {w.kind} {w.marker} on {w.ticket}" for w in writes[:20]]
 
 
+# What takes a ticket out of an agent's queues (to another team or person).
+MOVES = ("escalation", "transfer", "assignment")
+
+
 def check_answers(run: Run, recorder: Recorder) -> None:
-    """No 5xx, nothing unanswered, and a 404 only for a ticket that has left the agent's queues since."""
+    """No 5xx, nothing unanswered, and a 404 only for a ticket that had moved (escalated, transferred or
+    reassigned) before the answer, and that the agent may not see now."""
     from django.contrib.auth.models import User
 
     from tickets.models import Ticket
@@ -704,7 +716,10 @@ def check_answers(run: Run, recorder: Recorder) -> None:
     for sample in (s for s in recorder.samples if 400 <= s.status < 500):
         if sample.status == 404 and sample.ticket.startswith("PD-"):
             user = User.objects.get(username=sample.user)
-            if not Ticket.objects.visible_to(user).by_reference(sample.ticket).exists():
+            ticket = Ticket.objects.by_reference(sample.ticket)
+            answered = datetime.fromtimestamp(sample.at, tz=UTC)
+            moved = ticket.filter(interactions__kind__in=MOVES, interactions__created_at__lte=answered).exists()
+            if moved and not ticket.visible_to(user).exists():
                 explained += 1
                 continue
         unexplained.append(sample)
@@ -765,9 +780,10 @@ def check_sweep(run: Run, lapsing: list[int], since: datetime, cutoff: datetime,
     pattern = re.compile(r"^Message-ID: <(notification|customer-email)-(\d+)@", re.MULTILINE)
     for path in mail_dir.glob("*"):
         emailed.update((kind, int(pk)) for kind, pk in pattern.findall(path.read_text(errors="replace")))
+    # Written in the run and before the sweep and the outboxes had caught up (beat may sweep again after).
     outboxes = {
-        "notification": Notification.objects.filter(created_at__gte=since),
-        "customer-email": CustomerEmail.objects.filter(created_at__gte=since),
+        "notification": Notification.objects.filter(created_at__gte=since, created_at__lt=cutoff),
+        "customer-email": CustomerEmail.objects.filter(created_at__gte=since, created_at__lt=cutoff),
     }
     unsent, doubled = [], []
     for kind, rows in outboxes.items():
@@ -810,11 +826,12 @@ def breach_lag(lapsing: list[int], since: datetime) -> dict[str, float]:
 
 def check_logs(run: Run, data_dir: Path) -> None:
     logs = {name: (data_dir / f"{name}.log").read_text(errors="replace") for name in ("gunicorn", "worker", "beat")}
-    troubled = [name for name, text in logs.items() if "Traceback" in text or "WORKER TIMEOUT" in text]
-    run.checks["no traceback or worker timeout in any log"] = not troubled
-    for name in troubled:
-        text = logs[name]
-        run.problems.append(f"{name}.log: {text[text.find('Traceback') :][:1500]}")
+    run.checks["no traceback or worker timeout in any log"] = True
+    for name, text in logs.items():
+        found = [text.find(mark) for mark in ("Traceback", "WORKER TIMEOUT") if mark in text]
+        if found:
+            run.checks["no traceback or worker timeout in any log"] = False
+            run.problems.append(f"{name}.log: {text[min(found) :][:1500]}")
 
 
 # --- Summary and main ---------------------------------------------------------------------------
@@ -889,7 +906,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.duration < 10 or args.think <= 0 or args.sweep_interval < 1:
         parser.error("--duration must be at least 10 s, --think and --sweep-interval positive")
     if 4 * args.sweep_interval >= 0.75 * args.duration:
-        parser.error("--duration must exceed 5.4 sweeps (--sweep-interval): the lapsing promises need four to lapse")
+        parser.error("--duration must exceed 16/3 sweeps (--sweep-interval): lapsing promises fall due from the fourth")
     if args.redis_url == args.broker_url:
         parser.error("--redis-url and --broker-url must be different Redis databases")
     if args.settle is None:
@@ -926,6 +943,7 @@ def main(argv: list[str] | None = None) -> int:
         recorder = Recorder(uuid.uuid4().hex[:8])
         with running_system(work_dir, args) as (port, pids):
             run.started_at, lapsing, references = start_sweeping(args)
+            run.lapsing = len(lapsing)  # as many as the seed had to offer
             since = datetime.fromisoformat(run.started_at)
             run.calibration_ms = calibration_ms()
             meter = CpuMeter(
@@ -938,7 +956,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
             run.wall_s = round(drive(port, args, recorder, references), 1)
-            run.cpu_ms_per_request = meter.per(len(recorder.samples))
+            run.cpu_ms_per_request = meter.ms_per(len(recorder.samples))
             run.settle_s, cutoff = settle(args)
         info["load_average_1m_end"] = round(os.getloadavg()[0], 2)
         run.requests = len(recorder.samples)
