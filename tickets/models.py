@@ -282,11 +282,13 @@ class PromiseState(models.TextChoices):
     BROKEN = "broken", "Broken"
 
 
+# Open tickets, as the indexes' conditions and the queue's first key say it (plain strings: migrations compare them).
+OPEN_STATUS_VALUES = ["new", "open", "waiting"]
 # The keys of the queue's order (``Ticket.QUEUE_ORDER``) as an index reads them: open first; plain ASC, as
 # PostgreSQL puts NULLs last by default and SQLite refuses NULLS LAST in an index; the id last, so the API's
 # keyset pages (which end every order with the id) read the same indexes.
 QUEUE_INDEX_KEYS = (
-    models.Case(models.When(status__in=["new", "open", "waiting"], then=0), default=1),
+    models.Case(models.When(status__in=OPEN_STATUS_VALUES, then=0), default=1),
     models.F("promise_due_at").asc(),
     models.F("priority").desc(),
     models.F("created_at").asc(),
@@ -358,7 +360,7 @@ class Ticket(models.Model):
             models.Index(
                 "team",
                 *QUEUE_INDEX_KEYS,
-                condition=Q(status__in=["new", "open", "waiting"]),
+                condition=Q(status__in=OPEN_STATUS_VALUES),
                 name="ticket_team_queue_idx",
             ),
             # "All I may see": ORDER BY the queue order (open first) LIMIT 25, read straight off the index.
@@ -378,21 +380,21 @@ class Ticket(models.Model):
             # (without them, each view walked the queue's order past tens of thousands of other tickets).
             models.Index(
                 *QUEUE_INDEX_KEYS,
-                condition=Q(status__in=["new", "open", "waiting"], assignee__isnull=True),
+                condition=Q(status__in=OPEN_STATUS_VALUES, assignee__isnull=True),
                 name="ticket_unassigned_queue_idx",
             ),
             models.Index(*QUEUE_INDEX_KEYS, condition=Q(status="waiting"), name="ticket_waiting_queue_idx"),
             # The queue's tab counts: COUNT(*) FILTER (...) over open tickets, from the index alone.
             models.Index(
                 fields=["team", "assignee", "promise_state", "status"],
-                condition=Q(status__in=["new", "open", "waiting"]),
+                condition=Q(status__in=OPEN_STATUS_VALUES),
                 name="ticket_open_counts_idx",
             ),
             # "Mine": an assignee's open tickets in the queue's order.
             models.Index(
                 "assignee",
                 *QUEUE_INDEX_KEYS,
-                condition=Q(status__in=["new", "open", "waiting"]),
+                condition=Q(status__in=OPEN_STATUS_VALUES),
                 name="ticket_assignee_queue_idx",
             ),
             # The dashboard's first-response figures: WHERE first_response_at in a period.
@@ -430,7 +432,7 @@ class Ticket(models.Model):
             # Resolved and closed tickets know when they were resolved; open ones don't.
             models.CheckConstraint(
                 condition=Q(status__in=["resolved", "closed"], resolved_at__isnull=False)
-                | Q(status__in=["new", "open", "waiting"], resolved_at__isnull=True),
+                | Q(status__in=OPEN_STATUS_VALUES, resolved_at__isnull=True),
                 name="ticket_resolved_at_matches_status",
             ),
             # Only a ticket waiting on the customer has a paused clock.
