@@ -9,13 +9,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.models import User
+
+from bench.server import collectstatic, free_port
+from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the TLS proxy in front sends along: the site's host name, and that the request came in over HTTPS.
@@ -27,6 +33,7 @@ PRODUCTION = {
     "SITE_URL": "https://desk.example.com",
 }
 # Variables the surrounding test run sets; a subprocess starts from a clean environment instead.
+T = TypeVar("T")
 RUN_VARIABLES = ["ENVIRONMENT", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"]
 
 
@@ -40,10 +47,18 @@ def database_url(name: str = "") -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name or db['NAME']}"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def wait_until(
+    predicate: Callable[[], T], *, timeout: float, message: str | Callable[[], str], interval: float = 0.1
+) -> T:
+    """Poll ``predicate`` until it returns something truthy (and return that), or fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"After {timeout} s: {message() if callable(message) else message}")
+        time.sleep(interval)
 
 
 class PrivateRedis:
@@ -65,12 +80,13 @@ class PrivateRedis:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 10
-        while True:
+
+        def listening() -> bool:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
+                return True
+            return False
+
+        wait_until(listening, timeout=10, message="redis-server did not start", interval=0.05)
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
@@ -88,14 +104,17 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
+def with_production_password(user: User) -> None:
+    """Give a test user a password the production settings can check (the tests hash with a fast hasher that
+    production does not know): the same ``PASSWORD``, hashed with PBKDF2."""
+    user.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
+    user.save(update_fields=["password"])
+
+
 def production_environment(directory: Path, **overrides: str) -> dict[str, str]:
     """The environment of a subprocess with the production settings on the pytest database."""
-    environ = {key: value for key, value in os.environ.items() if key not in RUN_VARIABLES}
-    environ.pop("DJANGO_SETTINGS_MODULE", None)
+    environ = {key: value for key, value in os.environ.items() if key not in ("DEBUG", "DJANGO_SETTINGS_MODULE")}
     environ.update(PRODUCTION, DATA_DIR=str(directory), DATABASE_URL=database_url(), LOG_LEVEL="INFO")
-    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
-        if name in os.environ:
-            environ[name] = os.environ[name]
     environ.update(overrides)
     return environ
 
@@ -105,9 +124,7 @@ def production_server(directory: Path, **overrides: str) -> Iterator[Server]:
     """gunicorn (one worker) with the production settings, answering for desk.example.com behind a TLS proxy."""
     environ = production_environment(directory, **overrides)
     python = Path(sys.executable)
-    subprocess.run(
-        [str(python), "manage.py", "collectstatic", "--noinput", "-v", "0"], env=environ, cwd=ROOT, check=True
-    )
+    collectstatic(environ)
     server = Server(free_port(), directory / "gunicorn.log")
     process = subprocess.Popen(
         [str(python.parent / "gunicorn"), "helpdesk.wsgi:application", "--bind", f"127.0.0.1:{server.port}", "-w", "1"],
@@ -116,16 +133,19 @@ def production_server(directory: Path, **overrides: str) -> Iterator[Server]:
         stdout=server.log.open("wb"),
         stderr=subprocess.STDOUT,
     )
+
+    def answering() -> bool:
+        assert process.poll() is None, server.log.read_text()
+        try:
+            requests.get(f"{server.url}/accounts/login/", headers=PROXIED, timeout=5)  # any answer: it is up
+        except requests.ConnectionError:
+            return False
+        return True
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, server.log.read_text()
-            try:
-                requests.get(f"{server.url}/accounts/login/", headers=PROXIED, timeout=5)  # any answer: it is up
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, f"gunicorn did not answer in 30 s\n{server.log.read_text()}"
-                time.sleep(0.2)
+        wait_until(
+            answering, timeout=30, message=lambda: f"gunicorn did not answer\n{server.log.read_text()}", interval=0.2
+        )
         yield server
     finally:
         process.terminate()

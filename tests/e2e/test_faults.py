@@ -20,10 +20,9 @@ import pytest
 import redis
 import requests
 from django.conf import settings
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 
-from tests.e2e.test_promise_engine_live import (
+from tests.e2e.engine import (
     CeleryProcesses,
     all_swept,
     breached_count,
@@ -32,7 +31,14 @@ from tests.e2e.test_promise_engine_live import (
     swept_wrongly,
 )
 from tests.factories import PASSWORD
-from tests.processes import PROXIED, PrivateRedis, free_port, production_environment, production_server
+from tests.processes import (
+    PROXIED,
+    PrivateRedis,
+    free_port,
+    production_environment,
+    production_server,
+    with_production_password,
+)
 from tickets import services
 from tickets.models import CustomerEmail, InteractionKind, Promise, PromiseState, Ticket
 
@@ -73,13 +79,11 @@ class Browser:
 
 
 def test_with_redis_down_the_form_and_the_desk_keep_accepting_work_and_the_flags_catch_up(tmp_path, category, alice):
-    # The server's password hashers are production's (the tests' fast one is unknown there).
-    alice.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
-    alice.save(update_fields=["password"])
+    with_production_password(alice)
     own_redis = PrivateRedis(tmp_path)
     own_redis.start()
     mail_dir = tmp_path / "mail"
-    services = {
+    on_own_redis = {
         "REDIS_URL": own_redis.url(0),
         "CELERY_BROKER_URL": own_redis.url(1),
         "PROMISE_SWEEP_INTERVAL_SECONDS": "1",
@@ -87,9 +91,9 @@ def test_with_redis_down_the_form_and_the_desk_keep_accepting_work_and_the_flags
         "EMAIL_FILE_PATH": str(mail_dir),
         "SECURE_SSL_REDIRECT": "false",
     }
-    celery = CeleryProcesses({**production_environment(tmp_path, **services), "PYTHONUNBUFFERED": "1"}, tmp_path)
+    celery = CeleryProcesses({**production_environment(tmp_path, **on_own_redis), "PYTHONUNBUFFERED": "1"}, tmp_path)
     try:
-        with production_server(tmp_path, **services) as server:
+        with production_server(tmp_path, **on_own_redis) as server:
             own_redis.kill()
 
             # A customer sends a request.

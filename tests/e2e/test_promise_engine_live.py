@@ -11,15 +11,10 @@ CELERY_BROKER_URL=redis://127.0.0.1:6379/6.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -27,16 +22,24 @@ from typing import TypeVar
 import pytest
 import redis
 from django.conf import settings
-from django.contrib.auth.models import Group, User
-from django.db import connection, transaction
+from django.contrib.auth.models import Group
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from customers.models import Customer
+from tests.e2e.engine import (
+    STARTUP_TIMEOUT,
+    CeleryProcesses,
+    all_notifications_emailed,
+    all_swept,
+    breached_count,
+    notified_once_each,
+    promise_many,
+    swept_wrongly,
+)
 from tests.processes import database_url
 from tickets import services
 from tickets.models import (
-    Category,
     Interaction,
     InteractionKind,
     Notification,
@@ -47,118 +50,12 @@ from tickets.models import (
     Ticket,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT = 60  # seconds; generous for a loaded two-core CI machine
-ENGINE_TIMEOUT = 60
-SHUTDOWN_GRACE = 5  # seconds of warm shutdown before the teardown kills a process group
-LOG_TAIL_LINES = 120
-
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 T = TypeVar("T")
 
 
 # --- Helpers ------------------------------------------------------------------------------------
-
-
-def wait_until(
-    predicate: Callable[[], T], *, timeout: float, message: str | Callable[[], str], interval: float = 0.1
-) -> T:
-    """Poll ``predicate`` until it returns something truthy (and return that), or fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"After {timeout} s: {message() if callable(message) else message}")
-        time.sleep(interval)
-
-
-class CeleryProcesses:
-    """Starts Celery workers and beats as subprocesses (each in its own process group), logs to files."""
-
-    def __init__(self, env: dict[str, str], directory: Path) -> None:
-        self.env, self.directory = env, directory
-        self.started: list[tuple[subprocess.Popen[bytes], Path]] = []
-
-    def _start(self, name: str, args: list[str], extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = self.directory / f"{name}-{len(self.started) + 1}.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "helpdesk", *args],
-                cwd=ROOT,
-                env={**self.env, **extra_env},
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: killpg reaches the prefork children too
-            )
-        self.started.append((process, log))
-        return process
-
-    def worker(self, **extra_env: str) -> subprocess.Popen[bytes]:
-        """A prefork worker with two children, returned once it consumes from the broker."""
-        process = self._start(
-            "worker",
-            # Without mingle and gossip the worker is ready about a second sooner; they only sync with peers.
-            ["worker", "--pool", "prefork", "--concurrency", "2", "-l", "INFO", "--without-mingle", "--without-gossip"],
-            extra_env,
-        )
-        log = self.started[-1][1]
-        wait_until(
-            lambda: process.poll() is not None or " ready." in log.read_text(errors="replace"),
-            timeout=STARTUP_TIMEOUT,
-            message=lambda: f"the worker did not become ready\n{self.logs()}",
-        )
-        assert process.poll() is None, f"the worker exited with {process.returncode}\n{self.logs()}"
-        return process
-
-    def beat(self) -> subprocess.Popen[bytes]:
-        """A beat with its own schedule file (a second beat, started by mistake, must not share the first's)."""
-        schedule = self.directory / f"beat-schedule-{len(self.started) + 1}"
-        return self._start("beat", ["beat", "-l", "INFO", "--schedule", str(schedule)], {})
-
-    @staticmethod
-    def kill(process: subprocess.Popen[bytes]) -> None:
-        """SIGKILL the process and its children: no warm shutdown, no chance to ack or commit anything."""
-        with contextlib.suppress(ProcessLookupError):  # already gone
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-
-    def stop_all(self) -> None:
-        """Ask each process to shut down (warm), then kill whatever is left of its group."""
-        for process, _ in self.started:
-            if process.poll() is None:
-                process.terminate()
-        for process, _ in self.started:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=SHUTDOWN_GRACE)
-            self.kill(process)
-
-    def logs(self) -> str:
-        parts = []
-        for process, log in self.started:
-            lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
-            state = "running" if process.poll() is None else f"exited {process.returncode}"
-            parts.append(f"----- {log.name} (pid {process.pid}, {state}), last {len(lines)} lines -----")
-            parts.extend(lines)
-        return "\n".join(parts)
-
-    def wait_until(
-        self,
-        predicate: Callable[[], T],
-        *,
-        timeout: float = ENGINE_TIMEOUT,
-        message: str | Callable[[], str],
-        interval: float = 0.1,
-    ) -> T:
-        """``wait_until`` whose failure message ends with the worker and beat logs."""
-        return wait_until(
-            predicate,
-            timeout=timeout,
-            message=lambda: f"{message() if callable(message) else message}\n{self.logs()}",
-            interval=interval,
-        )
 
 
 def emailed_notification_ids(mail_dir: Path) -> Counter[int]:
@@ -290,10 +187,7 @@ def test_a_promise_is_flagged_at_risk_then_broken_and_escalated_telling_each_per
     assert notifications_by_person_and_event() == expected, sweeping.logs()
 
     # The outbox is drained by the worker: one email per notification, to the right person.
-    sweeping.wait_until(
-        lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(),
-        message="the notification emails were never sent",
-    )
+    sweeping.wait_until(all_notifications_emailed, message="the notification emails were never sent")
     notification_ids = set(Notification.objects.values_list("pk", flat=True))
     assert emailed_notification_ids(mail_dir) == Counter(notification_ids), sweeping.logs()
     mail = "\n".join(path.read_text(errors="replace") for path in mail_dir.glob("*"))
@@ -304,67 +198,6 @@ def test_a_promise_is_flagged_at_risk_then_broken_and_escalated_telling_each_per
 # --- A worker killed in the middle of a large sweep ---------------------------------------------
 
 MANY = 300
-
-
-def promise_many(count: int, *, customer: Customer, category: Category, rep: User) -> list[int]:
-    """``count`` tickets assigned to ``rep``, each promised in 6 s (at risk from 2 s), committed together."""
-    with transaction.atomic():
-        tickets = [
-            services.open_ticket(
-                name=customer.name,
-                email=customer.email,
-                subject=f"Charged twice ({n})",
-                body="Twice!",
-                category=category,
-            )
-            for n in range(count)
-        ]
-        for ticket in tickets:
-            services.assign(ticket, assignee=rep, by=rep)
-    now = timezone.now()
-    with transaction.atomic():
-        for ticket in tickets:
-            services.make_promise(
-                ticket,
-                due_at=now + timedelta(seconds=6),
-                by=rep,
-                words="Sorted within seconds.",
-                reason="A batch job fixes all of these at once.",
-                now=now,
-            )
-    return [ticket.pk for ticket in tickets]
-
-
-def breached_count() -> int:
-    return Ticket.objects.filter(promise_state=PromiseState.BREACHED).count()
-
-
-def all_swept(count: int) -> bool:
-    """All ``count`` promises lapsed and the sweep has nothing left to look at."""
-    return breached_count() == count and not Ticket.objects.filter(next_check_at__isnull=False).exists()
-
-
-def swept_wrongly(ids: list[int]) -> list[tuple[str, int, int, int]]:
-    """Tickets not breached exactly once and escalated exactly once, or flagged at risk more than once."""
-    tickets = Ticket.objects.filter(pk__in=ids).annotate(
-        breaches=Count("interactions", filter=Q(interactions__kind=InteractionKind.BREACH)),
-        escalations=Count("interactions", filter=Q(interactions__kind=InteractionKind.ESCALATION)),
-        at_risk=Count("interactions", filter=Q(interactions__kind=InteractionKind.AT_RISK)),
-    )
-    return [
-        (t.reference, t.breaches, t.escalations, t.at_risk)
-        for t in tickets
-        if (t.breaches, t.escalations) != (1, 1) or t.at_risk > 1
-    ]
-
-
-def notified_once_each() -> bool:
-    """One notification per ticket, person and event: none doubled."""
-    return set(Counter(Notification.objects.values_list("ticket_id", "recipient_id", "event")).values()) <= {1}
-
-
-def all_notifications_emailed() -> bool:
-    return not Notification.objects.filter(emailed_at__isnull=True).exists()
 
 
 def sweep_transaction_open() -> bool:
@@ -436,10 +269,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_doubles_nothing_after_a_res
 
     # Nothing lost from the outbox either: every notification is emailed (at least once: a crash between
     # the mail server's acceptance and the commit resends the same Message-ID, by design).
-    celery.wait_until(
-        lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(),
-        message="some notification emails were never sent",
-    )
+    celery.wait_until(all_notifications_emailed, message="some notification emails were never sent")
     assert set(emailed_notification_ids(mail_dir)) == set(Notification.objects.values_list("pk", flat=True))
 
 

@@ -13,11 +13,8 @@ import re
 import urllib.error
 import urllib.request
 from http.client import HTTPMessage
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # What every page's policy must say, directive by directive (django-csp writes them in this order).
 POLICY = {

@@ -8,19 +8,16 @@ import logging
 import sys
 
 import requests
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from helpdesk.logging import RedactingFormatter, redact
 from tests.factories import PASSWORD
-from tests.processes import PROXIED
+from tests.processes import PROXIED, with_production_password
 from tickets.api.access import issue_token
 
 
 def test_the_servers_log_holds_no_token_link_or_password(production_server, alice, ticket):
     site = production_server.url
-    # The tests hash passwords with a fast hasher the production server does not know: give alice a real hash.
-    alice.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
-    alice.save(update_fields=["password"])
+    with_production_password(alice)
     _, api_token = issue_token(user=alice, name="logs", days=None)
     guessed_link = "Zm9vYmFyLXNlY3JldC1saW5rLXRva2Vu"
     wrong_password = "hunter2-not-alices"
