@@ -72,7 +72,7 @@ from bench.seed import (
     seed_desk,
     shorten,
 )
-from bench.server import stop_gunicorn
+from bench.server import stop_process
 
 ROOT = _project.ROOT
 SCRIPT = "bench/api.py"
@@ -643,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
         connections.close_all()  # measure with the bench process idle on the database
         loads: list[Load] = []
         for workers in args.workers:
-            process, port, _ = start_production_server(Path(os.environ["DATA_DIR"]), workers)
+            process, port = start_production_server(Path(os.environ["DATA_DIR"]), workers)
             check(found, secrets, port)
             for endpoint in found:
                 loads.append(
@@ -657,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
                         args=args,
                     )
                 )
-            stop_gunicorn(process)
+            stop_process(process)
             process = None
         info["load_average_1m_end"] = round(os.getloadavg()[0], 2)
 
@@ -713,7 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         lua.unlink(missing_ok=True)
         if process is not None:
-            stop_gunicorn(process)
+            stop_process(process)
         if data_dir is not None:
             shutil.rmtree(data_dir, ignore_errors=True)
 

@@ -68,7 +68,7 @@ from bench.seed import (  # noqa: E402 - after the path fix above
     seed_desk,
     shorten,
 )
-from bench.server import collectstatic, production_env, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.server import collectstatic, production_env, start_gunicorn, stop_process  # noqa: E402
 
 SCRIPT = "bench/desk.py"
 TARGET_MEDIAN_MS = 50.0
@@ -257,13 +257,12 @@ def small_scale_counts(args: argparse.Namespace, config: dict[str, Any]) -> dict
 # --- 4. gunicorn --------------------------------------------------------------------------------
 
 
-def start_production_server(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], int, Path]:
+def start_production_server(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
     """gunicorn with ``workers`` sync workers and production settings, static files collected first."""
     env = production_env(data_dir)
     collectstatic(env)
-    log = data_dir / "gunicorn.log"
-    process, port, _ = start_gunicorn(env, f"sync:{workers}", log=log)
-    return process, port, log
+    process, port, _ = start_gunicorn(env, f"sync:{workers}", log=data_dir / "gunicorn.log")
+    return process, port
 
 
 class Browser:
@@ -480,9 +479,9 @@ def main(argv: list[str] | None = None) -> int:
         passwords = set_passwords()
         connections.close_all()  # measure with the bench process idle on the database
         assert data_dir is not None or os.environ.get("DATA_DIR")
-        process, port, _ = start_production_server(Path(os.environ["DATA_DIR"]), args.workers)
+        process, port = start_production_server(Path(os.environ["DATA_DIR"]), args.workers)
         time_pages(found, port, passwords, requests=args.requests, warmups=args.warmups)
-        stop_gunicorn(process)
+        stop_process(process)
         process = None
 
         for page in found:
@@ -537,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if met and equal_by_page and equal_tickets else 1
     finally:
         if process is not None:
-            stop_gunicorn(process)
+            stop_process(process)
         if data_dir is not None:
             shutil.rmtree(data_dir, ignore_errors=True)
 

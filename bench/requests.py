@@ -72,7 +72,7 @@ from bench.server import (  # noqa: E402 - after the path fix above
     parse_server,
     production_env,
     start_gunicorn,
-    stop_gunicorn,
+    stop_process,
 )
 
 SCRIPT = "bench/requests.py"
@@ -726,7 +726,7 @@ def measure(spec: str, args: argparse.Namespace, data_dir: Path) -> Run:
         run.client_cpu_s = round(time.process_time() - cpu, 2)
         run.cpu_ms_per_submission = meter.ms_per(len(forms))
     finally:
-        stop_gunicorn(process)
+        stop_process(process)
     log_text = log.read_text(errors="replace")
     run.load_average_1m_end = round(os.getloadavg()[0], 2)
     summarise(run, samples, wall, forms)

@@ -106,14 +106,15 @@ def start_gunicorn(env: dict[str, str], spec: str, *, log: Path) -> tuple[subpro
         except OSError:
             pass
         time.sleep(0.2)
-    stop_gunicorn(process)
+    stop_process(process)
     raise SystemExit(f"gunicorn did not answer in 30 s:\n{log.read_text()[-3000:]}")
 
 
-def stop_gunicorn(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes], *, grace: float = 10) -> None:
+    """Ask a server (gunicorn, a Celery worker or beat) to shut down; kill it after ``grace`` seconds."""
     process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
