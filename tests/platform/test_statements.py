@@ -1,0 +1,132 @@
+"""Compiled statements (``helpdesk.statements``): values only ever as parameters, by name; prepared once per
+connection, in the same round trip as the first call; planned once, or with the values when asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import DataError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from helpdesk import statements
+from helpdesk.statements import Slots, Statement
+from tests.factories import TeamFactory
+from tickets.models import Team
+
+
+def team_names(*, generic: bool = True, order: str = "pk") -> Statement:
+    slots = Slots()
+    slots.number("above")
+    teams = Team.objects.order_by(order)
+    return Statement.of(lambda values: teams.filter(pk__gt=values["above"]).values("name"), slots, generic=generic)
+
+
+def plan_counts(statement: Statement) -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s", [statement._prepared[0]]
+        )
+        return cursor.fetchone()
+
+
+@pytest.fixture
+def teams(db):
+    """Three teams, on a connection that has prepared nothing (the test database's outlives a test)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    connection._promisedesk_prepared = None
+    return [TeamFactory(name=name) for name in ("Billing", "Technical", "Specialists")]
+
+
+def test_a_statement_returns_what_its_query_returns_for_any_value(teams):
+    statement = team_names()
+    for team in teams:
+        expected = list(Team.objects.filter(pk__gt=team.pk).order_by("pk").values("name"))
+        assert statement.rows({"above": team.pk}) == expected
+
+
+def test_the_first_call_prepares_in_the_same_round_trip_and_the_next_only_executes(teams):
+    statement = team_names()
+    with CaptureQueriesContext(connection) as first:
+        statement.rows({"above": 0})
+    with CaptureQueriesContext(connection) as second:
+        assert statement.rows({"above": teams[1].pk}) == [{"name": "Specialists"}]
+    assert len(first) == 1 and "PREPARE pd_" in first[0]["sql"] and "EXECUTE pd_" in first[0]["sql"]
+    assert len(second) == 1 and "PREPARE" not in second[0]["sql"] and "EXECUTE pd_" in second[0]["sql"]
+    assert str(teams[1].pk) in second[0]["sql"]  # the value went as the EXECUTE's argument
+    assert str(teams[1].pk) not in statement._prepared[1]
+
+
+def test_a_generic_statement_is_planned_once_and_another_with_its_values(teams):
+    generic, planned = team_names(), team_names(generic=False, order="name")
+    for _ in range(8):
+        generic.rows({"above": 0})
+    assert plan_counts(generic) == (8, 0)
+    for _ in range(3):
+        planned.rows({"above": 0})
+    assert plan_counts(planned) == (0, 3)  # PostgreSQL's choice (auto): custom plans for the first five
+    generic.rows({"above": 0})
+    assert plan_counts(generic) == (9, 0)  # the mode follows the statement
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again():
+    TeamFactory(name="Billing")
+    statement = team_names()
+    assert statement.rows({"above": 0}) == [{"name": "Billing"}]
+    connection.close()
+    with CaptureQueriesContext(connection) as queries:
+        assert statement.rows({"above": 0}) == [{"name": "Billing"}]
+    assert "PREPARE pd_" in queries[0]["sql"]
+
+
+def test_after_a_failed_first_call_the_next_looks_before_preparing_again(teams):
+    statement = team_names()
+    with pytest.raises(DataError), transaction.atomic():
+        statement.rows({"above": 2**70})  # prepared, then the EXECUTE fails: out of range for bigint
+    with CaptureQueriesContext(connection) as queries:
+        assert len(statement.rows({"above": 0})) == 3
+    assert "pg_prepared_statements" in queries[0]["sql"]
+    assert "PREPARE" not in queries[1]["sql"] and "EXECUTE pd_" in queries[1]["sql"]  # it was there
+
+
+def test_past_the_limit_a_connection_lets_its_statements_go(teams, monkeypatch):
+    monkeypatch.setattr(statements, "MAX_PREPARED", 1)
+    first, second = team_names(), team_names(order="name")
+    first.rows({"above": 0})
+    second.rows({"above": 0})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone() == (1,)
+    assert len(first.rows({"above": 0})) == 3  # prepared again
+
+
+def test_a_query_that_ignores_a_value_is_refused(db):
+    slots = Slots()
+    slots.number("above")
+    slots.number("me")  # a caller's id that the query below never uses: its rule would be missing
+    with pytest.raises(ValueError, match="does not use the slots me"):
+        Statement.of(lambda values: Team.objects.filter(pk__gt=values["above"]).values("name"), slots)
+
+
+@pytest.mark.parametrize("values", [{}, {"above": 1, "me": 2}, {"me": 2}])
+def test_values_must_be_exactly_the_statements_slots(db, values: dict[str, Any]):
+    with pytest.raises(KeyError, match="takes"):
+        team_names().rows(values)
+
+
+def test_slots_are_named_once_and_fit_the_smallest_integer_column():
+    slots = Slots()
+    numbers = [slots.number(f"n{i}") for i in range(100)]
+    assert all(0 < number <= 32_767 for number in numbers) and len(set(numbers)) == 100
+    with pytest.raises(ValueError, match="Two slots"):
+        slots.number("n1")
+
+
+def test_on_another_database_the_orm_runs_the_query(teams, monkeypatch):
+    statement = team_names()
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    with CaptureQueriesContext(connection) as queries:
+        assert statement.rows({"above": 0}) == [{"name": "Billing"}, {"name": "Technical"}, {"name": "Specialists"}]
+    assert "PREPARE" not in queries[0]["sql"] and "EXECUTE" not in queries[0]["sql"]
