@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 
 from customers.models import Customer
+from helpdesk.statements import Slots, Statement
 from tickets.attachments import storage_name
 
 REFERENCE_PREFIX = "PD-"
@@ -47,6 +49,21 @@ def is_supervisor(user: Any) -> bool:
 def remember_supervisor(user: Any, *, in_group: bool) -> None:
     """Tell ``is_supervisor`` the answer a query of the caller's already gave (the API's token lookup)."""
     user._is_supervisor = bool(user.is_superuser or in_group)
+
+
+def team_ids_of(user: Any) -> list[int]:
+    """The ids of the teams ``user`` is in, in order. Remembered on the user object for the request."""
+    if not hasattr(user, "_team_ids"):
+        user._team_ids = [row["team_id"] for row in _team_ids_statement().rows({"user": user.pk})]
+    return list(user._team_ids)
+
+
+@lru_cache(maxsize=1)
+def _team_ids_statement() -> Statement:
+    slots = Slots()
+    slots.number("user")
+    memberships = Team.members.through.objects.order_by("team_id")
+    return Statement.of(lambda values: memberships.filter(user=values["user"]).values("team_id"), slots)
 
 
 def display_name(user: Any, *, nobody: str = "—") -> str:
@@ -225,7 +242,23 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.none()
         if is_supervisor(user):
             return self.all()
-        return self.filter(Q(team__in=Team.objects.filter(members=user).values("pk")) | Q(assignee=user))
+        return self.seen_by_agent(user.pk)
+
+    def seen_by_agent(self, pk: Any) -> TicketQuerySet:
+        """What the agent with this id sees: their teams' tickets and those assigned to them."""
+        return self.filter(Q(team__in=Team.objects.filter(members=pk).values("pk")) | Q(assignee=pk))
+
+    def seen_by_agent_in_parts(self, pk: Any, team_ids: Sequence[Any]) -> list[TicketQuerySet]:
+        """``seen_by_agent(pk)`` as parts that each read one index in the queue's order, given the agent's
+        teams: each team's open tickets (``ticket_team_queue_idx``), the open tickets assigned to them
+        (``ticket_assignee_queue_idx``), and the settled ones (``ticket_queue_order_idx`` from "settled" on).
+
+        Together the parts hold the same tickets; they may overlap (a ticket of their team assigned to them).
+        One ordered scan of all tickets had to skip every other team's ticket ahead of the agent's: 4,000 at
+        100,000 tickets (docs/benchmarks.md, REST API)."""
+        open_tickets = self.filter(status__in=OPEN_STATUS_VALUES)
+        settled = self.seen_by_agent(pk).alias(open_rank=Ticket.OPEN_FIRST).filter(open_rank=1)
+        return [*(open_tickets.filter(team=team) for team in team_ids), open_tickets.filter(assignee=pk), settled]
 
     def with_parties(self) -> TicketQuerySet:
         """With who and what a ticket page or API answer names: customer, category, team, assignee, level."""

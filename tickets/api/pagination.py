@@ -158,6 +158,24 @@ def after_all(keys: Sequence[Key], values: Sequence[Any]) -> Q:
     return condition
 
 
+@dataclass(frozen=True)
+class Window:
+    """The rows a cursor page reads: the first ``limit`` in the order of ``keys`` (reversed when going
+    back) after the cursor's ``values`` (None on the first page)."""
+
+    keys: tuple[Key, ...]
+    values: list[Any] | None
+    backwards: bool
+    limit: int
+
+    def applied_to(self, rows: QuerySet[Any]) -> QuerySet[Any]:
+        return self.first_of(rows if self.values is None else rows.filter(after_all(self.keys, self.values)))
+
+    def first_of(self, rows: QuerySet[Any]) -> QuerySet[Any]:
+        """The first ``limit`` of ``rows`` in the window's order (rows already after the cursor)."""
+        return rows.order_by(*(key.order_by() for key in self.keys))[: self.limit]
+
+
 class CursorPages(pagination.BasePagination):
     """Keyset pages in one of the view's named orders. The view sets ``keys`` (the sort, ending with a unique
     key) and ``annotations`` (sort values computed in SQL) before paginating."""
@@ -172,17 +190,18 @@ class CursorPages(pagination.BasePagination):
         self.ordering, self.keys = ordering, keys
 
     def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+        return self.paginate(request, lambda window: list(window.applied_to(queryset)))
+
+    def paginate(self, request: Request, read: Callable[[Window], list[Any]]) -> list[Any]:
+        """The page the request asks for, read by ``read`` (the rows of a ``Window``, in its order)."""
         self.request = request
         if "page" in request.query_params:
             raise ValidationError({"page": ["Tickets page by cursor: follow a page's next link (cursor=...)."]})
         size = page_size(request)
         direction, values = self._decode(request.query_params.get(self.cursor_query_param))
         backwards = direction == "previous"
-        keys = [key.reversed() for key in self.keys] if backwards else list(self.keys)
-        rows = queryset.order_by(*(key.order_by() for key in keys))
-        if values is not None:
-            rows = rows.filter(after_all(keys, values))
-        found = list(rows[: size + 1])
+        keys = tuple(key.reversed() for key in self.keys) if backwards else tuple(self.keys)
+        found = read(Window(keys, values, backwards, size + 1))
         more = len(found) > size
         found = found[:size]
         if backwards:

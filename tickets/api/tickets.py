@@ -28,8 +28,9 @@ from tickets.api.fields import (
     VerdictSerializer,
     verdict_json,
 )
-from tickets.api.pagination import CursorPages, Key, NumberedPages, parse_datetime
-from tickets.api.rows import rows, ticket_detail_json, tickets_json
+from tickets.api.listing import ORDERINGS, compiled_page, filter_values, filtered, ordered_rows
+from tickets.api.pagination import CursorPages, NumberedPages
+from tickets.api.rows import ticket_detail_json, tickets_json
 from tickets.api.serializers import (
     ACTIONS,
     InteractionCreateSerializer,
@@ -55,37 +56,18 @@ def visible(user: User, reference: str) -> Ticket:
     return ticket
 
 
-_QUEUE = (
-    Key("open_rank"),
-    Key("promise_due_at", nullable=True, parse=parse_datetime),
-    Key("priority", descending=True),
-    Key("created_at", parse=parse_datetime),
-    Key("id"),
-)
-_BY = {
-    "due_at": (Key("promise_due_at", nullable=True, parse=parse_datetime), Key("id")),
-    "created_at": (Key("created_at", parse=parse_datetime), Key("id")),
-    "updated_at": (Key("updated_at", parse=parse_datetime), Key("id")),
-    "priority": (Key("priority"), Key("id")),
-}
-# The allowlist: these orders and no others (each is served by an index ending with the id).
-ORDERINGS: dict[str, tuple[Key, ...]] = {
-    "": _QUEUE,
-    **_BY,
-    **{f"-{name}": tuple(key.reversed() for key in keys) for name, keys in _BY.items()},
-}
-
-
 def ticket_page(view: ApiView, tickets: TicketQuerySet, ordering: str) -> Response:
     """One cursor page of ``tickets`` in a named ordering, as rows (see ``tickets.api.rows``)."""
-    keys = ORDERINGS[ordering]
-    if ordering == "":
-        tickets = tickets.annotate(open_rank=Ticket.OPEN_FIRST)
+    pages = cursor_pages(view, ordering)
+    page = pages.paginate_queryset(ordered_rows(tickets, ordering), view.request, view=view)
+    return pages.get_paginated_response(tickets_json(page))
+
+
+def cursor_pages(view: ApiView, ordering: str) -> CursorPages:
     pages = view.paginator
     assert isinstance(pages, CursorPages), "ticket lists page by cursor"
-    pages.use(ordering, keys)
-    page = pages.paginate_queryset(rows(tickets, *(key.field for key in keys)), view.request, view=view)
-    return pages.get_paginated_response(tickets_json(page))
+    pages.use(ordering, ORDERINGS[ordering])
+    return pages
 
 
 class TicketFilters(QueryParameters):
@@ -117,22 +99,14 @@ class TicketFilters(QueryParameters):
         return value
 
     def apply(self, tickets: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
-        data = self.validated_data
-        for name in ("status", "promise_state", "team", "category", "priority"):
-            if name in data:
-                tickets = tickets.filter(**{name: data[name]})
-        assignee = data.get("assignee")
-        if assignee == "none":
-            tickets = tickets.filter(assignee__isnull=True)
-        elif assignee:
-            tickets = tickets.filter(assignee=user.pk if assignee == "me" else int(assignee))
-        if "due_before" in data:
-            tickets = tickets.filter(promise_due_at__lt=data["due_before"])
-        if "due_after" in data:
-            tickets = tickets.filter(promise_due_at__gte=data["due_after"])
-        if data.get("q", "").strip():
-            tickets = tickets.search(data["q"])  # type: ignore[attr-defined]
+        tickets = filtered(tickets, filter_values(self.validated_data, user))
+        if self.searched:
+            tickets = tickets.search(self.validated_data["q"])  # type: ignore[attr-defined]
         return tickets
+
+    @property
+    def searched(self) -> bool:
+        return bool(self.validated_data.get("q", "").strip())
 
 
 class TicketList(ApiView):
@@ -144,8 +118,13 @@ class TicketList(ApiView):
     @extend_schema(parameters=[TicketFilters], responses=TicketSerializer(many=True))
     def get(self, request: Request) -> Response:
         filters = self.query
-        tickets = filters.apply(Ticket.objects.visible_to(request.user), request.user)
-        return ticket_page(self, tickets, filters.validated_data.get("ordering", ""))
+        ordering = filters.validated_data.get("ordering", "")
+        if filters.searched:  # a search is read by the ORM; every other list by its compiled statement
+            return ticket_page(self, filters.apply(Ticket.objects.visible_to(request.user), request.user), ordering)
+        values = filter_values(filters.validated_data, request.user)
+        pages = cursor_pages(self, ordering)
+        page = pages.paginate(request, lambda window: compiled_page(request.user, values, ordering, window))
+        return pages.get_paginated_response(tickets_json(page))
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer})
     def post(self, request: Request) -> Response:

@@ -1,0 +1,193 @@
+"""The ticket list (``GET /api/v1/tickets/``): its orders, its filters, and its pages read by compiled statements.
+
+Two ways read a page, and return the same rows (tests/api/test_listing.py holds them to each other, caller by
+caller, over random filters, orders and cursors):
+
+* **by the ORM**, for every list: ``Ticket.objects.visible_to``, ``filtered``, the keyset ``Window``;
+* **by a compiled statement** (``helpdesk.statements``), for the list without a search on PostgreSQL, which
+  integrations poll: the ORM's query for the page's ``Shape``, compiled once per process with stand-ins for
+  its values and prepared once per connection; a request then costs one EXECUTE and no query building. For an
+  agent, the default order reads one index per team (``seen_by_agent_in_parts``) instead of skipping every
+  other team's ticket; the planning that would cost is paid once.
+
+The shape is everything that changes the SQL: whether the caller sees every ticket, how many teams they are
+in, which filters are given, the order and its direction, which cursor values are null, the page's size.
+Values never are: the caller's id, their teams, the filters' and the cursor's values are parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import QuerySet
+
+from helpdesk.statements import Slots, Statement
+from tickets.api.pagination import Key, Window, parse_datetime
+from tickets.api.rows import rows
+from tickets.models import Ticket, TicketQuerySet, is_supervisor, team_ids_of
+
+_QUEUE = (
+    Key("open_rank"),
+    Key("promise_due_at", nullable=True, parse=parse_datetime),
+    Key("priority", descending=True),
+    Key("created_at", parse=parse_datetime),
+    Key("id"),
+)
+_BY = {
+    "due_at": (Key("promise_due_at", nullable=True, parse=parse_datetime), Key("id")),
+    "created_at": (Key("created_at", parse=parse_datetime), Key("id")),
+    "updated_at": (Key("updated_at", parse=parse_datetime), Key("id")),
+    "priority": (Key("priority"), Key("id")),
+}
+# The allowlist: these orders and no others (each is served by an index ending with the id).
+ORDERINGS: dict[str, tuple[Key, ...]] = {
+    "": _QUEUE,
+    **_BY,
+    **{f"-{name}": tuple(key.reversed() for key in keys) for name, keys in _BY.items()},
+}
+
+# The filters as plain values (``filter_values``), each with its lookup; ``unassigned`` takes no value.
+LOOKUPS = {
+    "status": "status",
+    "promise_state": "promise_state",
+    "team": "team_id",
+    "category": "category_id",
+    "priority": "priority",
+    "assignee": "assignee_id",
+    "unassigned": "assignee__isnull",
+    "due_before": "promise_due_at__lt",
+    "due_after": "promise_due_at__gte",
+}
+_TEXT_FILTERS = ("status", "promise_state")
+_TIME_FILTERS = ("due_before", "due_after")
+
+
+def filter_values(data: Mapping[str, Any], user: User) -> dict[str, Any]:
+    """The checked filters (``TicketFilters``) as plain values: ids for rows, the caller's id for ``me``."""
+    values = {name: data[name] for name in (*_TEXT_FILTERS, "priority", *_TIME_FILTERS) if name in data}
+    values.update({name: data[name].pk for name in ("team", "category") if name in data})
+    assignee = data.get("assignee")
+    if assignee == "none":
+        values["unassigned"] = True
+    elif assignee:
+        values["assignee"] = user.pk if assignee == "me" else int(assignee)
+    return values
+
+
+def filtered(tickets: QuerySet[Ticket], values: Mapping[str, Any]) -> QuerySet[Ticket]:
+    for name, value in values.items():
+        tickets = tickets.filter(**{LOOKUPS[name]: value})
+    return tickets
+
+
+def ordered_rows(tickets: QuerySet[Ticket], ordering: str) -> QuerySet[Any]:
+    """The columns of a ticket's JSON and the sort values of ``ordering``, as dictionaries."""
+    if ordering == "":
+        tickets = tickets.annotate(open_rank=Ticket.OPEN_FIRST)
+    return rows(tickets, *(key.field for key in ORDERINGS[ordering]))
+
+
+# --- Compiled statements --------------------------------------------------------------------------------
+
+
+def in_parts(*, sees_all: bool, ordering: str, filters: Collection[str]) -> bool:
+    """Whether an agent's list reads one index per team: in the queue's order (the indexes by team and by
+    assignee serve that order), where the database takes ordered parts in a UNION (PostgreSQL, not SQLite).
+    Not with a promise-state filter: its own index (``ticket_state_queue_idx``) reads only the tickets in that
+    state, where a part would read past all of its other tickets (1,000 of the agent's, none at risk)."""
+    return (
+        not sees_all
+        and ordering == ""
+        and "promise_state" not in filters
+        and connection.features.supports_slicing_ordering_in_compound
+    )
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a page's SQL depends on; everything else is a value."""
+
+    sees_all: bool
+    teams: int  # how many teams the agent is in (0 when ``sees_all``)
+    filters: tuple[str, ...]  # the names of the filters given, sorted
+    ordering: str
+    backwards: bool
+    cursor: tuple[bool, ...] | None  # which of the cursor's values are not null; None on the first page
+    limit: int
+
+    @property
+    def in_parts(self) -> bool:
+        return in_parts(sees_all=self.sees_all, ordering=self.ordering, filters=self.filters)
+
+    def slots(self) -> Slots:
+        """Stand-ins for every value this shape's statement takes."""
+        slots = Slots()
+        if not self.sees_all:
+            slots.number("me")
+            for i in range(self.teams):
+                slots.number(f"team_{i}")
+        for name in self.filters:
+            if name in _TEXT_FILTERS:
+                slots.text(name)
+            elif name in _TIME_FILTERS:
+                slots.moment(name)
+            elif name != "unassigned":  # a condition, with no value
+                slots.number(name)
+        for i, (key, present) in enumerate(zip(self.keys, self.cursor or (), strict=False)):
+            if present:
+                (slots.moment if key.parse is parse_datetime else slots.number)(f"after_{i}")
+        return slots
+
+    @property
+    def keys(self) -> tuple[Key, ...]:
+        keys = ORDERINGS[self.ordering]
+        return tuple(key.reversed() for key in keys) if self.backwards else keys
+
+    def query(self, values: Mapping[str, Any]) -> QuerySet[Any]:
+        """The page's query for this shape, with ``values`` (a request's, or ``slots()``'s stand-ins)."""
+        window = Window(self.keys, self._after(values), self.backwards, self.limit)
+        wanted = {name: True if name == "unassigned" else values[name] for name in self.filters}
+
+        def page(tickets: QuerySet[Ticket]) -> QuerySet[Any]:
+            return window.applied_to(ordered_rows(filtered(tickets, wanted), self.ordering))
+
+        tickets: TicketQuerySet = Ticket.objects.all()
+        if self.sees_all:
+            return page(tickets)
+        if not self.in_parts:
+            return page(tickets.seen_by_agent(values["me"]))
+        teams = [values[f"team_{i}"] for i in range(self.teams)]
+        first, *rest = (page(part) for part in tickets.seen_by_agent_in_parts(values["me"], teams))
+        return window.first_of(first.union(*rest))
+
+    def _after(self, values: Mapping[str, Any]) -> list[Any] | None:
+        if self.cursor is None:
+            return None
+        return [values[f"after_{i}"] if present else None for i, present in enumerate(self.cursor)]
+
+
+@lru_cache(maxsize=512)
+def statement(shape: Shape) -> Statement:
+    """The shape's statement, one plan for every value but with a time range (``helpdesk.statements``)."""
+    return Statement.of(shape.query, shape.slots(), generic=not set(shape.filters) & set(_TIME_FILTERS))
+
+
+def compiled_page(user: User, values: Mapping[str, Any], ordering: str, window: Window) -> list[dict[str, Any]]:
+    """The rows of ``window`` of the tickets ``user`` may see, filtered by ``values`` (``filter_values``)."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return []  # as ``visible_to``: no ticket (the API lets only staff in, so this is a second lock)
+    sees_all = is_supervisor(user)
+    teams = team_ids_of(user) if in_parts(sees_all=sees_all, ordering=ordering, filters=values) else []
+    cursor = None if window.values is None else tuple(value is not None for value in window.values)
+    shape = Shape(sees_all, len(teams), tuple(sorted(values)), ordering, window.backwards, cursor, window.limit)
+    given = {name: value for name, value in values.items() if name != "unassigned"}
+    if not sees_all:
+        given["me"] = user.pk
+        given.update({f"team_{i}": team for i, team in enumerate(teams)})
+    given.update({f"after_{i}": value for i, value in enumerate(window.values or ()) if value is not None})
+    return statement(shape).rows(given)
