@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -50,6 +51,12 @@ class QueryParameters(StrictSerializer):
     would count). This base takes only the paging parameters; lists with filters subclass it."""
 
     also_accepts: tuple[str, ...] = ("cursor", "page", "page_size")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """The declared fields, copied shallowly: DRF deep-copies them for every serializer (so that one may be
+        changed without touching the others), which took a list request 0.6 ms; these are never changed, and
+        a copy of its own per serializer is still what each binds to."""
+        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
 
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "getlist"):
