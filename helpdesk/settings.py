@@ -292,7 +292,7 @@ REST_FRAMEWORK = {
     ],
     # Staff only, unless an endpoint opts out (the public ones, explicitly).
     "DEFAULT_PERMISSION_CLASSES": ["tickets.api.access.IsStaff"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["tickets.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "tickets.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
