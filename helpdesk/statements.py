@@ -3,10 +3,10 @@
 Building a query with the ORM costs a request 1-3 ms of CPU, and planning it costs PostgreSQL 0.3-5 ms, though
 the statement is the same on every call but for its values (docs/benchmarks.md, REST API). A ``Statement``
 is what a queryset compiles to, with each value that changes from call to call left as a parameter: it is
-compiled once per process from a queryset built with *slots* (``Slots``: stand-in values, one per name) in
-place of the values, and run with the values given by name. On PostgreSQL each connection PREPAREs it the
-first time and EXECUTEs it after, in the same round trip; elsewhere (SQLite, the demo's database) the ORM
-runs the query with the values, as it would without this module.
+compiled once per process from the queryset ``build`` makes out of *stand-ins* (``Slots``: one made-up value
+per named slot), and run with the values given by name. On PostgreSQL each connection PREPAREs it the first
+time and EXECUTEs it after, in the same round trip. Elsewhere (SQLite, the demo's database) ``build`` makes
+the query with the values and the ORM runs it, as it would without this module.
 
 Planned once: a statement is ``generic`` unless its caller says otherwise, and PostgreSQL then keeps one plan
 for every value (``plan_cache_mode = force_generic_plan``, set on the connection when it changes). Left to
@@ -17,10 +17,16 @@ made with ``generic=False``, and PostgreSQL decides (``auto``).
 
 Why a statement can't carry one caller's values to another: the SQL is compiled from stand-ins, never from a
 request's values, and values reach it only as parameters, each by its slot's name. Compiling refuses a
-queryset that left out a slot (a stand-in the ORM never used: a value the statement would silently ignore,
-such as a caller's id in a visibility rule) and running refuses values that are not exactly its slots'. What stays with
-the caller of this module is to key its statements by everything that changes their SQL (``tickets.api.listing``
-keys by a ``Shape``).
+query that leaves out a slot (a value the statement would silently ignore, such as a caller's id in a
+visibility rule), and compiles it twice with two different sets of stand-ins, refusing it unless both give
+the same SQL with the slots in the same places (so no constant of the query was taken for a stand-in, and
+no stand-in changed the SQL). Running refuses values that are not exactly the statement's slots. What stays
+with the caller of this module is to key its statements by everything that changes their SQL
+(``tickets.api.listing`` keys by a ``Shape``).
+
+Needs psycopg2 (the result of the last of several statements sent at once) and a server connection of one's
+own: prepared statements do not survive a pooler in transaction mode (PgBouncer's), which this project does
+not use.
 """
 
 from __future__ import annotations
@@ -34,134 +40,152 @@ from functools import cached_property
 from typing import Any
 
 from django.db import DatabaseError, connection
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import QuerySet
 
-# A connection keeps at most this many prepared statements; past it they are all let go and prepared anew.
+# A connection keeps at most this many of our prepared statements; past it they are let go and prepared anew.
 MAX_PREPARED = 200
 _PLACEHOLDER = re.compile(r"%s|%%")
+_KINDS = ("number", "text", "moment")
 
 
 class Slots:
-    """Stand-ins for a statement's values, each of the type the ORM expects where it goes, none of them a
-    value a query of ours holds as a constant (numbers from 31,000, text with a NUL, moments in 1901).
+    """The values a statement takes, by name and kind, and the stand-ins it is compiled with.
 
-    A number must fit every column it may stand against, the smallest being a positive small integer
-    (0 to 32,767): Django drops a comparison with a number out of a column's range, as always true or
-    always false, and with it the slot (``Statement.of`` then refuses the query).
+    Stand-ins are of the type the ORM expects where they go, and none is a value a query of ours holds as a
+    constant (numbers from 31,000, text with a NUL, moments in 1901 and 1902). A number must fit every column
+    it may stand against, the smallest being a positive small integer (0 to 32,767): Django drops a
+    comparison with a number out of a column's range, as always true or always false, and with it the slot
+    (``Statement.of`` then refuses the query).
     """
 
+    SERIES = 2  # sets of stand-ins each statement is compiled with (see the module's docstring)
+
     def __init__(self) -> None:
-        self.names: dict[Any, str] = {}  # stand-in -> name
+        self.kinds: dict[str, str] = {}
 
-    def _slot(self, name: str, stand_in: Any) -> Any:
-        if name in self.names.values():
+    def _add(self, name: str, kind: str) -> None:
+        if name in self.kinds:
             raise ValueError(f"Two slots named {name!r}.")
-        self.names[stand_in] = name
-        return stand_in
+        self.kinds[name] = kind
 
-    def number(self, name: str) -> int:
-        return self._slot(name, 31_000 + len(self.names))
+    def number(self, name: str) -> None:
+        self._add(name, "number")
 
-    def text(self, name: str) -> str:
-        return self._slot(name, f"\x00slot {name}")
+    def text(self, name: str) -> None:
+        self._add(name, "text")
 
-    def moment(self, name: str) -> datetime:
-        return self._slot(name, datetime(1901, 1, 1, tzinfo=UTC) + timedelta(microseconds=len(self.names) + 1))
+    def moment(self, name: str) -> None:
+        self._add(name, "moment")
 
-    @property
-    def stand_ins(self) -> dict[str, Any]:
-        return {name: stand_in for stand_in, name in self.names.items()}
-
-    def name_of(self, param: Any) -> str | None:
-        try:
-            return self.names.get(param) if type(param) in (int, str, datetime) else None
-        except TypeError:
-            return None
+    def stand_ins(self, series: int = 0) -> dict[str, Any]:
+        """A stand-in for each slot, different in each series and from every other slot's."""
+        made: dict[str, Any] = {}
+        for i, (name, kind) in enumerate(self.kinds.items()):
+            if kind == "number":
+                made[name] = 31_000 + 800 * series + i
+            elif kind == "text":
+                made[name] = f"\x00slot {series} {name}"
+            else:
+                made[name] = datetime(1901 + series, 1, 1, tzinfo=UTC) + timedelta(microseconds=i + 1)
+        return made
 
 
 @dataclass(frozen=True)
 class Statement:
-    """A query, compiled. ``build`` makes its queryset from values by name; ``params`` says what each ``%s``
-    of ``sql`` takes: ``(name, None)`` for a slot's value, ``(None, constant)`` for a value the query always
-    has (the open statuses of the queue's order)."""
+    """``build``'s query (``build(values)`` makes the queryset), compiled: ``params`` says what each ``%s`` of
+    ``sql`` takes: ``(name, None)`` for a slot's value, ``(None, constant)`` for a value the query always has
+    (the open statuses of the queue's order)."""
 
     build: Callable[[Mapping[str, Any]], QuerySet[Any]]
-    sql: str
-    params: tuple[tuple[str | None, Any], ...]
+    slots: frozenset[str]
     generic: bool = True  # one plan for every value (PostgreSQL); False: planned with the values, as it sees fit
-    slots: frozenset[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "slots", frozenset(name for name, _ in self.params if name is not None))
 
     @classmethod
     def of(
         cls, build: Callable[[Mapping[str, Any]], QuerySet[Any]], slots: Slots, *, generic: bool = True
     ) -> Statement:
-        """``build``'s query, compiled with ``slots``' stand-ins for its values."""
-        sql, raw = build(slots.stand_ins).query.sql_with_params()
-        params = tuple((name, None) if (name := slots.name_of(param)) else (None, param) for param in raw)
-        statement = cls(build, sql, params, generic)
-        unused = sorted(set(slots.names.values()) - statement.slots)
-        if unused:
-            raise ValueError(f"The query does not use the slots {', '.join(unused)}: its values would be ignored.")
+        statement = cls(build, frozenset(slots.kinds), generic)
+        if _prepares():
+            statement._compile(slots)  # now: a query that can't be compiled safely is refused at once
         return statement
 
     def rows(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The statement's rows for these values, as ``.values()`` gives them."""
         if set(values) != self.slots:
             raise KeyError(f"The statement takes {sorted(self.slots)}, not {sorted(values)}.")
-        if connection.vendor != "postgresql":
+        if not _prepares():
             return list(self.build(values))  # the ORM, with its conversions (SQLite keeps no plan to save)
         with connection.cursor() as cursor:
             self._execute_prepared(cursor, values)
             columns = [column[0] for column in cursor.description]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
-    # --- PostgreSQL: PREPARE once per connection, EXECUTE after ------------------------------------------
+    # --- PostgreSQL: compiled once per process, PREPAREd once per connection, EXECUTEd after ---------------
+
+    def _compile(self, slots: Slots) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
+        if "_compiled" not in self.__dict__:
+            compiled = [self._compile_with(slots.stand_ins(series)) for series in range(Slots.SERIES)]
+            if any(other != compiled[0] for other in compiled[1:]):
+                raise ValueError("The query's SQL changes with its values, or holds a constant equal to a stand-in.")
+            object.__setattr__(self, "_compiled", compiled[0])
+        return self.__dict__["_compiled"]
+
+    def _compile_with(self, stand_ins: Mapping[str, Any]) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
+        sql, raw = self.build(stand_ins).query.sql_with_params()
+        names = {(type(value), value): name for name, value in stand_ins.items()}
+        params = tuple((name, None) if (name := _slot_of(names, param)) else (None, param) for param in raw)
+        unused = sorted(self.slots - {name for name, _ in params if name is not None})
+        if unused:
+            raise ValueError(f"The query does not use the slots {', '.join(unused)}: its values would be ignored.")
+        return sql, params
 
     @cached_property
     def _prepared(self) -> tuple[str, str, tuple[str, ...]]:
         """The statement's name, its PREPARE text (``$n`` for the nth slot, constants written in) and the
         slots in ``$n`` order. The name is a digest of the text: one name, one statement, on every connection."""
+        sql, params = self.__dict__["_compiled"]
         order: list[str] = []
-        params = iter(self.params)
+        remaining = iter(params)
 
         def placeholder(match: re.Match[str]) -> str:
             if match.group() == "%%":
                 return "%%"
-            name, constant = next(params)
+            name, constant = next(remaining)
             if name is None:
                 return _literal(constant).replace("%", "%%")
             if name not in order:
                 order.append(name)
             return f"${order.index(name) + 1}"
 
-        text = _PLACEHOLDER.sub(placeholder, self.sql)
+        text = _PLACEHOLDER.sub(placeholder, sql)
         return "pd_" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest(), text, tuple(order)
 
     def _execute_prepared(self, cursor: Any, values: Mapping[str, Any]) -> None:
         name, text, order = self._prepared
         arguments = [values[slot] for slot in order]
         prepared = _prepared_on(cursor)
-        if name in prepared.uncertain:
-            cursor.execute("SELECT EXISTS (SELECT FROM pg_prepared_statements WHERE name = %s)", [name])
-            if cursor.fetchone()[0]:
-                prepared.done.add(name)
-            prepared.uncertain.discard(name)
         mode = "force_generic_plan" if self.generic else "auto"
         steps = [] if prepared.mode == mode else [f"SET plan_cache_mode = {mode}"]
+        if name in prepared.failed:
+            # Its last call failed: it may not have been prepared, or its plan may no longer fit the table
+            # (a migration changed a column). Prepare it afresh.
+            cursor.execute("SELECT EXISTS (SELECT FROM pg_prepared_statements WHERE name = %s)", [name])
+            if cursor.fetchone()[0]:
+                steps.append(f"DEALLOCATE {name}")
+            prepared.failed.discard(name)
+            prepared.done.discard(name)
         if name not in prepared.done:
             if len(prepared.done) >= MAX_PREPARED:
-                steps.append("DEALLOCATE ALL")
+                steps += [f"DEALLOCATE {old}" for old in sorted(prepared.done)]
                 prepared.done.clear()
             steps.append(f"PREPARE {name} AS {text}")
         steps.append(f"EXECUTE {name}" + (f" ({', '.join(['%s'] * len(arguments))})" if arguments else ""))
         try:
             cursor.execute("; ".join(steps), arguments)  # one round trip
         except DatabaseError:
-            prepared.mode = None  # the SET went with the failed transaction; PREPARE did not: look before
-            prepared.uncertain.add(name)  # preparing it again
+            prepared.mode = None  # the SET went with the failed transaction; a PREPARE or DEALLOCATE did not
+            prepared.failed.add(name)
             raise
         prepared.done.add(name)
         # A SET inside a transaction is undone if the transaction is: known only once committed. (Inside an
@@ -175,8 +199,12 @@ class _Prepared:
 
     raw: Any  # the DB-API connection these were prepared on: a new connection has none
     done: set[str] = field(default_factory=set)
-    uncertain: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
     mode: str | None = None
+
+
+def _prepares() -> bool:
+    return connection.vendor == "postgresql" and not is_psycopg3
 
 
 def _prepared_on(cursor: Any) -> _Prepared:
@@ -187,6 +215,14 @@ def _prepared_on(cursor: Any) -> _Prepared:
         prepared = _Prepared(raw)
         connection._promisedesk_prepared = prepared  # type: ignore[attr-defined]
     return prepared
+
+
+def _slot_of(names: Mapping[tuple[type, Any], str], param: Any) -> str | None:
+    """The slot whose stand-in ``param`` is (of the same type: ``True`` is not 1), if any."""
+    try:
+        return names.get((type(param), param))
+    except TypeError:  # unhashable (a list for an array): never a stand-in
+        return None
 
 
 def _literal(value: Any) -> str:

@@ -7,6 +7,7 @@ complete). Constraints live in the database too, not only in Python.
 
 from __future__ import annotations
 
+import enum
 import re
 import secrets
 from collections.abc import Iterator, Sequence
@@ -35,6 +36,20 @@ class Role:
 
     AGENTS = "Agents"
     SUPERVISORS = "Supervisors"
+
+
+class Sight(enum.Enum):
+    """Which tickets someone sees (``TicketQuerySet.visible_to`` says which those are)."""
+
+    NONE = "none"  # not active staff
+    ALL = "all"  # supervisors and superusers
+    AGENT = "agent"  # their teams' and those assigned to them
+
+
+def sight_of(user: Any) -> Sight:
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return Sight.NONE
+    return Sight.ALL if is_supervisor(user) else Sight.AGENT
 
 
 def is_supervisor(user: Any) -> bool:
@@ -238,9 +253,10 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         Supervisors (and superusers) see all; agents see their teams' tickets and those assigned to them;
         anyone else sees none.
         """
-        if not (user.is_authenticated and user.is_active and user.is_staff):
+        sight = sight_of(user)
+        if sight is Sight.NONE:
             return self.none()
-        if is_supervisor(user):
+        if sight is Sight.ALL:
             return self.all()
         return self.seen_by_agent(user.pk)
 

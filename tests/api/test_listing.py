@@ -125,7 +125,8 @@ def test_an_agents_queue_reads_one_index_per_team_and_still_every_ticket_in_orde
     ids = [row["id"] for row in compiled_page(ann, {}, "", Window(ORDERINGS[""], None, False, 100))]
     assert ids == [row["id"] for row in by_orm(ann, {}, "", Window(ORDERINGS[""], None, False, 100))]
     assert len(ids) == Ticket.objects.visible_to(ann).count()  # the overlap (her team's, assigned to her) once
-    assert statement(Shape(False, 2, (), "", False, None, 100)).sql.count(" UNION ") == 3  # 2 teams, hers, settled
+    sql = statement(Shape(False, 2, (), "", False, None, 101))._prepared[1]
+    assert sql.count(" UNION ") == 3  # her 2 teams, hers, the settled ones
 
 
 def test_a_statement_compiled_for_one_agent_gives_another_only_their_own(desk):
@@ -146,3 +147,17 @@ def test_someone_who_is_not_active_staff_gets_no_ticket(desk):
     ann = desk["ann"]
     ann.is_active = False
     assert compiled_page(ann, {}, "", Window(ORDERINGS[""], None, False, 10)) == []
+
+
+def test_page_sizes_share_a_few_statements(desk):
+    """The page size is the statement's LIMIT: sizes 1 to 100 take four statements (pages of up to 10, 25,
+    50 and 100 rows), each page cut to its size."""
+    carol = desk["carol"]
+    names = set()
+    for size in (1, 4, 10):
+        with CaptureQueriesContext(connection) as queries:
+            page = compiled_page(carol, {}, "", Window(ORDERINGS[""], None, False, size + 1))
+        assert len(page) == size + 1
+        sent = [query["sql"] for query in queries.captured_queries if "EXECUTE " in query["sql"]]
+        names |= {sql.split("EXECUTE ")[1].split()[0] for sql in sent}
+    assert len(names) == 1

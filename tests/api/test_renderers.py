@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -34,3 +35,8 @@ def test_nothing_is_an_empty_body_and_an_indent_asked_for_is_given():
     pretty = JSONRenderer().render({"a": [1]}, "application/json; indent=2")
     assert pretty == renderers.JSONRenderer().render({"a": [1]}, "application/json; indent=2")
     assert b"\n  " in pretty
+
+
+def test_floats_are_the_same_numbers_if_not_always_spelt_the_same():
+    floats = [5e-05, 1e-07, 0.1 + 0.2, 1e16, 1.2345678901234568e17, -0.0, 3.0]
+    assert json.loads(JSONRenderer().render(floats)) == json.loads(renderers.JSONRenderer().render(floats))

@@ -142,6 +142,9 @@ def test_q_finds_a_ticket_by_its_reference(api, alice, several):
         ("priority=7", "priority", "Choose one of low, normal, high, urgent."),
         ("team=99999", "team", "There is no team with id 99999."),
         ("assignee=alice", "assignee", "Give a staff member's id, `me`, or `none`."),
+        ("assignee=3000000000", "assignee", "Give a staff member's id, `me`, or `none`."),  # past any user id
+        ("assignee=%C2%B2", "assignee", "Give a staff member's id, `me`, or `none`."),  # a superscript 2
+        ("team=3000000000", "team", "There is no team with id 3000000000."),
         ("due_before=tomorrow", "due_before", "Give an ISO 8601 time with its offset"),
         ("due_before=2026-12-01T10:00:00", "due_before", "Give the time with its offset"),
         ("state=at_risk", "state", "state is not a parameter here"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DatabaseError, DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from helpdesk import statements
@@ -81,24 +81,40 @@ def test_a_new_connection_prepares_again():
     assert "PREPARE pd_" in queries[0]["sql"]
 
 
-def test_after_a_failed_first_call_the_next_looks_before_preparing_again(teams):
+def test_after_a_failed_first_call_the_next_prepares_it_afresh(teams):
     statement = team_names()
     with pytest.raises(DataError), transaction.atomic():
         statement.rows({"above": 2**70})  # prepared, then the EXECUTE fails: out of range for bigint
     with CaptureQueriesContext(connection) as queries:
         assert len(statement.rows({"above": 0})) == 3
     assert "pg_prepared_statements" in queries[0]["sql"]
-    assert "PREPARE" not in queries[1]["sql"] and "EXECUTE pd_" in queries[1]["sql"]  # it was there
+    assert "DEALLOCATE pd_" in queries[1]["sql"] and "PREPARE pd_" in queries[1]["sql"]  # not "already exists"
 
 
-def test_past_the_limit_a_connection_lets_its_statements_go(teams, monkeypatch):
+def test_a_statement_whose_table_changed_under_it_is_prepared_again(teams):
+    """A migration that changes a column a prepared statement reads fails its next call ("cached plan must
+    not change result type"); the call after prepares it again, instead of failing until the connection
+    is closed."""
+    statement = team_names()
+    statement.rows({"above": 0})
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the teams' inserts checked, so the table may change
+        cursor.execute("ALTER TABLE tickets_team ALTER COLUMN name TYPE text")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        statement.rows({"above": 0})
+    assert len(statement.rows({"above": 0})) == 3
+
+
+def test_past_the_limit_a_connection_lets_its_own_statements_go(teams, monkeypatch):
     monkeypatch.setattr(statements, "MAX_PREPARED", 1)
+    with connection.cursor() as cursor:
+        cursor.execute("PREPARE someone_elses AS SELECT 1")
     first, second = team_names(), team_names(order="name")
     first.rows({"above": 0})
     second.rows({"above": 0})
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
-        assert cursor.fetchone() == (1,)
+        cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
+        assert [name for (name,) in cursor.fetchall()] == [second._prepared[0], "someone_elses"]
     assert len(first.rows({"above": 0})) == 3  # prepared again
 
 
@@ -116,10 +132,31 @@ def test_values_must_be_exactly_the_statements_slots(db, values: dict[str, Any])
         team_names().rows(values)
 
 
-def test_slots_are_named_once_and_fit_the_smallest_integer_column():
+def test_a_query_whose_sql_changes_with_its_values_is_refused(db):
     slots = Slots()
-    numbers = [slots.number(f"n{i}") for i in range(100)]
-    assert all(0 < number <= 32_767 for number in numbers) and len(set(numbers)) == 100
+    slots.number("above")
+    with pytest.raises(ValueError, match="changes with its values"):
+        Statement.of(lambda values: Team.objects.filter(pk__gt=values["above"])[: values["above"] % 7], slots)
+
+
+def test_a_query_holding_a_constant_equal_to_a_stand_in_is_refused(db):
+    slots = Slots()
+    slots.number("above")
+    stand_in = slots.stand_ins()["above"]
+    with pytest.raises(ValueError, match="constant equal to a stand-in"):
+        Statement.of(lambda values: Team.objects.filter(pk__gt=values["above"], pk__lt=stand_in), slots)
+
+
+def test_stand_ins_differ_by_series_and_slot_and_fit_the_smallest_integer_column():
+    slots = Slots()
+    for i in range(100):
+        slots.number(f"n{i}")
+    slots.text("t")
+    slots.moment("m")
+    series = [slots.stand_ins(n) for n in range(Slots.SERIES)]
+    numbers = [made[f"n{i}"] for made in series for i in range(100)]
+    assert all(0 < number <= 32_767 for number in numbers) and len(set(numbers)) == 100 * Slots.SERIES
+    assert len({made["t"] for made in series}) == len({made["m"] for made in series}) == Slots.SERIES
     with pytest.raises(ValueError, match="Two slots"):
         slots.number("n1")
 

@@ -27,9 +27,9 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from helpdesk.statements import Slots, Statement
-from tickets.api.pagination import Key, Window, parse_datetime
+from tickets.api.pagination import MAX_PAGE_SIZE, Key, Window, parse_datetime
 from tickets.api.rows import rows
-from tickets.models import Ticket, TicketQuerySet, is_supervisor, team_ids_of
+from tickets.models import Sight, Ticket, TicketQuerySet, sight_of, team_ids_of
 
 _QUEUE = (
     Key("open_rank"),
@@ -95,7 +95,12 @@ def ordered_rows(tickets: QuerySet[Ticket], ordering: str) -> QuerySet[Any]:
 # --- Compiled statements --------------------------------------------------------------------------------
 
 
-def in_parts(*, sees_all: bool, ordering: str, filters: Collection[str]) -> bool:
+# A page's statement reads this many rows (the next bucket up from the page's size and one): the page size
+# changes the SQL (its LIMIT), and every size from 1 to 100 would be a statement of its own.
+LIMITS = (11, 26, 51, MAX_PAGE_SIZE + 1)
+
+
+def reads_in_parts(*, sees_all: bool, ordering: str, filters: Collection[str]) -> bool:
     """Whether an agent's list reads one index per team: in the queue's order (the indexes by team and by
     assignee serve that order), where the database takes ordered parts in a UNION (PostgreSQL, not SQLite).
     Not with a promise-state filter: its own index (``ticket_state_queue_idx``) reads only the tickets in that
@@ -122,10 +127,10 @@ class Shape:
 
     @property
     def in_parts(self) -> bool:
-        return in_parts(sees_all=self.sees_all, ordering=self.ordering, filters=self.filters)
+        return reads_in_parts(sees_all=self.sees_all, ordering=self.ordering, filters=self.filters)
 
     def slots(self) -> Slots:
-        """Stand-ins for every value this shape's statement takes."""
+        """Every value this shape's statement takes, by name and kind."""
         slots = Slots()
         if not self.sees_all:
             slots.number("me")
@@ -149,7 +154,7 @@ class Shape:
         return tuple(key.reversed() for key in keys) if self.backwards else keys
 
     def query(self, values: Mapping[str, Any]) -> QuerySet[Any]:
-        """The page's query for this shape, with ``values`` (a request's, or ``slots()``'s stand-ins)."""
+        """The page's query for this shape, with ``values`` (a request's, or stand-ins for them)."""
         window = Window(self.keys, self._after(values), self.backwards, self.limit)
         wanted = {name: True if name == "unassigned" else values[name] for name in self.filters}
 
@@ -179,15 +184,17 @@ def statement(shape: Shape) -> Statement:
 
 def compiled_page(user: User, values: Mapping[str, Any], ordering: str, window: Window) -> list[dict[str, Any]]:
     """The rows of ``window`` of the tickets ``user`` may see, filtered by ``values`` (``filter_values``)."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
-        return []  # as ``visible_to``: no ticket (the API lets only staff in, so this is a second lock)
-    sees_all = is_supervisor(user)
-    teams = team_ids_of(user) if in_parts(sees_all=sees_all, ordering=ordering, filters=values) else []
+    sight = sight_of(user)  # as ``visible_to``
+    if sight is Sight.NONE:
+        return []
+    sees_all = sight is Sight.ALL
+    teams = team_ids_of(user) if reads_in_parts(sees_all=sees_all, ordering=ordering, filters=values) else []
     cursor = None if window.values is None else tuple(value is not None for value in window.values)
-    shape = Shape(sees_all, len(teams), tuple(sorted(values)), ordering, window.backwards, cursor, window.limit)
+    limit = next(limit for limit in LIMITS if limit >= window.limit)
+    shape = Shape(sees_all, len(teams), tuple(sorted(values)), ordering, window.backwards, cursor, limit)
     given = {name: value for name, value in values.items() if name != "unassigned"}
     if not sees_all:
         given["me"] = user.pk
         given.update({f"team_{i}": team for i, team in enumerate(teams)})
     given.update({f"after_{i}": value for i, value in enumerate(window.values or ()) if value is not None})
-    return statement(shape).rows(given)
+    return statement(shape).rows(given)[: window.limit]

@@ -70,6 +70,9 @@ def cursor_pages(view: ApiView, ordering: str) -> CursorPages:
     return pages
 
 
+MAX_USER_ID = 2**31 - 1  # a user's id is a 32-bit integer column
+
+
 class TicketFilters(QueryParameters):
     status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
     promise_state = serializers.ChoiceField(choices=PromiseState.choices, required=False)
@@ -94,7 +97,7 @@ class TicketFilters(QueryParameters):
     )
 
     def validate_assignee(self, value: str) -> str:
-        if value not in ("me", "none") and not (value.isdigit() and len(value) < 19):
+        if value not in ("me", "none") and not (value.isascii() and value.isdecimal() and int(value) <= MAX_USER_ID):
             raise serializers.ValidationError("Give a staff member's id, `me`, or `none`.")
         return value
 
