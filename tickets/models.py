@@ -854,8 +854,8 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
         return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
 
     def usable(self, now: Any) -> ApiTokenQuerySet:
-        """Tokens that still open the API: live, of an active staff member. (The API's token lookup is
-        hand-written SQL for speed, tickets.api.access.TOKEN_SQL; the tests hold it to this.)"""
+        """Tokens that still open the API: live, of an active staff member (the API's token lookup,
+        ``tickets.api.access.token_user``, reads them through this)."""
         return self.live(now).filter(user__is_active=True, user__is_staff=True)
 
     def revoke(self, now: Any) -> int:

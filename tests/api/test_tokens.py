@@ -1,5 +1,5 @@
-"""The token lookup every API request starts with: hand-written SQL (for speed), held here to the model's
-own rule, ``ApiToken.objects.usable``, token by token."""
+"""The token lookup every API request starts with: one compiled statement (for speed), held here to the
+model's own rule, ``ApiToken.objects.usable``, token by token."""
 
 from __future__ import annotations
 

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
+from helpdesk.statements import Slots, Statement
 from tickets.models import ApiToken, Role, is_supervisor, remember_supervisor
 
 # How stale "last used" may get before a request writes it again: one write a minute, not one a request.
@@ -52,33 +56,44 @@ def revoke_token(token: ApiToken, *, now: datetime | None = None) -> bool:
     return bool(ApiToken.objects.filter(pk=token.pk).revoke(now or timezone.now()))
 
 
-# The token's owner, whether they supervise, and whether the token's "last used" is due a write, in one
-# statement: every API request starts here. Hand-written, because building this query with the ORM took
-# about 1.5 ms of CPU a request (docs/benchmarks.md, REST API); this takes a tenth of that. It says what
-# ``ApiToken.objects.usable`` says, which tests/api/test_tokens.py holds it to.
-TOKEN_SQL = f"""
-    SELECT person.*, token.id AS token_id,
-           (token.last_used_at IS NULL OR token.last_used_at < %s) AS note_use,
-           EXISTS (SELECT 1 FROM {User.groups.through._meta.db_table} member
-                     JOIN {Group._meta.db_table} grp ON grp.id = member.group_id
-                    WHERE member.user_id = person.id AND grp.name = %s) AS supervises
-      FROM {ApiToken._meta.db_table} token JOIN {User._meta.db_table} person ON person.id = token.user_id
-     WHERE token.digest = %s AND token.revoked_at IS NULL AND (token.expires_at IS NULL OR token.expires_at > %s)
-       AND person.is_active AND person.is_staff
-"""  # noqa: S608 - the names are the models' own tables; every value is a parameter
-
-
 def token_user(secret: str, *, now: datetime) -> User | None:
     """The staff member a secret belongs to, if the token is usable; notes when it was last used."""
-    moment = connection.ops.adapt_datetimefield_value  # as the ORM would send a time to this database
-    params = [moment(now - LAST_USED_PRECISION), Role.SUPERVISORS, digest(secret), moment(now)]
-    user: Any = next(iter(User.objects.raw(TOKEN_SQL, params)), None)
-    if user is None:
+    found = _token_statement().rows({"digest": digest(secret), "now": now, "stale": now - LAST_USED_PRECISION})
+    if not found:
         return None
-    remember_supervisor(user, in_group=bool(user.supervises))  # asked on every call: answered here
-    if user.note_use:
-        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
+    row = found[0]
+    user = User.from_db(connection.alias, USER_FIELDS, [row[f"user__{name}"] for name in USER_FIELDS])
+    remember_supervisor(user, in_group=row["supervises"])  # asked on every call: answered here
+    if row["note_use"]:
+        ApiToken.objects.filter(pk=row["id"]).update(last_used_at=now)
     return user
+
+
+USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
+
+
+@lru_cache(maxsize=1)
+def _token_statement() -> Statement:
+    """The token's owner (whole), whether they supervise, and whether the token's "last used" is due a write:
+    every API request starts with this one statement, compiled once (``helpdesk.statements``). The tokens
+    it opens are ``ApiToken.objects.usable``'s, by construction."""
+    slots = Slots()
+    slots.text("digest")
+    slots.moment("now")
+    slots.moment("stale")
+
+    def build(values: Mapping[str, Any]) -> QuerySet[Any]:
+        tokens = ApiToken.objects.usable(values["now"]).filter(digest=values["digest"])
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=values["stale"])
+        supervisors = Group.objects.filter(user=OuterRef("user_id"), name=Role.SUPERVISORS)
+        return tokens.values(
+            "id",
+            *(f"user__{name}" for name in USER_FIELDS),
+            note_use=ExpressionWrapper(stale, output_field=BooleanField()),
+            supervises=Exists(supervisors),
+        )
+
+    return Statement.of(build, slots)
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
