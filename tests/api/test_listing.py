@@ -57,7 +57,8 @@ def desk(billing, technical, category, alice, bob, carol):
 
 def by_orm(user, values: dict[str, Any], ordering: str, window: Window) -> list[dict[str, Any]]:
     """The reference: the one gate, the filters and the keyset window, as the ORM reads them."""
-    return list(window.applied_to(ordered_rows(filtered(Ticket.objects.visible_to(user), values), ordering)))
+    tickets = filtered(Ticket.objects.visible_to(user), values)
+    return list(window.applied_to(ordered_rows(tickets, ordering, named=True)))
 
 
 def window_at(user, values: dict[str, Any], ordering: str, size: int, at: int | None, backwards: bool) -> Window:

@@ -55,7 +55,7 @@ def test_the_migrations_and_the_demo_run_on_the_embedded_sqlite_database(tmp_pat
         "for user in User.objects.filter(is_staff=True):\n"
         "  for values in ({}, {'due_before': timezone.now() + timedelta(days=1)}, {'status': 'open'}):\n"
         "    for ordering, keys in ORDERINGS.items():\n"
-        "      every = ordered_rows(filtered(Ticket.objects.visible_to(user), values), ordering)\n"
+        "      every = ordered_rows(filtered(Ticket.objects.visible_to(user), values), ordering, named=True)\n"
         "      first = list(Window(keys, None, False, 30).applied_to(every))\n"
         "      after = [[row[key.field] for key in keys] for row in first[4:5]]\n"
         "      for window in [Window(keys, None, False, 30)] + [Window(keys, a, False, 30) for a in after]:\n"

@@ -85,11 +85,11 @@ def filtered(tickets: QuerySet[Ticket], values: Mapping[str, Any]) -> QuerySet[T
     return tickets
 
 
-def ordered_rows(tickets: QuerySet[Ticket], ordering: str) -> QuerySet[Any]:
-    """The columns of a ticket's JSON and the sort values of ``ordering``, as dictionaries."""
+def ordered_rows(tickets: QuerySet[Ticket], ordering: str, *, named: bool = False) -> QuerySet[Any]:
+    """The columns of a ticket's JSON and the sort values of ``ordering``, as dictionaries (``rows``)."""
     if ordering == "":
         tickets = tickets.annotate(open_rank=Ticket.OPEN_FIRST)
-    return rows(tickets, *(key.field for key in ORDERINGS[ordering]))
+    return rows(tickets, *(key.field for key in ORDERINGS[ordering]), named=named)
 
 
 # --- Compiled statements --------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ class Shape:
         wanted = {name: True if name == "unassigned" else values[name] for name in self.filters}
 
         def page(tickets: QuerySet[Ticket]) -> QuerySet[Any]:
-            return window.applied_to(ordered_rows(filtered(tickets, wanted), self.ordering))
+            return window.applied_to(ordered_rows(filtered(tickets, wanted), self.ordering, named=True))
 
         tickets: TicketQuerySet = Ticket.objects.all()
         if self.sees_all:
