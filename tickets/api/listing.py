@@ -129,6 +129,12 @@ class Shape:
     def in_parts(self) -> bool:
         return reads_in_parts(sees_all=self.sees_all, ordering=self.ordering, filters=self.filters)
 
+    @property
+    def named(self) -> bool:
+        """Whether the rows carry their names (``rows(named=True)``): yes, but for a union of parts, where each
+        part would join them for all of its rows (0.6 ms more to run) instead of the page's."""
+        return not self.in_parts
+
     def slots(self) -> Slots:
         """Every value this shape's statement takes, by name and kind."""
         slots = Slots()
@@ -159,7 +165,7 @@ class Shape:
         wanted = {name: True if name == "unassigned" else values[name] for name in self.filters}
 
         def page(tickets: QuerySet[Ticket]) -> QuerySet[Any]:
-            return window.applied_to(ordered_rows(filtered(tickets, wanted), self.ordering, named=True))
+            return window.applied_to(ordered_rows(filtered(tickets, wanted), self.ordering, named=self.named))
 
         tickets: TicketQuerySet = Ticket.objects.all()
         if self.sees_all:
