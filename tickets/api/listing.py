@@ -3,12 +3,14 @@
 Two ways read a page, and return the same rows (tests/api/test_listing.py holds them to each other, caller by
 caller, over random filters, orders and cursors):
 
-* **by the ORM**, for every list: ``Ticket.objects.visible_to``, ``filtered``, the keyset ``Window``;
-* **by a compiled statement** (``helpdesk.statements``), for the list without a search on PostgreSQL, which
-  integrations poll: the ORM's query for the page's ``Shape``, compiled once per process with stand-ins for
-  its values and prepared once per connection; a request then costs one EXECUTE and no query building. For an
-  agent, the default order reads one index per team (``seen_by_agent_in_parts``) instead of skipping every
-  other team's ticket; the planning that would cost is paid once.
+* **by the ORM**, for a search (``q``) and the customer's tickets: ``Ticket.objects.visible_to``,
+  ``filtered``, the keyset ``Window``;
+* **by a compiled statement** (``helpdesk.statements``), for every other list, which integrations poll: the
+  ORM's query for the page's ``Shape``, compiled once per process with stand-ins for its values and, on
+  PostgreSQL, prepared once per connection; a request then costs one EXECUTE and no query building (on
+  SQLite the ORM runs the shape's query with the values). For an agent, the default order reads one index
+  per team (``seen_by_agent_in_parts``) instead of skipping every other team's ticket; the planning that
+  would cost is paid once.
 
 The shape is everything that changes the SQL: whether the caller sees every ticket, how many teams they are
 in, which filters are given, the order and its direction, which cursor values are null, the page's size.
