@@ -73,6 +73,11 @@ def team_ids_of(user: Any) -> list[int]:
     return list(user._team_ids)
 
 
+def remember_teams(user: Any, team_ids: Sequence[int]) -> None:
+    """Tell ``team_ids_of`` the answer a query of the caller's already gave (the API's token lookup)."""
+    user._team_ids = sorted(team_ids)
+
+
 @lru_cache(maxsize=1)
 def _team_ids_statement() -> Statement:
     slots = Slots()

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import StaffFactory, TeamFactory, UserFactory
 from tickets.api.access import LAST_USED_PRECISION, issue_token, revoke_token, token_user
-from tickets.models import ApiToken, Role, is_supervisor
+from tickets.models import ApiToken, Role, Team, is_supervisor, team_ids_of
 
 
 @pytest.fixture
@@ -54,6 +55,10 @@ def test_the_lookup_opens_exactly_the_tokens_the_model_calls_usable(now):
 
 def test_the_user_comes_whole_with_the_supervisor_check_answered(now, django_assert_num_queries):
     secrets = tokens_of_every_kind(now)
+    teams = sorted([TeamFactory(name="Billing").pk, TeamFactory(name="Technical").pk])
+    Team.members.through.objects.bulk_create(
+        Team.members.through(team_id=team, user=User.objects.get(username="agent")) for team in teams
+    )
     ApiToken.objects.update(last_used_at=now)  # no "last used" write in the way
     with django_assert_num_queries(2):  # one statement a lookup
         supervisor = token_user(secrets["supervisor"], now=now)
@@ -62,6 +67,8 @@ def test_the_user_comes_whole_with_the_supervisor_check_answered(now, django_ass
     with django_assert_num_queries(0):
         assert is_supervisor(supervisor) is True
         assert is_supervisor(agent) is False
+        assert team_ids_of(agent) == teams  # answered by the same statement
+        assert team_ids_of(supervisor) == []
     assert agent.username == "agent" and agent.is_staff and agent.is_active and agent.date_joined.tzinfo is not None
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -25,7 +26,7 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from helpdesk.statements import Slots, Statement
-from tickets.models import ApiToken, Role, is_supervisor, remember_supervisor
+from tickets.models import ApiToken, Role, Team, is_supervisor, remember_supervisor, remember_teams
 
 # How stale "last used" may get before a request writes it again: one write a minute, not one a request.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -64,6 +65,8 @@ def token_user(secret: str, *, now: datetime) -> User | None:
     row = found[0]
     user = User.from_db(connection.alias, USER_FIELDS, [row[f"user__{name}"] for name in USER_FIELDS])
     remember_supervisor(user, in_group=row["supervises"])  # asked on every call: answered here
+    if "team_ids" in row:
+        remember_teams(user, row["team_ids"])  # an agent's queue reads one index per team
     if row["note_use"]:
         ApiToken.objects.filter(pk=row["id"]).update(last_used_at=now)
     return user
@@ -74,9 +77,10 @@ USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 
 @lru_cache(maxsize=1)
 def _token_statement() -> Statement:
-    """The token's owner (whole), whether they supervise, and whether the token's "last used" is due a write:
-    every API request starts with this one statement, compiled once (``helpdesk.statements``). The tokens
-    it opens are ``ApiToken.objects.usable``'s, by construction."""
+    """The token's owner (whole), whether they supervise, their teams (on PostgreSQL: SQLite has no arrays,
+    and ``team_ids_of`` asks when needed), and whether the token's "last used" is due a write: every API
+    request starts with this one statement, compiled once (``helpdesk.statements``). The tokens it opens are
+    ``ApiToken.objects.usable``'s, by construction."""
     slots = Slots()
     slots.text("digest")
     slots.moment("now")
@@ -86,12 +90,14 @@ def _token_statement() -> Statement:
         tokens = ApiToken.objects.usable(values["now"]).filter(digest=values["digest"])
         stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=values["stale"])
         supervisors = Group.objects.filter(user=OuterRef("user_id"), name=Role.SUPERVISORS)
-        return tokens.values(
-            "id",
-            *(f"user__{name}" for name in USER_FIELDS),
-            note_use=ExpressionWrapper(stale, output_field=BooleanField()),
-            supervises=Exists(supervisors),
-        )
+        about: dict[str, Any] = {
+            "note_use": ExpressionWrapper(stale, output_field=BooleanField()),
+            "supervises": Exists(supervisors),
+        }
+        if connection.vendor == "postgresql":
+            teams = Team.members.through.objects.filter(user=OuterRef("user_id")).order_by("team_id")
+            about["team_ids"] = ArraySubquery(teams.values("team_id"))
+        return tokens.values("id", *(f"user__{name}" for name in USER_FIELDS), **about)
 
     return Statement.of(build, slots)
 
