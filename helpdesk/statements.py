@@ -93,22 +93,26 @@ class Slots:
 
 @dataclass(frozen=True)
 class Statement:
-    """``build``'s query (``build(values)`` makes the queryset), compiled: ``params`` says what each ``%s`` of
-    ``sql`` takes: ``(name, None)`` for a slot's value, ``(None, constant)`` for a value the query always has
-    (the open statuses of the queue's order)."""
+    """``build``'s query (``build(values)`` makes the queryset) for the ``declared`` slots. Compiled, it is its
+    SQL and what each ``%s`` takes: ``(name, None)`` for a slot's value, ``(None, constant)`` for a value the
+    query always has (the open statuses of the queue's order)."""
 
     build: Callable[[Mapping[str, Any]], QuerySet[Any]]
-    slots: frozenset[str]
+    declared: Slots = field(compare=False)
     generic: bool = True  # one plan for every value (PostgreSQL); False: planned with the values, as it sees fit
 
     @classmethod
     def of(
         cls, build: Callable[[Mapping[str, Any]], QuerySet[Any]], slots: Slots, *, generic: bool = True
     ) -> Statement:
-        statement = cls(build, frozenset(slots.kinds), generic)
+        statement = cls(build, slots, generic)
         if _prepares():
-            statement._compile(slots)  # now: a query that can't be compiled safely is refused at once
+            _ = statement._compiled  # now: a query that can't be compiled safely is refused at once
         return statement
+
+    @cached_property
+    def slots(self) -> frozenset[str]:
+        return frozenset(self.declared.kinds)
 
     def rows(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The statement's rows for these values, as ``.values()`` gives them."""
@@ -123,13 +127,12 @@ class Statement:
 
     # --- PostgreSQL: compiled once per process, PREPAREd once per connection, EXECUTEd after ---------------
 
-    def _compile(self, slots: Slots) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
-        if "_compiled" not in self.__dict__:
-            compiled = [self._compile_with(slots.stand_ins(series)) for series in range(Slots.SERIES)]
-            if any(other != compiled[0] for other in compiled[1:]):
-                raise ValueError("The query's SQL changes with its values, or holds a constant equal to a stand-in.")
-            object.__setattr__(self, "_compiled", compiled[0])
-        return self.__dict__["_compiled"]
+    @cached_property
+    def _compiled(self) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
+        compiled = [self._compile_with(self.declared.stand_ins(series)) for series in range(Slots.SERIES)]
+        if any(other != compiled[0] for other in compiled[1:]):
+            raise ValueError("The query's SQL changes with its values, or holds a constant equal to a stand-in.")
+        return compiled[0]
 
     def _compile_with(self, stand_ins: Mapping[str, Any]) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
         sql, raw = self.build(stand_ins).query.sql_with_params()
@@ -144,7 +147,7 @@ class Statement:
     def _prepared(self) -> tuple[str, str, tuple[str, ...]]:
         """The statement's name, its PREPARE text (``$n`` for the nth slot, constants written in) and the
         slots in ``$n`` order. The name is a digest of the text: one name, one statement, on every connection."""
-        sql, params = self.__dict__["_compiled"]
+        sql, params = self._compiled
         order: list[str] = []
         remaining = iter(params)
 

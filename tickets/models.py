@@ -75,15 +75,19 @@ def team_ids_of(user: Any) -> list[int]:
 
 def remember_teams(user: Any, team_ids: Sequence[int]) -> None:
     """Tell ``team_ids_of`` the answer a query of the caller's already gave (the API's token lookup)."""
-    user._team_ids = sorted(team_ids)
+    user._team_ids = list(team_ids)
+
+
+def team_ids_query(user: Any) -> models.QuerySet[Any]:
+    """The ids of the teams of ``user`` (an id, or an ``OuterRef`` to one), in order, as a query."""
+    return Team.members.through.objects.filter(user=user).order_by("team_id").values("team_id")
 
 
 @lru_cache(maxsize=1)
 def _team_ids_statement() -> Statement:
     slots = Slots()
     slots.number("user")
-    memberships = Team.members.through.objects.order_by("team_id")
-    return Statement.of(lambda values: memberships.filter(user=values["user"]).values("team_id"), slots)
+    return Statement.of(lambda values: team_ids_query(values["user"]), slots)
 
 
 def display_name(user: Any, *, nobody: str = "—") -> str:

@@ -71,9 +71,7 @@ def window_at(user, values: dict[str, Any], ordering: str, size: int, at: int | 
         keys = tuple(key.reversed() for key in keys)
     after = None
     if at is not None:
-        every = list(Window(ORDERINGS[ordering], None, False, 1000).applied_to(
-            ordered_rows(filtered(Ticket.objects.visible_to(user), values), ordering)
-        ))  # fmt: skip
+        every = by_orm(user, values, ordering, Window(ORDERINGS[ordering], None, False, 1000))
         if every:
             row = every[at % len(every)]
             after = [row[key.field] for key in keys]

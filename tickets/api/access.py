@@ -26,7 +26,7 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from helpdesk.statements import Slots, Statement
-from tickets.models import ApiToken, Role, Team, is_supervisor, remember_supervisor, remember_teams
+from tickets.models import ApiToken, Role, is_supervisor, remember_supervisor, remember_teams, team_ids_query
 
 # How stale "last used" may get before a request writes it again: one write a minute, not one a request.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -95,8 +95,7 @@ def _token_statement() -> Statement:
             "supervises": Exists(supervisors),
         }
         if connection.vendor == "postgresql":
-            teams = Team.members.through.objects.filter(user=OuterRef("user_id")).order_by("team_id")
-            about["team_ids"] = ArraySubquery(teams.values("team_id"))
+            about["team_ids"] = ArraySubquery(team_ids_query(OuterRef("user_id")))
         return tokens.values("id", *(f"user__{name}" for name in USER_FIELDS), **about)
 
     return Statement.of(build, slots)
