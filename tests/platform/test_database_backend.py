@@ -1,0 +1,87 @@
+"""The PostgreSQL backend (``helpdesk.postgresql``): a kept connection is checked before each request without a
+round trip, and one the server has ended is replaced before the request's first query."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from unittest import mock
+
+import pytest
+from django.db import InterfaceError, OperationalError, connection, connections
+
+from helpdesk.postgresql.base import DatabaseWrapper
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend")
+
+
+@pytest.fixture
+def kept(db) -> Iterator[DatabaseWrapper]:
+    """A second connection to the test database, kept between requests as ``CONN_MAX_AGE`` keeps it (outside
+    the test's transaction, so that it can be closed)."""
+    kept = connections.create_connection("default")
+    assert isinstance(kept, DatabaseWrapper)
+    kept.ensure_connection()
+    assert kept.health_check_enabled  # CONN_HEALTH_CHECKS, as helpdesk.env sets it
+    yield kept
+    kept.close()
+
+
+def backend_pid(kept: DatabaseWrapper) -> int:
+    with kept.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def next_request(kept: DatabaseWrapper) -> None:
+    """What Django does to its connections when a request starts (``close_old_connections``)."""
+    kept.close_if_unusable_or_obsolete()
+
+
+def test_the_settings_use_it():
+    assert connection.settings_dict["ENGINE"] == "helpdesk.postgresql"
+    assert isinstance(connections["default"], DatabaseWrapper)
+
+
+def test_a_live_connection_passes_the_check_without_a_query(kept):
+    pid = backend_pid(kept)
+    next_request(kept)
+    assert not kept.health_check_done
+    with mock.patch.object(DatabaseWrapper, "is_usable", side_effect=AssertionError("a SELECT 1 round trip")):
+        assert backend_pid(kept) == pid  # the same connection, checked without asking the server
+    assert kept.health_check_done
+
+
+def test_a_connection_the_server_ended_is_replaced_before_the_first_query(kept):
+    pid = backend_pid(kept)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 10
+    while kept.is_quiet() and time.monotonic() < deadline:  # the server's FATAL message is on its way
+        time.sleep(0.01)
+    assert not kept.is_quiet()
+
+    next_request(kept)
+    assert backend_pid(kept) != pid  # no error: a new connection answered
+
+
+def test_without_the_check_the_ended_connection_fails_the_first_query(kept):
+    """What the check spares a request (``CONN_HEALTH_CHECKS`` off)."""
+    kept.health_check_enabled = False
+    pid = backend_pid(kept)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 10
+    while kept.is_quiet() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    next_request(kept)
+    with pytest.raises((InterfaceError, OperationalError), match=r"terminat|closed"):
+        backend_pid(kept)
+
+
+def test_a_closed_connection_is_not_quiet(kept):
+    kept.connection.close()
+    assert not kept.is_quiet()
+    next_request(kept)
+    assert backend_pid(kept)  # reopened
