@@ -1,5 +1,6 @@
-"""The PostgreSQL backend (``helpdesk.postgresql``): a kept connection is checked before each request without a
-round trip, and one the server has ended is replaced before the request's first query."""
+"""The PostgreSQL backend (``helpdesk.postgresql``): a kept connection in steady use is checked before each
+request without a round trip, an idle one with ``SELECT 1`` as well, and one the server has ended is
+replaced before the request's first query."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from unittest import mock
 import pytest
 from django.db import InterfaceError, OperationalError, connection, connections
 
-from helpdesk.postgresql.base import DatabaseWrapper
+from helpdesk.postgresql.base import RECENTLY, DatabaseWrapper
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend")
 
@@ -50,6 +51,24 @@ def test_a_live_connection_passes_the_check_without_a_query(kept):
     with mock.patch.object(DatabaseWrapper, "is_usable", side_effect=AssertionError("a SELECT 1 round trip")):
         assert backend_pid(kept) == pid  # the same connection, checked without asking the server
     assert kept.health_check_done
+
+
+def test_a_connection_idle_for_a_while_is_also_asked_select_1(kept):
+    """A loss the socket can't show (a failover, a firewall that forgot the connection) is found by sending."""
+    pid = backend_pid(kept)
+    kept.answered_at -= RECENTLY
+    next_request(kept)
+    with mock.patch.object(DatabaseWrapper, "is_usable", autospec=True, side_effect=DatabaseWrapper.is_usable) as asked:
+        assert backend_pid(kept) == pid
+    assert asked.call_count == 1
+
+
+def test_an_idle_connection_that_fails_select_1_is_replaced(kept):
+    pid = backend_pid(kept)
+    kept.answered_at -= RECENTLY
+    next_request(kept)
+    with mock.patch.object(DatabaseWrapper, "is_usable", return_value=False):  # as a reset answers it
+        assert backend_pid(kept) != pid
 
 
 def test_a_connection_the_server_ended_is_replaced_before_the_first_query(kept):

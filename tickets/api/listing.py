@@ -179,7 +179,8 @@ class Shape:
             seen = tickets if self.sees_all else tickets.seen_by_agent(values["me"])
             return window.applied_to(ordered_rows(filtered(seen, wanted), self.ordering, named=True))
         # The parts choose the page by their sort values alone (each part reads up to a page of them); only the
-        # page's rows are then read whole, joined to their customer, assignee and names.
+        # page's rows are then read whole, joined to their customer, assignee and names. (A join keeps no order:
+        # the outer query sorts the page's rows again.)
         teams = [values[f"team_{i}"] for i in range(self.teams)]
         parts = tickets.seen_by_agent_in_parts(values["me"], teams)
         first, *rest = (window.applied_to(sort_values(filtered(part, wanted), self.ordering)) for part in parts)
