@@ -107,8 +107,6 @@ class Env:
             ) from None
         if config.get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
             raise ImproperlyConfigured(f"{name} must point at PostgreSQL or SQLite, not {config.get('ENGINE')}.")
-        if config["ENGINE"] == "django.db.backends.postgresql":
-            config["ENGINE"] = "helpdesk.postgresql"  # its health check costs no round trip
         return dict(config)
 
     def url(self, name: str, default: str, *, schemes: set[str]) -> str:

@@ -34,6 +34,18 @@ def backend_pid(kept: DatabaseWrapper) -> int:
         return cursor.fetchone()[0]
 
 
+def end_backend(kept: DatabaseWrapper) -> int:
+    """Have the server end the kept connection's backend (as a restart would); its pid. Waits (up to 10 s)
+    for the server's FATAL message to reach the socket."""
+    pid = backend_pid(kept)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 10
+    while kept.is_quiet() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return pid
+
+
 def next_request(kept: DatabaseWrapper) -> None:
     """What Django does to its connections when a request starts (``close_old_connections``)."""
     kept.close_if_unusable_or_obsolete()
@@ -72,12 +84,7 @@ def test_an_idle_connection_that_fails_select_1_is_replaced(kept):
 
 
 def test_a_connection_the_server_ended_is_replaced_before_the_first_query(kept):
-    pid = backend_pid(kept)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    deadline = time.monotonic() + 10
-    while kept.is_quiet() and time.monotonic() < deadline:  # the server's FATAL message is on its way
-        time.sleep(0.01)
+    pid = end_backend(kept)
     assert not kept.is_quiet()
 
     next_request(kept)
@@ -87,12 +94,7 @@ def test_a_connection_the_server_ended_is_replaced_before_the_first_query(kept):
 def test_without_the_check_the_ended_connection_fails_the_first_query(kept):
     """What the check spares a request (``CONN_HEALTH_CHECKS`` off)."""
     kept.health_check_enabled = False
-    pid = backend_pid(kept)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    deadline = time.monotonic() + 10
-    while kept.is_quiet() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    end_backend(kept)
 
     next_request(kept)
     with pytest.raises((InterfaceError, OperationalError), match=r"terminat|closed"):

@@ -57,6 +57,9 @@ def revoke_token(token: ApiToken, *, now: datetime | None = None) -> bool:
     return bool(ApiToken.objects.filter(pk=token.pk).revoke(now or timezone.now()))
 
 
+USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
+
+
 def token_user(secret: str, *, now: datetime) -> User | None:
     """The staff member a secret belongs to, if the token is usable; notes when it was last used."""
     found = _token_statement().rows({"digest": digest(secret), "now": now, "stale": now - LAST_USED_PRECISION})
@@ -70,9 +73,6 @@ def token_user(secret: str, *, now: datetime) -> User | None:
     if row["note_use"]:
         ApiToken.objects.filter(pk=row["id"]).update(last_used_at=now)
     return user
-
-
-USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 
 
 @lru_cache(maxsize=1)
