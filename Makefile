@@ -11,7 +11,7 @@ TEST_ENV := ENVIRONMENT=test \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/1} \
 	CELERY_BROKER_URL=$${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/2}
 
-.PHONY: run test lint check-services clean help
+.PHONY: run test lint prepare-test clean help
 
 help:
 	@echo "make run    set up and run the whole system (web, Celery worker and beat) on embedded defaults"
@@ -34,10 +34,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/python scripts/run.py
 
-check-services: $(VENV)/.dev
-	@$(TEST_ENV) $(BIN)/python scripts/check_services.py
+# Installs Chromium and faketime and starts PostgreSQL and Redis on loopback when missing (as root), or stops
+# with the command that fixes it: scripts/prepare_test.py says how.
+prepare-test: $(VENV)/.dev
+	@$(TEST_ENV) $(BIN)/python scripts/prepare_test.py
 
-test: $(VENV)/.dev check-services
+test: $(VENV)/.dev prepare-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run

@@ -98,6 +98,16 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Email subjects and plain-text bodies (tickets.emails asks for it by name): not HTML, so nothing is
+        # HTML-escaped. It sees only templates/, which the engine above searches first, so a template looked
+        # up without naming an engine is always rendered escaped.
+        "NAME": "email_text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from tickets import outbox
+from tickets.emails import render_email
 from tickets.models import CustomerEmail, Interaction, Ticket
 from tickets.promises import estimate_for, humanize_duration
 
@@ -29,15 +29,16 @@ def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str,
     }
     # Times in the customer's own zone when we know it, else the site's, whoever triggered the email.
     with timezone.override(ticket.customer.time_zone or settings.TIME_ZONE):
-        email = CustomerEmail.objects.create(
-            ticket=ticket,
-            interaction=interaction,
-            to=ticket.customer.email,
-            subject=" ".join(render_to_string(f"emails/customer-{kind}-subject.txt", context).split()),
-            text_body=render_to_string(f"emails/customer-{kind}-body.txt", context),
-            html_body=render_to_string(f"emails/customer-{kind}-body.html", context),
-            created_at=now,
-        )
+        rendered = render_email(f"customer-{kind}", context)
+    email = CustomerEmail.objects.create(
+        ticket=ticket,
+        interaction=interaction,
+        to=ticket.customer.email,
+        subject=rendered.subject,
+        text_body=rendered.text,
+        html_body=rendered.html,
+        created_at=now,
+    )
     from tickets.tasks import send_customer_emails
 
     outbox.nudge(send_customer_emails)
@@ -59,12 +60,13 @@ def queue_links_email(email: str, *, now: datetime) -> bool:
         "greeting_name": customer.greeting_name,
         "requests": [(ticket, status_url(ticket)) for ticket in tickets],
     }
+    rendered = render_email("customer-links", context)
     CustomerEmail.objects.create(
         ticket=tickets[0],
         to=customer.email,
-        subject=" ".join(render_to_string("emails/customer-links-subject.txt", context).split()),
-        text_body=render_to_string("emails/customer-links-body.txt", context),
-        html_body=render_to_string("emails/customer-links-body.html", context),
+        subject=rendered.subject,
+        text_body=rendered.text,
+        html_body=rendered.html,
         created_at=now,
     )
     from tickets.tasks import send_customer_emails

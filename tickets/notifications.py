@@ -18,9 +18,9 @@ from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, QuerySet
 from django.db.models.lookups import IsNull
-from django.template.loader import render_to_string
 
 from tickets import outbox
+from tickets.emails import render_email
 from tickets.models import EscalationLevel, Notification, Team, Ticket
 
 
@@ -106,14 +106,14 @@ def build_email(notification: Notification) -> EmailMultiAlternatives:
         "customer_name": ticket.customer.name,
         "ticket_url": f"{settings.SITE_URL}/desk/tickets/{ticket.reference}/",
     }
-    subject = " ".join(render_to_string("emails/notification-subject.txt", context).split())
+    rendered = render_email("notification", context)
     email = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/notification-body.txt", context),
+        subject=rendered.subject,
+        body=rendered.text,
         to=[notification.recipient.email],
         headers={"Message-ID": outbox.message_id("notification", notification.pk)},
     )
-    email.attach_alternative(render_to_string("emails/notification-body.html", context), "text/html")
+    email.attach_alternative(rendered.html, "text/html")
     return email
 
 

@@ -1,4 +1,4 @@
-"""The deployment files (docker-compose.yml, Dockerfile, .env.example) agree with the code they run.
+"""The deployment files (docker-compose.yml, Dockerfile, .env.example, .ci/run) agree with the code they run.
 
 No Docker engine is needed: the files are parsed, and every command they would run is checked
 against what this project and its virtualenv actually provide.
@@ -448,3 +448,17 @@ def test_dockerignore_keeps_local_state_and_secrets_out_but_not_the_project():
         assert ignored(path), f"{path} would be sent to the Docker build"
     for path in ("requirements.txt", "manage.py", "helpdesk/settings.py", "static", "templates", ".env.example"):
         assert not ignored(path), f"{path} is needed in the image but .dockerignore drops it"
+
+
+# --- .ci/run -----------------------------------------------------------------------------------
+
+
+def test_ci_runs_make_test_and_nothing_else():
+    # make test sets up its own machine (scripts/prepare_test.py), so CI and a newcomer run the same thing.
+    lines = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines == ["set -euo pipefail", 'cd "$(dirname "$0")/.."', "make test"]
+    assert os.access(ROOT / ".ci" / "run", os.X_OK)
