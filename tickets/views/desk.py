@@ -160,13 +160,16 @@ def new_ticket(request: StaffRequest) -> HttpResponse:
 def ticket_context(ticket: Ticket, user: User, forms: dict[str, ActionForm] | None = None) -> dict[str, Any]:
     forms = forms or {}
     customer = ticket.customer
+    # The customer's other requests, as far as this viewer may see them: another team's are not listed (nor
+    # counted), as they are a 404 everywhere else.
+    earlier = Ticket.objects.visible_to(user).filter(customer=customer).exclude(pk=ticket.pk)
     return {
         "ticket": ticket,
         "customer": customer,
-        "history": customer.tickets.exclude(pk=ticket.pk)
-        .prefetch_related(Prefetch("interactions", Interaction.objects.filter(kind="rating"), to_attr="ratings"))
-        .order_by("-created_at")[:HISTORY_SHOWN],
-        "history_more": max(0, customer.tickets.count() - 1 - HISTORY_SHOWN),
+        "history": earlier.prefetch_related(
+            Prefetch("interactions", Interaction.objects.filter(kind="rating"), to_attr="ratings")
+        ).order_by("-created_at")[:HISTORY_SHOWN],
+        "history_more": max(0, earlier.count() - HISTORY_SHOWN),
         "timeline": ticket.interactions.select_related("author")
         .prefetch_related("attachments")
         .order_by("created_at", "id"),
