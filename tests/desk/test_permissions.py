@@ -2,7 +2,7 @@
 
 Anonymous visitors sign in first; signed-in people who are not staff are refused (403); an agent of
 another team finds no such ticket (404: its existence is not disclosed); the ticket's team and
-supervisors get through. Every page and every action in ``tickets.forms.ACTIONS`` is covered.
+supervisors get through. Every page and every action in ``tickets.action_forms.ACTIONS`` is covered.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from tests.desk.helpers import (
 )
 from tests.factories import CategoryFactory, EscalationPathFactory, TicketFactory
 from tickets import services
-from tickets.forms import ACTIONS, QUEUE_VIEWS
+from tickets.action_forms import ACTIONS
+from tickets.forms import QUEUE_VIEWS
 from tickets.views.desk import HISTORY_SHOWN
 
 QUEUE = [f"queue:{view}" for view in QUEUE_VIEWS]
