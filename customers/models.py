@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 import zoneinfo
 from typing import Any
 
+import idna
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -13,8 +15,21 @@ from django.db.models.functions import Lower
 
 
 def normalise_email(email: str) -> str:
-    """One spelling per address: trimmed and lower-cased (mailboxes are case-insensitive in practice)."""
-    return email.strip().lower()
+    """One spelling per mailbox, however it was typed: the same person must not become two customers.
+
+    1. Trimmed, in Unicode's composed form (NFC: "é" typed as one character or as "e" and an accent are the
+       same), and lower-cased (mailboxes are case-insensitive in practice).
+    2. The domain in its ASCII form (IDNA 2008 with UTS 46 mapping: "müller.de" and "xn--mller-kva.de" are
+       one domain). ASCII is what goes on the wire, so the address we store is the one mail is sent to.
+       A domain that is not a valid IDN is left as typed; the email field's own check refuses it.
+    """
+    email = unicodedata.normalize("NFC", email.strip().lower())
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return email
+    with contextlib.suppress(idna.IDNAError):
+        domain = idna.encode(domain, uts46=True).decode("ascii")
+    return f"{local}@{domain}"
 
 
 def validate_time_zone(value: str) -> None:

@@ -2,12 +2,14 @@
 pages (``customers.views``) and the public API (``customers.public_api``) alike, so the two can never drift apart.
 
 Both are rate-limited per address (a flood costs no database work, guessing status tokens is slow); a
-wrong status token gets the same 404 as a missing request; a bot that fills the honeypot is told nothing.
+wrong status token gets the same 404 as a missing request, a replaced one says it was replaced; a bot that
+fills the honeypot is told nothing. A resolved request's link takes answers (a rating, a reopening) for
+``STATUS_LINK_ANSWER_DAYS`` after the resolution; after that it only shows the story.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -17,10 +19,11 @@ from django.utils import timezone
 
 from customers.forms import RequestForm
 from customers.models import normalise_email
+from helpdesk.clock import database_now
 from helpdesk.ratelimit import allow, seconds_left
 from tickets import services
 from tickets.forms import add_service_errors
-from tickets.models import Promise, Ticket
+from tickets.models import InteractionKind, Promise, Rating, ReplacedLink, Ticket, status_token_digest
 
 HOUR, MINUTE = 3600, 60
 
@@ -32,6 +35,16 @@ class TooMany(Exception):
         super().__init__(message)
         self.message = message
         self.retry_after = seconds_left(window_seconds)
+
+
+class LinkReplaced(Exception):
+    """Staff replaced this status link with a new one, emailed to the customer."""
+
+
+REPLACED = (
+    "This link was replaced with a new one, which we emailed to the address on the request. "
+    "Can't find it? Ask for your links again: we send them to that address only."
+)
 
 
 class Ignored(Exception):
@@ -66,7 +79,7 @@ def submit_request(form: RequestForm, *, ip: str) -> Ticket | None:
         return None
     data = form.cleaned_data
     check_rate(
-        f"request-email:{data['email'].lower()}",
+        f"request-email:{normalise_email(data['email'])}",
         limit=settings.REQUESTS_PER_EMAIL_PER_HOUR,
         window_seconds=HOUR,
         message="You have sent several requests in the last hour. Please wait before sending more.",
@@ -99,11 +112,28 @@ def link_expired(ticket: Ticket) -> bool:
     return timezone.now() - ticket.resolved_at > timedelta(days=settings.STATUS_LINK_DAYS_AFTER_CLOSE)
 
 
+def takes_answers(ticket: Ticket, *, now: datetime) -> bool:
+    """Whether the link still takes answers (a message, a rating, a reopening): always while the request is
+    open, for ``STATUS_LINK_ANSWER_DAYS`` after it was resolved. Later, the problem is a new request: an old
+    link in an old inbox (forwarded, leaked) should not reopen or re-rate a long-settled request."""
+    return ticket.resolved_at is None or now - ticket.resolved_at <= timedelta(days=settings.STATUS_LINK_ANSWER_DAYS)
+
+
+def check_takes_answers(ticket: Ticket) -> None:
+    """Refuse an answer through a link that no longer takes them (the database's clock decides)."""
+    if not takes_answers(ticket, now=database_now()):
+        raise ValidationError(
+            f"{ticket.reference} was resolved more than {settings.STATUS_LINK_ANSWER_DAYS} days ago, so this link "
+            f"no longer takes answers. If you need us again, send a new request and mention {ticket.reference}."
+        )
+
+
 def open_link(token: str, *, ip: str) -> Ticket:
     """The request behind a status link, for its page and its API alike.
 
     1. Count the view against the address's per-minute limit (so guessing tokens is slow): TooMany.
-    2. A wrong token, and a closed request's expired link, raise the same Http404 as a missing one.
+    2. A link staff replaced raises LinkReplaced (its page says so, and where the new one went).
+    3. A wrong token, and a closed request's expired link, raise the same Http404 as a missing one.
     """
     check_rate(
         f"status:{ip}",
@@ -112,14 +142,18 @@ def open_link(token: str, *, ip: str) -> Ticket:
         message="You opened a lot of pages in a short time. Please wait a minute.",
     )
     ticket = Ticket.objects.select_related("customer", "team", "assignee", "category").filter(token=token).first()
+    if ticket is None and ReplacedLink.objects.filter(digest=status_token_digest(token)).exists():
+        raise LinkReplaced
     if ticket is None or link_expired(ticket):
         raise Http404("No such request.")
     return ticket
 
 
 def status_facts(ticket: Ticket) -> dict[str, Any]:
-    """What the customer may know about their request: the public timeline, the current promise, whether
-    they rated it. Internal notes are not public, so they are never in the timeline."""
+    """What the customer may know about their request: the public timeline, the current promise, their rating
+    of the latest resolution, whether the link still takes answers. Internal notes are not public, so they are
+    never in the timeline."""
+    resolution = ticket.interactions.filter(kind=InteractionKind.RESOLUTION).order_by("-created_at", "-id").first()
     return {
         "ticket": ticket,
         "customer": ticket.customer,
@@ -128,5 +162,6 @@ def status_facts(ticket: Ticket) -> dict[str, Any]:
         .prefetch_related("attachments")
         .order_by("created_at", "id"),
         "promise": ticket.promises.exclude(outcome=Promise.Outcome.SUPERSEDED).order_by("-made_at").first(),
-        "rated": ticket.interactions.filter(kind="rating").exists(),
+        "rating": Rating.objects.filter(resolution=resolution).first() if resolution else None,
+        "takes_answers": takes_answers(ticket, now=database_now()),
     }

@@ -26,11 +26,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.forms import RequestForm
-from customers.public import Ignored, TooMany, open_link, status_facts, submit_request
+from customers.public import REPLACED, Ignored, LinkReplaced, TooMany, open_link, status_facts, submit_request
 from helpdesk.clients import client_ip
 from tickets.api.access import Public
 from tickets.api.base import ApiView
-from tickets.api.errors import GENERAL, TooManyRequests
+from tickets.api.errors import GENERAL, Gone, TooManyRequests
 from tickets.api.fields import StrictSerializer
 from tickets.attachments import ALLOWED
 from tickets.customer_emails import expectation, status_url
@@ -232,10 +232,15 @@ class RequestStatus(serializers.Serializer):
     looked_after_by = serializers.CharField(allow_null=True, help_text="The agent's first name, if assigned.")
     promise = StatusPromise(allow_null=True, help_text="Our current promise, if we made one.")
     timeline = StatusEntry(many=True, help_text="What has happened, oldest first.")
-    rated = serializers.BooleanField()
+    rated = serializers.BooleanField(help_text="The customer rated the latest resolution.")
+    rating = serializers.IntegerField(allow_null=True, help_text="Their rating of the latest resolution (1 to 5).")
     can_reply = serializers.BooleanField(help_text="The request is open: the customer can write to us.")
-    can_rate = serializers.BooleanField(help_text="Resolved and not yet rated.")
-    can_reopen = serializers.BooleanField(help_text="Resolved: the customer can say it is still wrong.")
+    can_rate = serializers.BooleanField(
+        help_text="Resolved, and the link still takes answers; rating again replaces the earlier rating."
+    )
+    can_reopen = serializers.BooleanField(
+        help_text="Resolved, and the link still takes answers (for STATUS_LINK_ANSWER_DAYS after the resolution)."
+    )
 
 
 def first_name(user: User) -> str:
@@ -275,8 +280,8 @@ def status_json(ticket: Ticket) -> dict[str, Any]:
     """The status page's facts (``customers.public.status_facts``) as data: picked field by field, so an
     internal detail (a rating's agent, a note) can't slip out by being added to a model."""
     facts = status_facts(ticket)
-    promise, rated = facts["promise"], facts["rated"]
-    resolved = ticket.status == TicketStatus.RESOLVED
+    promise, rating = facts["promise"], facts["rating"]
+    answerable = ticket.status == TicketStatus.RESOLVED and facts["takes_answers"]
     return {
         "reference": ticket.reference,
         "subject": ticket.subject,
@@ -293,18 +298,20 @@ def status_json(ticket: Ticket) -> dict[str, Any]:
             "change_reason": promise.change_reason,
         },
         "timeline": [entry_json(ticket, entry) for entry in facts["timeline"]],
-        "rated": rated,
+        "rated": rating is not None,
+        "rating": rating.stars if rating else None,
         "can_reply": ticket.is_open,
-        "can_rate": resolved and not rated,
-        "can_reopen": resolved,
+        "can_rate": answerable,
+        "can_reopen": answerable,
     }
 
 
 class StatusView(Public, ApiView):
     """The customer's status page as data, for whoever holds the link's token.
 
-    The page's guards (``customers.public.open_link``): a per-address limit (429 with ``Retry-After``), and
-    the same 404 for a wrong token, an expired link and a missing request. Never cached along the way.
+    The page's guards (``customers.public.open_link``): a per-address limit (429 with ``Retry-After``), a 410
+    for a link staff replaced, and the same 404 for a wrong token, an expired link and a missing request.
+    Never cached along the way.
     """
 
     @extend_schema(
@@ -317,6 +324,8 @@ class StatusView(Public, ApiView):
             ticket = open_link(token, ip=client_ip(request))
         except TooMany as refusal:
             raise TooManyRequests(refusal.message, retry_after=refusal.retry_after) from None
+        except LinkReplaced:
+            raise Gone(REPLACED) from None
         except Http404:
             raise NotFound("There is no request at this link, or the link has expired.") from None
         response = Response(RequestStatus(status_json(ticket)).data)

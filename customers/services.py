@@ -15,28 +15,25 @@ from customers.models import Customer, CustomerTier, check_phone, no_control_cha
 log = logging.getLogger(__name__)
 
 
-def record_customer(*, email: str, name: str, phone: str = "") -> Customer:
-    """Find the customer with this email (any case) or create them, keeping the latest name and phone.
+def recognise_customer(*, email: str, name: str, phone: str = "") -> Customer:
+    """The customer with this email (however it is written: ``normalise_email``), created with this name and
+    phone if there is none.
 
-    Safe under concurrent first contacts: the case-insensitive unique constraint decides the race,
-    and the loser reads the winner's row.
+    An existing customer's record is never changed here: anyone can type a known address on the public form,
+    and agents would greet the real customer by whatever name the sender chose. What the sender gave stays on
+    their request, for staff to apply (``tickets.services.customer.use_sender_details``).
+
+    Safe under concurrent first contacts: the unique constraint on the email decides the race, and the loser
+    reads the winner's row.
     """
     email = normalise_email(email)
-    name = name.strip()
     try:
         with transaction.atomic():
-            customer, created = Customer.objects.get_or_create(
-                email=email, defaults={"name": name, "phone": phone.strip()}
+            customer, _ = Customer.objects.get_or_create(
+                email=email, defaults={"name": name.strip(), "phone": phone.strip()}
             )
     except IntegrityError:
-        customer, created = Customer.objects.get(email=email), False
-    if not created:
-        given = {"name": name, "phone": phone.strip()}
-        changed = [field for field, value in given.items() if value and getattr(customer, field) != value]
-        for field in changed:
-            setattr(customer, field, given[field])
-        if changed:
-            customer.save(update_fields=[*changed, "updated_at"])
+        customer = Customer.objects.get(email=email)
     return customer
 
 

@@ -3,8 +3,9 @@
 The rules of the two public doors, the request form and the status link, live in ``customers.public``
 and serve the pages and the API (``customers.public_api``) alike, so the two faces can never drift apart.
 
-The status link's token is in the path (never a query string), no Referer carries it off the site, and a
-wrong token gets the same 404 as a missing ticket; guessing is rate-limited per address.
+The status link's token is in the path (never a query string), no Referer carries it off the site, a
+wrong token gets the same 404 as a missing ticket (a replaced one, a 410 page saying so); guessing is
+rate-limited per address.
 """
 
 from __future__ import annotations
@@ -24,7 +25,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.forms import LinksForm, RatingForm, ReopenForm, ReplyForm, RequestForm
-from customers.public import HOUR, Ignored, TooMany, check_rate, open_link, status_facts, submit_request
+from customers.models import normalise_email
+from customers.public import (
+    HOUR,
+    Ignored,
+    LinkReplaced,
+    TooMany,
+    check_rate,
+    check_takes_answers,
+    open_link,
+    status_facts,
+    submit_request,
+)
 from helpdesk.clients import client_ip
 from tickets import services
 from tickets.customer_emails import expectation, queue_links_email, status_url
@@ -40,17 +52,22 @@ def too_many(request: HttpRequest, refusal: TooMany) -> HttpResponse:
 
 
 def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """A page behind a status token: rate-limited per address, same 404 for any wrong token, no Referer."""
+    """A page behind a status token: rate-limited per address, same 404 for any wrong token (a replaced one
+    says so, 410), no Referer."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response: HttpResponseBase
         try:
             ticket = open_link(token, ip=client_ip(request))
         except TooMany as refusal:
             return too_many(request, refusal)
-        if ticket.customer.time_zone:  # times in the customer's own zone, when we know it
-            timezone.activate(zoneinfo.ZoneInfo(ticket.customer.time_zone))
-        response = view(request, ticket, *args, **kwargs)
+        except LinkReplaced:
+            response = render(request, "customers/link_replaced.html", status=410)
+        else:
+            if ticket.customer.time_zone:  # times in the customer's own zone, when we know it
+                timezone.activate(zoneinfo.ZoneInfo(ticket.customer.time_zone))
+            response = view(request, ticket, *args, **kwargs)
         # No Referer leaves the site (outbound links never see the token). Not "no-referrer": browsers then
         # send "Origin: null" with the page's own forms, which CSRF protection rightly refuses.
         response["Referrer-Policy"] = "same-origin"
@@ -84,12 +101,15 @@ def received(request: HttpRequest, ticket: Ticket) -> HttpResponse:
 
 
 def status_context(ticket: Ticket, **forms: Any) -> dict[str, Any]:
-    return {
-        **status_facts(ticket),
+    facts = status_facts(ticket)
+    rating = facts["rating"]
+    current = {"rating": rating.stars, "comment": rating.comment} if rating else None  # rating again replaces it
+    answer_forms = {
         "reply_form": forms.get("reply_form") or ReplyForm(),
-        "rating_form": forms.get("rating_form") or RatingForm(),
+        "rating_form": forms.get("rating_form") or RatingForm(initial=current),
         "reopen_form": forms.get("reopen_form") or ReopenForm(),
     }
+    return {**facts, **answer_forms, "answer_forms": answer_forms.values()}
 
 
 @private
@@ -107,9 +127,11 @@ THANKS = {
 def _act(
     request: HttpRequest, ticket: Ticket, form: Any, name: str, act: Callable[[dict[str, Any]], Any]
 ) -> HttpResponse:
-    """Validate a status-page form, call its service, or show the page again with the errors and the input."""
+    """Validate a status-page form, call its service, or show the page again with the errors and the input.
+    Every answer through the link passes ``check_takes_answers`` first."""
     if form.is_valid():
         try:
+            check_takes_answers(ticket)
             act(form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
@@ -161,7 +183,7 @@ def resend_links(request: HttpRequest) -> HttpResponse:
     """Links to one's open requests, by email. The answer is the same whether or not we know the address."""
     form = LinksForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        address = form.cleaned_data["email"].lower()
+        address = normalise_email(form.cleaned_data["email"])
         message = "We have sent links several times recently. Please check your inbox, or wait."
         try:
             ip_limit = settings.REQUESTS_PER_IP_PER_HOUR

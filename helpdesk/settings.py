@@ -289,6 +289,9 @@ REQUESTS_PER_EMAIL_PER_HOUR = env.integer("REQUESTS_PER_EMAIL_PER_HOUR", 5, min_
 STATUS_VIEWS_PER_IP_PER_MINUTE = env.integer("STATUS_VIEWS_PER_IP_PER_MINUTE", 60, min_value=1)
 # A closed request's status link expires this many days after it was resolved.
 STATUS_LINK_DAYS_AFTER_CLOSE = env.integer("STATUS_LINK_DAYS_AFTER_CLOSE", 90, min_value=1)
+# A resolved request's link takes answers (a rating, a reopening) this many days after the resolution; after
+# that, needing us again is a new request (an old link in an old inbox must not reopen settled history).
+STATUS_LINK_ANSWER_DAYS = env.integer("STATUS_LINK_ANSWER_DAYS", 30, min_value=1)
 
 # Customer attachments: how many per message, and how large each may be.
 ATTACHMENT_MAX_FILES = env.integer("ATTACHMENT_MAX_FILES", 5, min_value=1, max_value=20)

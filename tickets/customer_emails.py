@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
+from customers.models import normalise_email
 from tickets import outbox
 from tickets.emails import render_email
 from tickets.models import CustomerEmail, Interaction, Ticket
@@ -49,7 +50,7 @@ def queue_links_email(email: str, *, now: datetime) -> bool:
     """Email a customer the links to their open requests; False (and nothing sent) if they have none."""
     tickets = list(
         Ticket.objects.open()
-        .filter(customer__email__iexact=email.strip())
+        .filter(customer__email=normalise_email(email))
         .select_related("customer")
         .order_by("-created_at")
     )

@@ -8,6 +8,7 @@ complete). Constraints live in the database too, not only in Python.
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import secrets
 from collections.abc import Iterator, Sequence
@@ -233,6 +234,11 @@ class TicketWriteOutsideServices(RuntimeError):
 def new_status_token() -> str:
     """256 random bits, URL-safe: the secret in a customer's status link."""
     return secrets.token_urlsafe(32)
+
+
+def status_token_digest(token: str) -> str:
+    """What is kept of a replaced status link's token: enough to recognise it, nothing to open anything with."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
@@ -571,6 +577,8 @@ class InteractionKind(models.TextChoices):
     TRANSFER = "transfer", "Transfer"
     RATING = "rating", "Rating"
     DETAILS_CHANGED = "details_changed", "Details changed"
+    CUSTOMER_UPDATED = "customer_updated", "Customer's details updated"
+    LINK_REPLACED = "link_replaced", "Status link replaced"
 
 
 class Author(models.TextChoices):
@@ -607,8 +615,6 @@ class Interaction(models.Model):
         indexes = [
             # The timeline: WHERE ticket_id = … ORDER BY created_at.
             models.Index(fields=["ticket", "created_at"], name="interaction_timeline_idx"),
-            # The dashboard's ratings: WHERE kind = 'rating' AND created_at in a period.
-            models.Index(fields=["created_at"], condition=Q(kind="rating"), name="interaction_rating_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=InteractionKind.values), name="interaction_kind_valid"),
@@ -703,6 +709,51 @@ class Promise(models.Model):
 
     def __str__(self) -> str:
         return f"Promise on ticket {self.ticket_id} due {self.due_at:%Y-%m-%d %H:%M} ({self.outcome})"
+
+
+class Rating(models.Model):
+    """How the customer rated one resolution: one row per resolution, enforced by the database. A later rating
+    of the same resolution replaces it (each rating is also an Interaction, so the log keeps every one); a
+    ticket resolved again after a reopen can be rated again. The supervisor figures count these rows."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="ratings")
+    resolution = models.OneToOneField(Interaction, on_delete=models.PROTECT, related_name="rating")
+    stars = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    # Whose help is rated: the agent who resolved it and the team that had it then.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="ratings_received"
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="ratings")
+    rated_at = models.DateTimeField(help_text="When the rating (or the one that replaced it) was given.")
+
+    class Meta:
+        ordering = ["rated_at", "id"]
+        indexes = [
+            # The figures' ratings: WHERE rated_at in a period.
+            models.Index(fields=["rated_at"], name="rating_rated_at_idx"),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="rating_stars_1_to_5")]
+
+    def __str__(self) -> str:
+        return f"{self.stars}/5 for ticket {self.ticket_id}"
+
+
+class ReplacedLink(models.Model):
+    """A status link that staff replaced with a new one. Only a digest of its token is kept: enough to tell
+    whoever opens the old link that it was replaced, instead of the 404 of a link that never existed."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replaced_links")
+    digest = models.CharField(max_length=64, unique=True)
+    replaced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(digest__regex=r"^[0-9a-f]{64}$"), name="replaced_link_digest_sha256")
+        ]
+
+    def __str__(self) -> str:
+        return f"Replaced status link of ticket {self.ticket_id}"
 
 
 # --- Notifications ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tickets import services
-from tickets.models import CustomerEmail, Interaction, Ticket
+from tickets.models import CustomerEmail, Interaction, Rating, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -176,16 +176,19 @@ def test_after_resolution_the_customer_rates_the_help(client, ticket, alice):
 
     client.post(reverse("customers:rate", args=[ticket.token]), {"rating": "5", "comment": "Quick and kind."})
 
-    rating = Interaction.objects.get(ticket=ticket, kind="rating")
+    entry = Interaction.objects.get(ticket=ticket, kind="rating")
+    rating = Rating.objects.get(ticket=ticket)
     # The rating names whose help it rates: the resolver and the team, for the supervisor's figures.
-    assert (rating.data, rating.body, rating.is_public, rating.author_kind) == (
-        {"rating": 5, "agent": alice.pk, "team": ticket.team_id},
+    assert (rating.stars, rating.comment, rating.agent, rating.team_id) == (5, "Quick and kind.", alice, ticket.team_id)
+    assert (entry.data["rating"], entry.body, entry.is_public, entry.author_kind) == (
+        5,
         "Quick and kind.",
         True,
         "customer",
     )
     after = page(client.get(status_url(ticket)))
     assert "Did this solve it?" not in after and "Still a problem?" in after  # reopening stays one click away
+    assert "You rated our help 5 out of 5." in after
 
 
 @pytest.mark.parametrize("rating", ["0", "6", "five", ""])

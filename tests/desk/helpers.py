@@ -14,6 +14,8 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import Customer
+from customers.services import update_customer
 from tickets import services
 from tickets.models import Interaction, Notification, Promise, Team, Ticket
 
@@ -128,7 +130,7 @@ def _first_member(ticket: Ticket) -> str:
 
 
 # Each action's form, filled in correctly for a new ticket of Dave's in Billing (where alice works).
-# Adding an action to tickets.forms.ACTIONS without adding it here fails the permission tests.
+# Adding an action to tickets.action_forms.ACTIONS without adding it here fails the permission tests.
 VALID_POSTS: dict[str, Callable[[Ticket], dict[str, str]]] = {
     "reply": lambda ticket: {"body": "We have refunded the second charge."},
     "note": lambda ticket: {"body": "Payment provider shows two captures."},
@@ -148,14 +150,19 @@ VALID_POSTS: dict[str, Callable[[Ticket], dict[str, str]]] = {
         "category": str(ticket.category_id),
         "priority": "3",
     },
+    "use-sender-details": lambda ticket: {},
+    "new-link": lambda ticket: {"note": "He forwarded the link to his supplier."},
 }
 
 
 def prepare(action: str, ticket: Ticket, *, by: User) -> None:
-    """Bring the ticket to where the action makes sense: only a resolved ticket can be reopened."""
+    """Bring the ticket to where the action makes sense: only a resolved ticket can be reopened; the sender's
+    details can be used only where the customer's record (here, since changed) says something else."""
     if action == "reopen":
         services.resolve(ticket, by=by, summary="Refunded the duplicate charge.")
         ticket.refresh_from_db()
+    if action == "use-sender-details":
+        update_customer(Customer.objects.get(pk=ticket.customer_id), name="D. Jones", by=by)
 
 
 def utc(*args: int) -> datetime:

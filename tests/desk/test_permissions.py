@@ -2,7 +2,7 @@
 
 Anonymous visitors sign in first; signed-in people who are not staff are refused (403); an agent of
 another team finds no such ticket (404: its existence is not disclosed); the ticket's team and
-supervisors get through. Every page and every action in ``tickets.forms.ACTIONS`` is covered.
+supervisors get through. Every page and every action in ``tickets.action_forms.ACTIONS`` is covered.
 """
 
 from __future__ import annotations
@@ -27,8 +27,11 @@ from tests.desk.helpers import (
     typed,
     written,
 )
+from tests.factories import CategoryFactory, EscalationPathFactory, TicketFactory
 from tickets import services
-from tickets.forms import ACTIONS, QUEUE_VIEWS
+from tickets.action_forms import ACTIONS
+from tickets.forms import QUEUE_VIEWS
+from tickets.views.desk import HISTORY_SHOWN
 
 QUEUE = [f"queue:{view}" for view in QUEUE_VIEWS]
 TICKET_PAGES = ["ticket", "promise-check"]
@@ -145,6 +148,36 @@ def test_bob_of_another_team_cannot_find_the_ticket_by_searching(query, client_f
     assert response.status_code == 200
     assert references(response) == []
     assert "Nothing here." in html(response)
+
+
+def test_the_customers_history_lists_only_the_tickets_the_agent_may_see(client_for, ticket, alice, bob, carol, dave):
+    # given Dave also has a request with Technical (bob's team), and one of Billing's that went to Technical
+    technical_ticket = TicketFactory(
+        customer=dave,
+        category=CategoryFactory(escalation_path=EscalationPathFactory(teams=[bob.teams.get()])),
+        subject="Router keeps rebooting",
+    )
+    billing_ticket = TicketFactory(customer=dave, category=ticket.category, subject="Refund for March")
+    # when alice (Billing) and carol (supervisor) open Dave's first ticket
+    for_alice = html(client_for(alice).get(ticket_url(ticket)))
+    for_carol = html(client_for(carol).get(ticket_url(ticket)))
+    # then alice sees her team's other request, not Technical's, whose reference 404s for her everywhere else
+    assert billing_ticket.reference in for_alice and "Refund for March" in for_alice
+    assert technical_ticket.reference not in for_alice and "Router keeps rebooting" not in for_alice
+    assert client_for(alice).get(ticket_url(technical_ticket)).status_code == 404
+    # and carol, who sees every ticket, sees both
+    assert technical_ticket.reference in for_carol and billing_ticket.reference in for_carol
+
+
+def test_the_count_of_further_earlier_requests_counts_only_what_the_agent_may_see(client_for, ticket, alice, bob, dave):
+    # given Dave has many requests with Technical and none more with Billing
+    technical = CategoryFactory(escalation_path=EscalationPathFactory(teams=[bob.teams.get()]))
+    for _ in range(HISTORY_SHOWN + 2):
+        TicketFactory(customer=dave, category=technical)
+    # then alice is told of no other request at all
+    page = html(client_for(alice).get(ticket_url(ticket)))
+    assert "First request." in page
+    assert "earlier: search the queue" not in page
 
 
 @pytest.mark.parametrize("endpoint", OWN_PAGES)

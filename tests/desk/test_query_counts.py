@@ -17,7 +17,6 @@ from django.utils import timezone
 from tests.desk.helpers import notice, promised, references, ticket_url
 from tests.factories import StaffFactory, TicketFactory
 from tickets import services
-from tickets.models import Interaction
 
 # The queue: session, user, "is a supervisor?", the page's ticket ids, those tickets (customer, assignee,
 # level and team joined in), the unread-notifications badge, the filter form's three option lists
@@ -31,8 +30,9 @@ QUEUE_TABS_QUERIES = 5
 # level and path joined in), the current promise, the latest hand-off and its author, the unread badge,
 # the customer's latest earlier tickets and their ratings (one prefetch) and how many there are, the
 # promise history, the path's levels, the option lists of the transfer (team, person), assign (person)
-# and details (category) forms, and the timeline with its attachments (one prefetch).
-TICKET_QUERIES = 19
+# and details (category) forms, the details the sender gave (the opening message), and the timeline with its
+# attachments (one prefetch).
+TICKET_QUERIES = 20
 
 # Notifications: session, user, the unread badge, "is a supervisor?" (the header's supervisor links), the
 # notifications (ticket and customer joined in).
@@ -104,25 +104,12 @@ def test_the_htmx_refresh_costs_no_more_than_the_page(
     assert response.status_code == 200
 
 
-def rate(ticket, stars):
-    """A customer's rating of a settled ticket (shown beside it in the customer's history)."""
-    Interaction.objects.create(
-        ticket=ticket,
-        kind="rating",
-        author_kind="customer",
-        customer_name=ticket.customer.name,
-        is_public=True,
-        data={"rating": stars},
-        created_at=timezone.now(),
-    )
-
-
 def history(ticket, *, earlier, interactions, promises, by):
     """Give Dave's ticket a customer history, a timeline and promises of the sizes asked for."""
     for _ in range(earlier):
         old = TicketFactory(customer=ticket.customer, category=ticket.category)
         services.resolve(old, by=by, summary="Sorted.")
-        rate(old, 4)
+        services.rate(old, rating=4)
     authors = [by, StaffFactory(teams=[ticket.team]), StaffFactory(teams=[ticket.team])]
     while ticket.interactions.count() < interactions:
         n = ticket.interactions.count()

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tickets import services
-from tickets.models import Interaction, Promise
+from tickets.models import Interaction, Promise, Rating
 from tickets.sweep import sweep
 
 pytestmark = pytest.mark.django_db
@@ -91,5 +91,19 @@ def test_a_rating_names_the_agent_who_resolved_and_the_team(ticket, alice, billi
     services.resolve(ticket, by=alice, summary="Refunded.", now=now)
     services.rate(ticket, rating=4, comment="Thanks.", now=now + H)
 
-    rating = Interaction.objects.get(ticket=ticket, kind="rating")
-    assert rating.data == {"rating": 4, "agent": alice.pk, "team": billing.pk}
+    rating = Rating.objects.get(ticket=ticket)
+    assert (rating.stars, rating.comment, rating.agent, rating.team, rating.rated_at) == (
+        4,
+        "Thanks.",
+        alice,
+        billing,
+        now + H,
+    )
+    entry = Interaction.objects.get(ticket=ticket, kind="rating")
+    assert entry.data == {
+        "rating": 4,
+        "replaces": None,
+        "resolution": rating.resolution_id,
+        "agent": alice.pk,
+        "team": billing.pk,
+    }

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.services import record_customer
+from customers.services import update_customer
 from tests.factories import CategoryFactory, EscalationPathFactory
 from tickets import services
 from tickets.models import STATUS_TRANSITIONS, InteractionKind, Ticket, TicketStatus
@@ -55,8 +55,10 @@ def test_a_returning_customer_is_recognised_by_email_whatever_the_case(dave, cat
 
     assert ticket.customer == dave
     assert Customer.objects.count() == 1
-    # The name on this interaction is the name given this time.
+    # The name on this interaction is the name given this time; the customer's record is not changed by it.
     assert ticket.interactions.get().customer_name == "David Jones"
+    dave.refresh_from_db()
+    assert dave.name == "Dave Jones"
 
 
 def test_an_agent_can_open_a_ticket_for_a_caller(alice, category):
@@ -158,7 +160,7 @@ def test_a_customer_cannot_write_to_a_resolved_ticket_without_reopening(ticket, 
 
 def test_every_interaction_carries_the_customers_name_at_that_moment(ticket, alice):
     services.reply(ticket, by=alice, body="On it.")
-    record_customer(email="dave@example.com", name="Dave Jones-Smith")
+    update_customer(ticket.customer, name="Dave Jones-Smith", by=alice)
     services.reply(ticket, by=alice, body="Done.")
 
     names = list(ticket.interactions.filter(kind="reply").values_list("customer_name", flat=True))

@@ -1,7 +1,7 @@
 """One error format for every API failure: ``{"error": {"code", "message", "fields"}}``.
 
 ``code`` is stable and meant for programs (``invalid``, ``not_authenticated``, ``permission_denied``,
-``not_found``, ``conflict``, ``overpromise``, ``throttled``, ...); ``message`` is a sentence for people;
+``not_found``, ``conflict``, ``gone``, ``overpromise``, ``throttled``, ...); ``message`` is a sentence for people;
 ``fields`` maps each input field at fault to its messages (``{}`` when the fault is not in one field).
 Nested fields are named by path: ``levels.1.team``.
 
@@ -52,6 +52,14 @@ class TooManyRequests(exceptions.Throttled):
         self.wait = retry_after
 
 
+class Gone(exceptions.APIException):
+    """What was here was replaced or retired on purpose (410), unlike a 404's "never was"."""
+
+    status_code = status.HTTP_410_GONE
+    default_code = "gone"
+    default_detail = "This was replaced or retired."
+
+
 CODES = {
     status.HTTP_400_BAD_REQUEST: "invalid",
     status.HTTP_401_UNAUTHORIZED: "not_authenticated",
@@ -60,6 +68,7 @@ CODES = {
     status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
     status.HTTP_406_NOT_ACCEPTABLE: "not_acceptable",
     status.HTTP_409_CONFLICT: "conflict",
+    status.HTTP_410_GONE: "gone",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
 }

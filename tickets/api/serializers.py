@@ -307,6 +307,23 @@ class StatusSerializer(ActionSerializer):
         return services.change_status(ticket, to=self.validated_data["to"], by=user, note=self.validated_data["note"])
 
 
+class SenderDetailsSerializer(ActionSerializer):
+    """Make the customer's record say the name and phone the sender gave with this request (the opening
+    interaction's ``data.sender``); the log says what changed. Takes no fields."""
+
+    def perform(self, ticket: Ticket, user: User) -> Interaction:
+        return services.use_sender_details(ticket, by=user)
+
+
+class NewLinkSerializer(ActionSerializer):
+    """Replace the customer's status link and email them the new one; the old link then answers 410."""
+
+    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+    def perform(self, ticket: Ticket, user: User) -> Interaction:
+        return services.replace_status_link(ticket, by=user, note=self.validated_data["note"])
+
+
 ACTIONS: dict[str, type[ActionSerializer]] = {
     "assign": AssignSerializer,
     "transfer": TransferSerializer,
@@ -314,4 +331,6 @@ ACTIONS: dict[str, type[ActionSerializer]] = {
     "resolve": ResolveSerializer,
     "reopen": ReopenSerializer,
     "status": StatusSerializer,
+    "use-sender-details": SenderDetailsSerializer,
+    "new-link": NewLinkSerializer,
 }

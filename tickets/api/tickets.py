@@ -229,6 +229,8 @@ ACTION_SUMMARIES = {
     "resolve": "Resolve the ticket, with a summary the customer reads",
     "reopen": "Reopen a resolved ticket, saying why",
     "status": "Move the ticket between open, waiting on the customer and closed",
+    "use-sender-details": "Update the customer's record with the name and phone given with this request",
+    "new-link": "Replace the customer's status link and email them the new one",
 }
 
 
@@ -236,7 +238,8 @@ def action_view(name: str) -> Any:
     """The view of one action: ``TicketAction`` with that action's serializer, documented as its own
     (``extend_schema_view`` gives each class its own copy of ``post`` to describe)."""
     serializer = ACTIONS[name]
-    view: type[TicketAction] = type(f"{name.capitalize()}Action", (TicketAction,), {"serializer_class": serializer})
+    title = name.replace("-", " ").title().replace(" ", "")
+    view: type[TicketAction] = type(f"{title}Action", (TicketAction,), {"serializer_class": serializer})
     described = extend_schema(
         request=serializer,
         responses=TicketDetailSerializer,

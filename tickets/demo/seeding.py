@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.db import models, transaction
 
 from customers.models import Customer, normalise_email
-from customers.services import record_customer
+from customers.services import recognise_customer
 from tickets import services
 from tickets.demo.history import ensure_history
 from tickets.demo.shapes import (
@@ -163,7 +163,7 @@ def _ensure_customer(spec: DemoCustomer, *, first_contact: datetime) -> Customer
     existing = Customer.objects.filter(email=normalise_email(spec.email)).first()
     if existing is not None:
         return existing
-    customer = record_customer(email=spec.email, name=spec.name, phone=spec.phone)
+    customer = recognise_customer(email=spec.email, name=spec.name, phone=spec.phone)
     details = {
         "preferred_name": spec.preferred_name,
         "organisation": spec.organisation,

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.services import record_customer
+from customers.services import recognise_customer
 from tickets.attachments import CheckedFile
 from tickets.customer_emails import queue_customer_email
 from tickets.models import (
@@ -64,7 +64,8 @@ def open_ticket(
 ) -> Ticket:
     """Open a ticket for the customer with this email (recognised case-insensitively, or created).
 
-    1. Record the customer, keeping the name they gave this time.
+    1. Recognise the customer by email, or create them. A known customer's record is not changed: the name
+       and phone given are kept on the opening message (``sender``), for staff to apply if right.
     2. Start the ticket at level 1 of the category's escalation path, with that level's team.
     3. Log the customer's words as the first interaction, under the name they gave.
     ``by`` is the agent who took it down (a phone call); web-form tickets have none.
@@ -82,7 +83,7 @@ def open_ticket(
     level = EscalationLevel.objects.first_of(category.escalation_path_id)
     if level is None:
         raise ValidationError({"category": f"The category {category} has an escalation path with no levels."})
-    customer = record_customer(email=email, name=name, phone=phone)
+    customer = recognise_customer(email=email, name=name, phone=phone)
     ticket = Ticket(
         customer=customer,
         subject=subject,
@@ -109,7 +110,7 @@ def open_ticket(
         public=True,
         from_customer=by is None,
         customer_name=name,
-        data={"channel": channel},
+        data={"channel": channel, "sender": {"name": name, "phone": phone.strip()}},
     )
     attach(ticket, message, attachments, now=now)
     queue_customer_email(ticket, message, kind="received", now=now)

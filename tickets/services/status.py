@@ -13,6 +13,7 @@ from tickets.models import (
     STATUS_TRANSITIONS,
     Interaction,
     InteractionKind,
+    Rating,
     Ticket,
     TicketStatus,
 )
@@ -100,25 +101,50 @@ def reopen(ticket: Ticket, *, reason: str, by: User | None = None, now: datetime
 
 @ticket_service
 def rate(ticket: Ticket, *, rating: int, comment: str = "", now: datetime | None = None) -> Interaction:
-    """The customer says the resolution solved it, with a rating from 1 to 5 (it feeds supervisor figures)."""
+    """The customer rates the latest resolution from 1 to 5 (it feeds the supervisor figures).
+
+    One rating per resolution (``Rating.resolution`` is unique): rating again replaces the stars and comment,
+    and the log keeps both (each rating is an Interaction, the later one naming the stars it replaced).
+    """
     now = now or timezone.now()
     if rating not in range(1, 6):
         raise ValidationError({"rating": "Choose a rating from 1 to 5."})
     lock(ticket)
     if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise ValidationError({"rating": f"{ticket.reference} is not resolved yet: there is nothing to rate."})
-    # Whose help is rated: the agent who resolved it and the team that had it, as they are now.
-    resolver = (
-        ticket.interactions.filter(kind=InteractionKind.RESOLUTION).order_by("-created_at", "-id").values("author_id")
-    ).first()
+    resolution = ticket.interactions.filter(kind=InteractionKind.RESOLUTION).order_by("-created_at", "-id").first()
+    if resolution is None:
+        raise ValidationError({"rating": f"{ticket.reference} has no resolution to rate."})
+    current = Rating.objects.filter(resolution=resolution).first()
+    comment = comment.strip()
     interaction = record(
         ticket,
         InteractionKind.RATING,
         now=now,
-        body=comment.strip(),
+        body=comment,
         public=True,
         from_customer=True,
-        data={"rating": rating, "agent": resolver["author_id"] if resolver else None, "team": ticket.team_id},
+        data={
+            "rating": rating,
+            "replaces": current.stars if current else None,
+            "resolution": resolution.pk,
+            "agent": resolution.author_id,
+            "team": ticket.team_id,
+        },
     )
+    if current is None:
+        # Whose help is rated: the agent who resolved it and the team that has it now.
+        Rating.objects.create(
+            ticket=ticket,
+            resolution=resolution,
+            stars=rating,
+            comment=comment,
+            agent_id=resolution.author_id,
+            team_id=ticket.team_id,
+            rated_at=now,
+        )
+    else:
+        current.stars, current.comment, current.rated_at = rating, comment, now
+        current.save(update_fields=["stars", "comment", "rated_at"])
     ticket.save()
     return interaction

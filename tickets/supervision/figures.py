@@ -15,7 +15,8 @@ What counts, and when:
   paused), the median actual span to resolution, and the median guard estimate, over the same promises.
 - First-response time is over the tickets first answered in the period (created to first reply), credited
   to whoever answered and the team that had the ticket then.
-- Ratings are those given in the period, credited to the agent who resolved the ticket and its team.
+- Ratings are those given in the period (one per resolution: a rating given again replaces the first, and
+  counts when it was given), credited to the agent who resolved the ticket and its team.
 - Weeks start on Monday at midnight in the desk's time zone (``TIME_ZONE``), the same for every viewer.
 
 Computing the figures for 90 days of a busy desk takes longer than anyone should wait (see
@@ -39,16 +40,14 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    IntegerField,
     Q,
     QuerySet,
     Sum,
 )
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, TruncWeek
+from django.db.models.functions import TruncWeek
 
 from tickets.aggregates import Median, Seconds
-from tickets.models import FiguresSnapshot, Interaction, InteractionKind, Promise, PromiseOutcome, Team, Ticket
+from tickets.models import FiguresSnapshot, Promise, PromiseOutcome, Rating, Team, Ticket
 from tickets.promises import aware_from_local
 
 # --- The period ---------------------------------------------------------------------------------
@@ -91,14 +90,6 @@ class Source:
         return self.rows().filter(**{f"{self.when}__gte": period.start, f"{self.when}__lt": period.end})
 
 
-def _ratings() -> QuerySet[Interaction]:
-    return Interaction.objects.filter(kind=InteractionKind.RATING).annotate(
-        rating_agent=Cast(KT("data__agent"), IntegerField()),
-        rating_team=Cast(KT("data__team"), IntegerField()),
-        stars=Cast(KT("data__rating"), IntegerField()),
-    )
-
-
 PROMISES = Source("promises", Promise.objects.all, when="made_at", agent="made_by_id", team="team_id")
 RESPONSES = Source(
     "responses",
@@ -107,7 +98,7 @@ RESPONSES = Source(
     agent="first_response_by_id",
     team="first_response_team_id",
 )
-RATINGS = Source("ratings", _ratings, when="created_at", agent="rating_agent", team="rating_team")
+RATINGS = Source("ratings", Rating.objects.all, when="rated_at", agent="agent_id", team="team_id")
 SOURCES = {source.name: source for source in (PROMISES, RESPONSES, RATINGS)}
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from tickets.models import Interaction, Team, Ticket, display_name
+from tickets.models import Ticket, display_name
 from tickets.supervision.figures import FIGURES
 
 
@@ -42,7 +41,6 @@ class Column:
 class Listing:
     columns: tuple[Column, ...]
     related: tuple[str, ...]
-    prepare: Callable[[list[Any]], None] = lambda objects: None
 
     def csv_header(self) -> list[str]:
         return [f"{column.label} (hours)" if column.kind in HOURS else column.label for column in self.columns]
@@ -52,14 +50,10 @@ class Listing:
         for line in self.table(objects):
             yield [hours(value) if column.kind in HOURS else value for column, value in line]
 
-    def table(self, objects: Iterable[Any], *, chunk: int = 2000) -> Iterator[list[tuple[Column, Any]]]:
-        """Each object as (column, value) pairs. Objects are prepared (names looked up) ``chunk`` at a
-        time, so a long export streams in a bounded number of queries per chunk."""
-        objects = iter(objects)
-        while batch := list(islice(objects, chunk)):
-            self.prepare(batch)
-            for obj in batch:
-                yield [(column, column.value(obj)) for column in self.columns]
+    def table(self, objects: Iterable[Any]) -> Iterator[list[tuple[Column, Any]]]:
+        """Each object as (column, value) pairs (the names it shows come with it, through ``related``)."""
+        for obj in objects:
+            yield [(column, column.value(obj)) for column in self.columns]
 
 
 def _ticket_columns(ticket: Callable[[Any], Ticket]) -> tuple[Column, ...]:
@@ -98,27 +92,16 @@ RESPONSE_LIST = Listing(
 )
 
 
-def _name_raters(ratings: list[Interaction]) -> None:
-    """Ratings credit people and teams by id (in their data): look the names up, two queries a page."""
-    people = User.objects.in_bulk({r.rating_agent for r in ratings if r.rating_agent})  # type: ignore[attr-defined]
-    teams = Team.objects.in_bulk({r.rating_team for r in ratings if r.rating_team})  # type: ignore[attr-defined]
-    for rating in ratings:
-        rating.agent_name = _person(people.get(rating.rating_agent))  # type: ignore[attr-defined]
-        team = teams.get(rating.rating_team)  # type: ignore[attr-defined]
-        rating.team_name = team.name if team else ""  # type: ignore[attr-defined]
-
-
 RATING_LIST = Listing(
     columns=(
         *_ticket_columns(lambda rating: rating.ticket),
-        Column("Resolved by", lambda r: r.agent_name),
-        Column("Team", lambda r: r.team_name),
-        Column("Rated", lambda r: r.created_at, "time"),
+        Column("Resolved by", lambda r: _person(r.agent)),
+        Column("Team", lambda r: r.team.name),
+        Column("Rated", lambda r: r.rated_at, "time"),
         Column("Rating", lambda r: r.stars, "number"),
-        Column("Comment", lambda r: r.body),
+        Column("Comment", lambda r: r.comment),
     ),
-    related=("ticket__customer",),
-    prepare=_name_raters,
+    related=("ticket__customer", "agent", "team"),
 )
 
 LISTINGS = {"promises": PROMISE_LIST, "responses": RESPONSE_LIST, "ratings": RATING_LIST}

@@ -12,26 +12,17 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tickets.forms import (
-    ACTION_LABELS,
-    ACTIONS,
-    QUEUE_VIEWS,
-    ActionForm,
-    NewTicketForm,
-    PromiseForm,
-    QueueFilterForm,
-    WallClockField,
-    add_service_errors,
-    parse_due,
-)
-from tickets.models import EscalationLevel, Interaction, PromiseState, Ticket, is_supervisor
+from tickets.action_forms import ACTION_LABELS, ACTIONS, ActionForm, PromiseForm, WallClockField, parse_due
+from tickets.forms import QUEUE_VIEWS, NewTicketForm, QueueFilterForm, add_service_errors
+from tickets.models import EscalationLevel, PromiseState, Ticket, is_supervisor
 from tickets.promises import Overpromise, judge
+from tickets.services.customer import sender_of
 from tickets.views.access import StaffRequest, safe_next, staff_only
 from tickets.views.files import download
 
@@ -160,13 +151,17 @@ def new_ticket(request: StaffRequest) -> HttpResponse:
 def ticket_context(ticket: Ticket, user: User, forms: dict[str, ActionForm] | None = None) -> dict[str, Any]:
     forms = forms or {}
     customer = ticket.customer
+    # The customer's other requests, as far as this viewer may see them: another team's are not listed (nor
+    # counted), as they are a 404 everywhere else.
+    earlier = Ticket.objects.visible_to(user).filter(customer=customer).exclude(pk=ticket.pk)
+    sender = sender_of(ticket)
     return {
         "ticket": ticket,
         "customer": customer,
-        "history": customer.tickets.exclude(pk=ticket.pk)
-        .prefetch_related(Prefetch("interactions", Interaction.objects.filter(kind="rating"), to_attr="ratings"))
-        .order_by("-created_at")[:HISTORY_SHOWN],
-        "history_more": max(0, customer.tickets.count() - 1 - HISTORY_SHOWN),
+        "sender": sender,
+        "sender_news": sender.news_for(customer),  # what the sender gave that the record does not say
+        "history": earlier.prefetch_related("ratings").order_by("-created_at")[:HISTORY_SHOWN],
+        "history_more": max(0, earlier.count() - HISTORY_SHOWN),
         "timeline": ticket.interactions.select_related("author")
         .prefetch_related("attachments")
         .order_by("created_at", "id"),
