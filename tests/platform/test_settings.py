@@ -203,3 +203,11 @@ def test_the_proxies_trusted_for_the_clients_address(load_settings, environ, pro
 def test_a_negative_proxy_count_is_refused_by_name(load_settings):
     with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
         load_settings(TRUSTED_PROXIES="-1")
+
+
+def test_a_sweep_run_works_for_half_the_soft_time_limit_and_never_for_all_of_it(load_settings):
+    assert load_settings()["PROMISE_SWEEP_BUDGET_SECONDS"] == 30
+    with pytest.raises(ImproperlyConfigured, match="PROMISE_SWEEP_BUDGET_SECONDS must be at most 59"):
+        load_settings(PROMISE_SWEEP_BUDGET_SECONDS="60")
+    shorter = load_settings(PROMISE_SWEEP_BUDGET_SECONDS="", TASK_SOFT_TIME_LIMIT_SECONDS="20", EMAIL_TIMEOUT="4")
+    assert shorter["PROMISE_SWEEP_BUDGET_SECONDS"] == 10
