@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from helpdesk.celery import app as celery_app
+from helpdesk.clock import database_now
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +29,26 @@ def check_broker() -> None:
 
 
 def check_sweeper() -> dict[str, object]:
-    """The promise sweep must have run within three intervals: a stalled sweeper is itself an alert."""
-    from tickets.sweep import is_stale, last_beat
+    """The promise sweep must have run within three intervals, and must be keeping up: no promise lapsed more
+    than three intervals ago and still unbroken (a fresh heartbeat alone can hide a sweep that keeps failing).
+    Judged by the database's clock."""
+    from tickets.sweep import behind, is_behind, is_stale, last_beat
 
-    beat, now = last_beat(), timezone.now()
+    beat, now = last_beat(), database_now()
     if beat is None:
         raise StaleSweeper("the sweep has never run")
     age = (now - beat.last_run_at).total_seconds()
-    details = {"last_run_at": beat.last_run_at.isoformat(), "seconds_ago": round(age), "looked_at": beat.looked_at}
+    lapse = behind(now=now)
+    details: dict[str, object] = {
+        "last_run_at": beat.last_run_at.isoformat(),
+        "seconds_ago": round(age),
+        "looked_at": beat.looked_at,
+        "oldest_unbroken_lapse": {"ticket": lapse[0], "seconds_ago": round(lapse[1])} if lapse else None,
+    }
     if is_stale(beat, now=now):
         raise StaleSweeper(f"the sweep last ran {round(age)} s ago", details)
+    if lapse and is_behind(lapse):
+        raise StaleSweeper(f"the promise on {lapse[0]} lapsed {round(lapse[1])} s ago and is not broken yet", details)
     return details
 
 

@@ -224,8 +224,22 @@ CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ACKS_LATE = True  # a task lost with its worker is redelivered; every task is idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 60
-CELERY_TASK_TIME_LIMIT = 90
+# A task running past the soft limit gets SoftTimeLimitExceeded; past the hard limit its process is killed.
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer("TASK_SOFT_TIME_LIMIT_SECONDS", 60, min_value=1)
+CELERY_TASK_TIME_LIMIT = env.integer("TASK_TIME_LIMIT_SECONDS", 90, min_value=2)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "TASK_TIME_LIMIT_SECONDS must be more than TASK_SOFT_TIME_LIMIT_SECONDS: the soft limit warns a task "
+        "before the hard limit kills it."
+    )
+# An outbox drain stops claiming emails after this many seconds, leaving room before the soft limit for the
+# send in progress to wait out EMAIL_TIMEOUT twice (connecting, then the server's answer to the message).
+OUTBOX_DRAIN_SECONDS = CELERY_TASK_SOFT_TIME_LIMIT - 2 * EMAIL_TIMEOUT
+if OUTBOX_DRAIN_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"TASK_SOFT_TIME_LIMIT_SECONDS ({CELERY_TASK_SOFT_TIME_LIMIT}) must be more than twice EMAIL_TIMEOUT "
+        f"({EMAIL_TIMEOUT}): an email drain needs time to send at least one email before its soft limit."
+    )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
@@ -248,38 +262,36 @@ PROMISE_ESTIMATE_MIN_SAMPLE = env.integer("PROMISE_ESTIMATE_MIN_SAMPLE", 5, min_
 PROMISE_MAX_HORIZON_DAYS = env.integer("PROMISE_MAX_HORIZON_DAYS", 30, min_value=1, max_value=365)
 # Tickets handled per sweep batch; a larger backlog re-queues the sweep.
 PROMISE_SWEEP_BATCH_SIZE = env.integer("PROMISE_SWEEP_BATCH_SIZE", 500, min_value=1, max_value=10000)
+# Seconds one sweep run may work before it stops and re-queues itself (each chunk of it commits): well inside
+# the task's soft time limit, so a slow database never gets a run killed and rolled back.
+PROMISE_SWEEP_BUDGET_SECONDS = env.integer(
+    "PROMISE_SWEEP_BUDGET_SECONDS",
+    CELERY_TASK_SOFT_TIME_LIMIT // 2,
+    min_value=1,
+    max_value=max(1, CELERY_TASK_SOFT_TIME_LIMIT - 1),
+)
 # How often the supervisor figures for the last 7, 30 and 90 days are computed ahead (the page shows "as of").
 FIGURES_REFRESH_INTERVAL = env.integer("FIGURES_REFRESH_SECONDS", 300, min_value=10, max_value=86400)
 
-# All periodic work, in one place. Each entry expires after its interval: after an outage, one run
-# catches up (the sweep re-queues itself while a backlog remains) instead of a pile of stale runs.
+# How often the overpromise guard's estimates are refreshed from history, in seconds.
+ESTIMATES_REFRESH = 15 * 60
+
+# All periodic work, in one place. No entry expires: an expiry is a moment on beat's clock that the worker
+# judges on its own, and with beat's clock behind the workers' every sweep was discarded as expired. A task
+# that piled up while no worker ran is harmless instead: the sweep and the drains read what is due from the
+# database (a duplicate finds nothing), and the two refreshes skip a run made within half their interval
+# (by the database's clock).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Flag promises entering their warning window; break and escalate lapsed ones.
-    "sweep-promises": {
-        "task": "tickets.tasks.sweep_promises",
-        "schedule": PROMISE_SWEEP_INTERVAL,
-        "options": {"expires": PROMISE_SWEEP_INTERVAL},
-    },
+    "sweep-promises": {"task": "tickets.tasks.sweep_promises", "schedule": PROMISE_SWEEP_INTERVAL},
     # The overpromise guard's estimates, from the look-back window of resolved tickets.
-    "refresh-estimates": {"task": "tickets.tasks.refresh_estimates", "schedule": 15 * 60, "options": {"expires": 600}},
+    "refresh-estimates": {"task": "tickets.tasks.refresh_estimates", "schedule": ESTIMATES_REFRESH},
     # The supervisor figures for the rolling periods, so the page never aggregates while someone waits.
-    "refresh-figures": {
-        "task": "tickets.tasks.refresh_figures",
-        "schedule": FIGURES_REFRESH_INTERVAL,
-        "options": {"expires": FIGURES_REFRESH_INTERVAL},
-    },
+    "refresh-figures": {"task": "tickets.tasks.refresh_figures", "schedule": FIGURES_REFRESH_INTERVAL},
     # Safety net for the email outbox: sends what an after-commit nudge missed (broker down, crash).
-    "drain-notification-outbox": {
-        "task": "tickets.tasks.send_notification_emails",
-        "schedule": 60,
-        "options": {"expires": 60},
-    },
+    "drain-notification-outbox": {"task": "tickets.tasks.send_notification_emails", "schedule": 60},
     # The same for emails to customers (replies, ...).
-    "drain-customer-email-outbox": {
-        "task": "tickets.tasks.send_customer_emails",
-        "schedule": 60,
-        "options": {"expires": 60},
-    },
+    "drain-customer-email-outbox": {"task": "tickets.tasks.send_customer_emails", "schedule": 60},
 }
 
 # --- The public pages -----------------------------------------------------------------------

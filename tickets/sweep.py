@@ -4,16 +4,25 @@ Healthchecks' design: each ticket stores the next moment the sweep must look at 
 kept by the services whenever a promise or status changes), and a partial index holds only tickets
 that can still change state, so a sweep costs what is due, not what exists.
 
-1. Take up to a batch of due rows in time order, locking them with SKIP LOCKED: concurrent sweeps
-   (two beats, several workers, a redelivered task) split the work instead of doubling it, and a row
-   a service is changing right now is left for the next sweep.
+One run handles up to a batch of due tickets, in chunks of at most ``CHUNK``, each chunk its own transaction:
+
+1. Take the chunk's due rows in time order, locking them with SKIP LOCKED: concurrent sweeps (two beats,
+   several workers, a redelivered task) split the work instead of doubling it, and a row a service is
+   changing right now is left for the next sweep.
 2. Re-check each with the same Python the UI uses (``promises.state_at``). The lock was taken on the
    row as it is now, so a promise changed since an earlier read is judged on its new time.
-3. At-risk flags are set-based: one UPDATE, then the Interaction and Notification rows in bulk, all in
-   the same transaction: a constant number of queries per batch.
+3. At-risk flags are set-based (``services.promises.flag_at_risk``): a constant number of queries.
 4. Breaches have per-ticket side effects (escalation along the ticket's own path) and go through the
    same service as a manual escalation, each in a savepoint so one bad row cannot block the rest.
-5. Record the heartbeat. A full batch means more may be due: the task re-queues itself.
+5. The run stops when its time budget (``PROMISE_SWEEP_BUDGET_SECONDS``, well inside the task's time limit)
+   is spent: each chunk commits what it did, and the rows it did not reach stay due. With a slow database a
+   run once took longer than the task's limit, was killed and rolled back, again and again, and nothing was
+   breached; now every run leaves its work committed, however slow each breach is.
+6. Record the heartbeat. A full batch, or a run cut short by its budget, means more may be due: the task
+   re-queues itself.
+
+``now`` is the database's clock (``helpdesk.clock``), read once by the task: a worker whose own clock runs
+fast must not breach anything early.
 """
 
 from __future__ import annotations
@@ -25,30 +34,19 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models import Case, DateTimeField, Value, When
 
-from tickets.models import (
-    REFERENCE_OFFSET,
-    REFERENCE_PREFIX,
-    Author,
-    Interaction,
-    InteractionKind,
-    NotificationEvent,
-    Promise,
-    PromiseState,
-    SweepHeartbeat,
-    Ticket,
-    ticket_writes,
-)
-from tickets.notifications import notification_rows, pick_owners, save_notifications, team_people
-from tickets.promises import humanize_duration, next_check_at, state_at
+from tickets.models import REFERENCE_OFFSET, REFERENCE_PREFIX, PromiseState, SweepHeartbeat, Ticket, ticket_writes
+from tickets.promises import next_check_at, state_at
 from tickets.services.handoff import record_breach
+from tickets.services.promises import flag_at_risk
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT = "promises"
 BREACH_RETRY_DELAY = timedelta(minutes=1)
 RUNNING = (PromiseState.ON_TRACK, PromiseState.AT_RISK)
+CHUNK = 100  # rows per transaction: what a run killed mid-way can lose, at most
 
 
 @dataclass
@@ -63,19 +61,38 @@ class SweepResult:
         return asdict(self)
 
 
-def sweep(*, now: datetime, batch_size: int | None = None) -> SweepResult:
-    """Handle one batch of due tickets at ``now`` (see the module docstring for the steps)."""
+def sweep(*, now: datetime, batch_size: int | None = None, budget_seconds: float | None = None) -> SweepResult:
+    """Handle up to a batch of due tickets at ``now``, within a time budget (see the module docstring)."""
     batch_size = batch_size or settings.PROMISE_SWEEP_BATCH_SIZE
+    budget = settings.PROMISE_SWEEP_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     started = time.monotonic()
+    deadline = started + budget
     result = SweepResult()
+    while True:
+        limit = min(CHUNK, batch_size - result.looked_at)
+        looked_at, finished = _sweep_chunk(result, now=now, limit=limit, deadline=deadline)
+        if not finished:  # the budget ran out inside the chunk: the breaches it did not reach stay due
+            result.more = True
+            break
+        if looked_at < limit:  # nothing more is due
+            break
+        if result.looked_at >= batch_size or time.monotonic() >= deadline:
+            result.more = True  # a full batch, or the budget spent: more may be due
+            break
+    _beat(result, now=now, started=started)
+    return result
+
+
+def _sweep_chunk(result: SweepResult, *, now: datetime, limit: int, deadline: float) -> tuple[int, bool]:
+    """One transaction: lock up to ``limit`` due rows, flag, reschedule and breach them (steps 1-4). Returns how
+    many rows it looked at, and False if the budget ran out before every breach was handled."""
     with transaction.atomic(), ticket_writes():
         _prefer_ordered_index_scan()
         rows = list(
             Ticket.objects.due_for_check(now)
             .select_for_update(skip_locked=True, of=("self",))
-            .values_list("id", "promise_state", "promise_due_at", "promise_warn_at", "paused_at")[:batch_size]
+            .values_list("id", "promise_state", "promise_due_at", "promise_warn_at", "paused_at")[:limit]
         )
-        result.looked_at, result.more = len(rows), len(rows) == batch_size
         at_risk, breached, reschedule = [], [], []
         for pk, state, due_at, warn_at, paused_at in rows:
             new_state = state
@@ -88,17 +105,20 @@ def sweep(*, now: datetime, batch_size: int | None = None) -> SweepResult:
             else:  # nothing to flag (yet): look again when it is really due
                 nxt = next_check_at(state=state, due_at=due_at, warn_at=warn_at, paused=paused_at is not None)
                 reschedule.append((pk, nxt))
-        result.at_risk = _flag_at_risk(at_risk, now=now)
-        result.breached = sum(_breach(pk, now=now) for pk in breached)
+        result.looked_at += len(rows)
+        result.at_risk += flag_at_risk(at_risk, now=now)
         if reschedule:
             Ticket.objects.filter(pk__in=[pk for pk, _ in reschedule]).update(
                 next_check_at=Case(
                     *(When(pk=pk, then=Value(nxt, output_field=DateTimeField())) for pk, nxt in reschedule)
                 )
             )
-        result.rescheduled = len(reschedule)
-        _beat(result, now=now, started=started)
-    return result
+        result.rescheduled += len(reschedule)
+        for done, pk in enumerate(breached):
+            if done and time.monotonic() >= deadline:  # at least one breach per chunk, so a run always progresses
+                return len(rows), False
+            result.breached += _breach(pk, now=now)
+    return len(rows), True
 
 
 def _prefer_ordered_index_scan() -> None:
@@ -112,55 +132,6 @@ def _prefer_ordered_index_scan() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_bitmapscan = off")
-
-
-def _flag_at_risk(ids: list[int], *, now: datetime) -> int:
-    """Flag these (locked, re-checked) tickets at risk and tell their owners: a fixed number of queries.
-
-    Reads plain values rather than model instances: a burst flags thousands of tickets at once.
-    """
-    if not ids:
-        return 0
-    Ticket.objects.filter(pk__in=ids).update(
-        promise_state=PromiseState.AT_RISK, next_check_at=F("promise_due_at"), updated_at=now
-    )
-    rows = list(
-        Ticket.objects.filter(pk__in=ids).values_list(
-            "pk", "promise_due_at", "customer__name", "assignee_id", "assignee__is_active", "team_id"
-        )
-    )
-    promise_of = dict(
-        Promise.objects.filter(ticket_id__in=ids, outcome=Promise.Outcome.PENDING).values_list("ticket_id", "id")
-    )
-    unowned = {team_id for _, _, _, assignee_id, active, team_id in rows if not (assignee_id and active)}
-    people = team_people(unowned) if unowned else {}
-    entries, notices = [], []
-    for pk, due_at, customer_name, assignee_id, active, team_id in rows:
-        assert due_at is not None  # at risk means promised
-        due_in = humanize_duration(due_at - now)
-        entries.append(
-            Interaction(
-                ticket_id=pk,
-                kind=InteractionKind.AT_RISK,
-                author_kind=Author.SYSTEM,
-                customer_name=customer_name,
-                body=f"The promise is due in {due_in}.",
-                is_public=False,
-                data={"promise": promise_of.get(pk), "due_at": due_at.isoformat()},
-                created_at=now,
-            )
-        )
-        notices += notification_rows(
-            pick_owners(assignee_id=assignee_id, assignee_active=bool(active), team=people.get(team_id, [])),
-            ticket_id=pk,
-            event=NotificationEvent.AT_RISK,
-            key=f"promise={promise_of.get(pk)}",
-            message=f"The promise to {customer_name} on {REFERENCE_PREFIX}{pk + REFERENCE_OFFSET} is due in {due_in}.",
-            now=now,
-        )
-    Interaction.objects.bulk_create(entries)
-    save_notifications(notices)
-    return len(rows)
 
 
 def _breach(pk: int, *, now: datetime) -> bool:
@@ -206,3 +177,26 @@ def last_beat() -> SweepHeartbeat | None:
 def is_stale(beat: SweepHeartbeat | None, *, now: datetime) -> bool:
     """A sweeper silent for three intervals has stalled: promises are not being watched."""
     return beat is None or (now - beat.last_run_at).total_seconds() > 3 * settings.PROMISE_SWEEP_INTERVAL
+
+
+def behind(*, now: datetime) -> tuple[str, float] | None:
+    """The promise that lapsed longest ago and is not yet breached, as (reference, seconds since it lapsed), or
+    None. A fresh heartbeat alone does not prove the sweep keeps up: empty sweeps beside one that keeps failing
+    beat just as often. Read from ``ticket_due_check_idx``: only the rows already due."""
+    row = (
+        Ticket.objects.due_for_check(now)
+        .filter(promise_state__in=RUNNING, paused_at__isnull=True, promise_due_at__lte=now)
+        .order_by("promise_due_at")
+        .values_list("pk", "promise_due_at")
+        .first()
+    )
+    if row is None:
+        return None
+    pk, due_at = row
+    assert due_at is not None  # filtered on it
+    return f"{REFERENCE_PREFIX}{pk + REFERENCE_OFFSET}", (now - due_at).total_seconds()
+
+
+def is_behind(lapse: tuple[str, float] | None) -> bool:
+    """A promise lapsed three intervals ago and still unbroken: the sweep is not keeping up."""
+    return lapse is not None and lapse[1] > 3 * settings.PROMISE_SWEEP_INTERVAL

@@ -1,23 +1,40 @@
 """Celery tasks: thin, idempotent wrappers. Each reads the clock once and calls the engine.
 
+The clock is the database's (``helpdesk.clock.database_now``), never the worker's: workers and beat may run on
+machines whose clocks disagree, and a due time is a fact about the database's rows.
+
 Every task is safe to run twice or at once from several workers: the sweep claims rows with locks and
 conditional updates, notifications carry unique dedupe keys, the outbox locks rows with SKIP LOCKED,
-and the estimates and figures refreshes are upserts.
+and the estimates and figures refreshes are upserts that skip a run the previous one made unnecessary.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
 from celery import shared_task
+from django.conf import settings
+from django.db.models import Max
 from django.utils import timezone
 
+from helpdesk.clock import database_now
 from tickets import customer_emails, notifications, outbox, promises, sweep
+from tickets.models import Estimate, FiguresSnapshot
 from tickets.supervision import figures
+
+logger = logging.getLogger(__name__)
+
+SKEW_WARNING = timedelta(seconds=30)
 
 
 @shared_task(acks_late=True)
 def sweep_promises() -> dict[str, int | bool]:
-    """One batch of the sweep; a full batch re-queues the task so a backlog drains without waiting for beat."""
-    result = sweep.sweep(now=timezone.now())
+    """One batch of the sweep; a full batch (or one cut short by its time budget) re-queues the task, so a
+    backlog drains without waiting for beat."""
+    now = database_now()
+    _warn_of_clock_skew(now)
+    result = sweep.sweep(now=now)
     if result.more:
         sweep_promises.delay()
     return result.as_dict()
@@ -25,12 +42,15 @@ def sweep_promises() -> dict[str, int | bool]:
 
 @shared_task(acks_late=True)
 def refresh_estimates() -> int:
-    return promises.refresh_estimates(now=timezone.now())
+    now = database_now()
+    if _fresh(Estimate.objects.aggregate(at=Max("computed_at"))["at"], now=now, every=settings.ESTIMATES_REFRESH):
+        return 0
+    return promises.refresh_estimates(now=now)
 
 
 @shared_task(acks_late=True)
 def send_notification_emails() -> dict[str, int]:
-    result = notifications.send_pending(now=timezone.now())
+    result = notifications.send_pending(now=database_now())
     if sum(result.values()) == outbox.DRAIN_BATCH:
         send_notification_emails.delay()  # more may be waiting
     return result
@@ -38,7 +58,7 @@ def send_notification_emails() -> dict[str, int]:
 
 @shared_task(acks_late=True)
 def send_customer_emails() -> dict[str, int]:
-    result = customer_emails.send_pending(now=timezone.now())
+    result = customer_emails.send_pending(now=database_now())
     if sum(result.values()) == outbox.DRAIN_BATCH:
         send_customer_emails.delay()  # more may be waiting
     return result
@@ -47,4 +67,35 @@ def send_customer_emails() -> dict[str, int]:
 @shared_task(acks_late=True)
 def refresh_figures() -> dict[int, int]:
     """The supervisor figures for the last 7, 30 and 90 days, computed ahead: {days: milliseconds taken}."""
-    return figures.refresh_snapshots(now=timezone.now())
+    now = database_now()
+    newest = FiguresSnapshot.objects.aggregate(at=Max("computed_at"))["at"]
+    if _fresh(newest, now=now, every=settings.FIGURES_REFRESH_INTERVAL):
+        return {}
+    return figures.refresh_snapshots(now=now)
+
+
+def _fresh(computed_at: datetime | None, *, now: datetime, every: int) -> bool:
+    """Whether a refresh that runs every ``every`` seconds ran within the last half of that: then this run is a
+    duplicate (two beats, or runs that piled up while no worker was there) and is skipped. The database's
+    clock decides, so it does not matter whose clock sent the task (beat's schedule has no expiry: an expiry is
+    a time on beat's clock, judged on the worker's)."""
+    if computed_at is None or (now - computed_at).total_seconds() >= every / 2:
+        return False
+    logger.info("Skipped: refreshed %d s ago, every %d s is enough.", (now - computed_at).total_seconds(), every)
+    return True
+
+
+_skew_reported = False
+
+
+def _warn_of_clock_skew(now: datetime) -> None:
+    """Say once per process when this worker's clock disagrees with the database's: nothing it decides reads
+    it, but its log lines and Celery's own timers do."""
+    global _skew_reported
+    skew = timezone.now() - now
+    if not _skew_reported and abs(skew) > SKEW_WARNING:
+        _skew_reported = True
+        logger.warning(
+            "This worker's clock is %+.0f s off the database's; decisions use the database's clock.",
+            skew.total_seconds(),
+        )

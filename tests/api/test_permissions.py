@@ -178,8 +178,11 @@ def client_of(caller: str, world: dict[str, Any]) -> APIClient:
 def snapshot() -> tuple[Any, ...]:
     """Every row an API call could write (the callers' own tokens aside: the test makes those)."""
     return (
-        list(Ticket.objects.order_by("pk").values_list(
-            "pk", "status", "team", "assignee", "priority", "subject", "token")),
+        list(
+            Ticket.objects.order_by("pk").values_list(
+                "pk", "status", "team", "assignee", "priority", "subject", "token"
+            )
+        ),
         Interaction.objects.count(),
         Promise.objects.count(),
         list(Customer.objects.order_by("pk").values_list("pk", "organisation", "name", "phone")),

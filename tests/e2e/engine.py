@@ -14,13 +14,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
+import redis
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from customers.models import Customer
-from tests.processes import ROOT, wait_until
+from tests.processes import ROOT, database_url, wait_until
 from tickets import services
 from tickets.models import Category, InteractionKind, Notification, PromiseState, Ticket
 
@@ -70,10 +72,10 @@ class CeleryProcesses:
         assert process.poll() is None, f"the worker exited with {process.returncode}\n{self.logs()}"
         return process
 
-    def beat(self) -> subprocess.Popen[bytes]:
+    def beat(self, **extra_env: str) -> subprocess.Popen[bytes]:
         """A beat with its own schedule file (a second beat, started by mistake, must not share the first's)."""
         schedule = self.directory / f"beat-schedule-{len(self.started) + 1}"
-        return self._start("beat", ["beat", "-l", "INFO", "--schedule", str(schedule)], {})
+        return self._start("beat", ["beat", "-l", "INFO", "--schedule", str(schedule)], extra_env)
 
     @staticmethod
     def kill(process: subprocess.Popen[bytes]) -> None:
@@ -116,6 +118,35 @@ class CeleryProcesses:
             message=lambda: f"{message() if callable(message) else message}\n{self.logs()}",
             interval=interval,
         )
+
+
+def engine_environment(directory: Path, mail_dir: Path) -> dict[str, str]:
+    """The Celery processes' environment: the pytest database, a flushed Redis broker (``CELERY_BROKER_URL``, a
+    Redis database of the run's own), a one-second sweep, emails written as files to ``mail_dir``."""
+    broker = settings.CELERY_BROKER_URL
+    assert broker.startswith(("redis://", "rediss://")), "the live tests need CELERY_BROKER_URL=redis://… (flushed)"
+    redis.Redis.from_url(broker).flushdb()  # no stale sweeps or unacked messages from an earlier run
+    env = {key: value for key, value in os.environ.items() if key != "CELERY_RESULT_BACKEND"}
+    env.update(
+        ENVIRONMENT="test",
+        DATABASE_URL=database_url(),
+        CELERY_BROKER_URL=broker,
+        DATA_DIR=str(directory / "data"),
+        PROMISE_SWEEP_INTERVAL_SECONDS="1",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(mail_dir),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def clock_off_by(offset: str) -> dict[str, str]:
+    """The environment that makes a process's clock read ``offset`` ("+5m", "-5m") away from the machine's, with
+    libfaketime (Debian's faketime, which ``make test`` installs): a worker or beat on a machine whose clock
+    drifted. (Its monotonic clock moves with it: left alone, Python's sleeps fail under a negative offset.)"""
+    libraries = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+    assert libraries, "libfaketime is missing: make test installs it (apt-get install faketime)"
+    return {"LD_PRELOAD": str(libraries[0]), "FAKETIME": offset}
 
 
 def promise_many(count: int, *, customer: Customer, category: Category, rep: User) -> list[int]:

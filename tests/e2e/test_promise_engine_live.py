@@ -11,7 +11,6 @@ CELERY_BROKER_URL=redis://127.0.0.1:6379/6.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections import Counter
@@ -20,8 +19,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-import redis
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Count, Q
@@ -33,11 +30,11 @@ from tests.e2e.engine import (
     all_notifications_emailed,
     all_swept,
     breached_count,
+    engine_environment,
     notified_once_each,
     promise_many,
     swept_wrongly,
 )
-from tests.processes import database_url
 from tickets import services
 from tickets.models import (
     Interaction,
@@ -90,22 +87,7 @@ def mail_dir(tmp_path) -> Path:
 @pytest.fixture
 def celery_env(transactional_db, tmp_path, mail_dir) -> dict[str, str]:
     """The subprocesses' environment: the pytest database, a flushed Redis broker, a one-second sweep."""
-    broker = settings.CELERY_BROKER_URL
-    if not broker.startswith(("redis://", "rediss://")):
-        pytest.skip("needs CELERY_BROKER_URL=redis://…/<a Redis database of its own> (it is flushed)")
-    redis.Redis.from_url(broker).flushdb()  # no stale sweeps or unacked messages from an earlier run
-    env = {key: value for key, value in os.environ.items() if key != "CELERY_RESULT_BACKEND"}
-    env.update(
-        ENVIRONMENT="test",
-        DATABASE_URL=database_url(),
-        CELERY_BROKER_URL=broker,
-        DATA_DIR=str(tmp_path / "data"),
-        PROMISE_SWEEP_INTERVAL_SECONDS="1",
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        EMAIL_FILE_PATH=str(mail_dir),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    return engine_environment(tmp_path, mail_dir)
 
 
 @pytest.fixture

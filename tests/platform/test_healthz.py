@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from helpdesk import health
 from helpdesk.celery import app as celery_app
+from tickets import services
 from tickets.models import SweepHeartbeat
 from tickets.sweep import sweep
 
@@ -79,3 +80,31 @@ def test_unhealthy_when_the_database_is_down(client, monkeypatch):
 
 def test_anyone_may_ask_but_only_with_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_a_fresh_heartbeat_with_a_promise_lapsed_long_ago_and_unbroken_is_unhealthy(client, ticket, alice, settings):
+    # given a sweeper that has just beaten (the fixture's sweep), and a promise that lapsed more than three
+    # intervals ago and is still unbroken (as when empty sweeps keep beating beside a batch that keeps failing)
+    interval = settings.PROMISE_SWEEP_INTERVAL
+    long_ago = timezone.now() - timedelta(seconds=4 * interval + 60)
+    services.make_promise(ticket, due_at=long_ago + timedelta(seconds=60), by=alice, words="Soon.", reason="Known fix.",
+                          now=long_ago)  # fmt: skip
+
+    response = client.get("/healthz")
+
+    sweeper = response.json()["checks"]["sweeper"]
+    assert response.status_code == 503
+    assert sweeper["error"].startswith(f"the promise on {ticket.reference} lapsed ")
+    assert sweeper["oldest_unbroken_lapse"]["ticket"] == ticket.reference
+    assert sweeper["oldest_unbroken_lapse"]["seconds_ago"] >= 4 * interval
+
+
+def test_a_promise_lapsed_a_moment_ago_is_not_yet_an_alarm(client, ticket, alice):
+    moment = timezone.now() - timedelta(seconds=5)
+    services.make_promise(ticket, due_at=moment, by=alice, words="Now.", reason="Known fix.",
+                          now=moment - timedelta(hours=1))  # fmt: skip
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["sweeper"]["oldest_unbroken_lapse"]["ticket"] == ticket.reference

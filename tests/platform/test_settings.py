@@ -79,6 +79,30 @@ def test_promise_engine_knobs_are_read(load_settings):
     assert settings["PROMISE_MAX_HORIZON_DAYS"] == 14
 
 
+def test_task_time_limits_are_read_and_the_email_drain_stops_in_time(load_settings):
+    defaults = load_settings()
+    settings = load_settings(TASK_SOFT_TIME_LIMIT_SECONDS="20", TASK_TIME_LIMIT_SECONDS="25", EMAIL_TIMEOUT="4")
+
+    assert (defaults["CELERY_TASK_SOFT_TIME_LIMIT"], defaults["CELERY_TASK_TIME_LIMIT"]) == (60, 90)
+    assert defaults["OUTBOX_DRAIN_SECONDS"] == 60 - 2 * 10
+    assert (settings["CELERY_TASK_SOFT_TIME_LIMIT"], settings["CELERY_TASK_TIME_LIMIT"]) == (20, 25)
+    assert settings["OUTBOX_DRAIN_SECONDS"] == 12  # room for one more send waiting 4 s twice
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"TASK_TIME_LIMIT_SECONDS": "60"}, "TASK_TIME_LIMIT_SECONDS must be more than TASK_SOFT_TIME_LIMIT"),
+        ({"TASK_SOFT_TIME_LIMIT_SECONDS": "20"}, r"must be more than twice EMAIL_TIMEOUT \(10\)"),
+        ({"TASK_SOFT_TIME_LIMIT_SECONDS": "0"}, "TASK_SOFT_TIME_LIMIT_SECONDS must be at least 1"),
+        ({"TASK_TIME_LIMIT_SECONDS": "a minute"}, "TASK_TIME_LIMIT_SECONDS must be a whole number"),
+    ],
+)
+def test_task_time_limits_that_cannot_work_are_refused(load_settings, environ, expected):
+    with pytest.raises(ImproperlyConfigured, match=expected):
+        load_settings(**environ)
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
@@ -179,3 +203,11 @@ def test_the_proxies_trusted_for_the_clients_address(load_settings, environ, pro
 def test_a_negative_proxy_count_is_refused_by_name(load_settings):
     with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
         load_settings(TRUSTED_PROXIES="-1")
+
+
+def test_a_sweep_run_works_for_half_the_soft_time_limit_and_never_for_all_of_it(load_settings):
+    assert load_settings()["PROMISE_SWEEP_BUDGET_SECONDS"] == 30
+    with pytest.raises(ImproperlyConfigured, match="PROMISE_SWEEP_BUDGET_SECONDS must be at most 59"):
+        load_settings(PROMISE_SWEEP_BUDGET_SECONDS="60")
+    shorter = load_settings(PROMISE_SWEEP_BUDGET_SECONDS="", TASK_SOFT_TIME_LIMIT_SECONDS="20", EMAIL_TIMEOUT="4")
+    assert shorter["PROMISE_SWEEP_BUDGET_SECONDS"] == 10

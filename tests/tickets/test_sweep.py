@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -127,11 +127,19 @@ def test_a_breach_tells_the_next_level_and_asks_the_owner_for_a_new_promise(prom
     assert notified("new_promise_needed") == [("alice", promised.pk)]
 
 
-def test_a_sweep_that_comes_late_breaches_without_flagging_at_risk_first(promised, now):
+def test_a_sweep_that_comes_late_breaches_and_the_log_says_why_no_warning_came_first(promised, now):
+    # given the warning window opened and closed while no sweep ran (an outage)
     sweep(now=promised.promise_due_at + H)
 
-    assert events(promised, "at_risk") == 0
-    assert events(promised, "breach") == events(promised, "escalation") == 1
+    # then the breach is logged after one at-risk entry that says the warning came too late, and tells nobody
+    # (the breach itself tells the owner): every breached promise has been warned once, or the log says why not
+    assert events(promised, "breach") == events(promised, "escalation") == events(promised, "at_risk") == 1
+    late = promised.interactions.get(kind="at_risk")
+    assert late.data["late"] is True and not late.is_public
+    assert late.body.startswith("No warning was given in time: the warning window opened 2 h 12 min ago")
+    kinds = list(promised.interactions.filter(kind__in=["at_risk", "breach"]).values_list("kind", flat=True))
+    assert kinds == ["at_risk", "breach"]
+    assert notified("at_risk") == []
 
 
 def test_a_breach_at_the_top_of_the_path_tells_that_level(promised, alice, bob, now):
@@ -299,7 +307,7 @@ def test_an_idle_sweep_costs_three_queries(django_assert_max_num_queries, now):
 
 
 def test_the_task_delivered_twice_flags_once(promised, monkeypatch):
-    monkeypatch.setattr(tasks.timezone, "now", lambda: promised.promise_warn_at)
+    monkeypatch.setattr(tasks, "database_now", lambda: promised.promise_warn_at)
 
     assert tasks.sweep_promises()["at_risk"] == 1
     assert tasks.sweep_promises()["at_risk"] == 0
@@ -309,7 +317,7 @@ def test_the_task_delivered_twice_flags_once(promised, monkeypatch):
 def test_the_task_requeues_itself_while_a_backlog_remains(category, dave, alice, now, monkeypatch, settings):
     many_promises(3, category=category, dave=dave, alice=alice, now=now)
     settings.PROMISE_SWEEP_BATCH_SIZE = 2
-    monkeypatch.setattr(tasks.timezone, "now", lambda: now + 6 * H - timedelta(minutes=1))
+    monkeypatch.setattr(tasks, "database_now", lambda: now + 6 * H - timedelta(minutes=1))
     queued = []
     monkeypatch.setattr(tasks.sweep_promises, "delay", lambda: queued.append(1))
 
@@ -352,3 +360,101 @@ def test_a_batch_asks_for_one_email_drain_however_many_it_notified(
     assert Notification.objects.filter(event="escalation").count() == 0  # Technical has nobody in this test
     assert Notification.objects.filter(event="new_promise_needed").count() == 5
     assert queued == [1]
+
+
+# --- Warned once, always (issue #17, point 13) -----------------------------------------------------
+
+
+def test_a_promise_made_inside_its_own_warning_window_is_warned_at_once_and_once_only(ticket, alice, now):
+    # given alice promises 20 minutes from now: inside the 30-minute warning window from the start
+    services.assign(ticket, assignee=alice, by=alice, now=now)
+    services.make_promise(
+        ticket, due_at=now + timedelta(minutes=20), by=alice, words="Within 20 minutes.", reason="Known fix.", now=now
+    )
+
+    ticket.refresh_from_db()
+    assert ticket.promise_state == PromiseState.AT_RISK
+    flag = ticket.interactions.get(kind="at_risk")
+    assert (flag.body, flag.is_public, flag.created_at) == ("The promise is due in 20 min.", False, now)
+    assert notified("at_risk") == [("alice", ticket.pk)]
+    # and the sweep, looking before the due time, does not warn again
+    sweep(now=now + timedelta(minutes=5))
+    assert events(ticket, "at_risk") == 1
+    kinds = list(ticket.interactions.order_by("id").values_list("kind", flat=True))
+    assert kinds.index("promise_made") < kinds.index("at_risk")  # the promise first, then its warning
+
+
+def test_a_promise_paused_on_track_resumes_on_track_without_a_warning(promised, alice, now):
+    # the due time moves by the pause, so a promise paused on track resumes on track: nothing to warn of yet
+    services.change_status(promised, to="waiting", by=alice, now=now + H)
+    services.receive_customer_message(promised, body="Here it is.", now=now + 2 * H)
+
+    promised.refresh_from_db()
+    assert promised.promise_state == PromiseState.ON_TRACK
+    assert events(promised, "at_risk") == 0
+
+
+def test_every_breached_promise_was_warned_once_or_the_log_says_why_not(category, dave, alice, now):
+    on_time, late = many_promises(2, category=category, dave=dave, alice=alice, now=now)
+    sweep(now=on_time.promise_warn_at)  # warns both (same times): then one is changed to lapse unwarned
+    services.make_promise(late, due_at=now + 7 * H, by=alice, words="Later.", change_reason="More work.",
+                          now=now + timedelta(minutes=1))  # fmt: skip
+
+    sweep(now=now + 8 * H)
+
+    for ticket in (on_time, late):
+        assert (events(ticket, "breach"), events(ticket, "at_risk") - (ticket == late)) == (1, 1)
+    assert [e.data.get("late", False) for e in late.interactions.filter(kind="at_risk").order_by("id")] == [False, True]
+
+
+# --- A slow database (issue #17, point 12) ---------------------------------------------------------
+
+
+def test_a_run_out_of_time_keeps_what_it_did_and_says_more_is_due(category, dave, alice, now):
+    tickets = many_promises(5, category=category, dave=dave, alice=alice, now=now)
+
+    first = sweep(now=now + 6 * H, budget_seconds=0)  # spent at once: one breach per chunk, then it stops
+
+    assert (first.breached, first.more) == (1, True)
+    assert Ticket.objects.filter(pk__in=[t.pk for t in tickets], promise_state="breached").count() == 1
+    rest = [sweep(now=now + 6 * H, budget_seconds=0) for _ in range(5)]
+    assert [r.breached for r in rest] == [1, 1, 1, 1, 0]
+    assert Ticket.objects.filter(promise_state="breached").count() == 5
+
+
+def test_each_chunk_commits_so_a_run_killed_later_keeps_the_earlier_chunks(category, dave, alice, now, monkeypatch):
+    many_promises(3, category=category, dave=dave, alice=alice, now=now)
+    monkeypatch.setattr(sweep_module, "CHUNK", 1)
+    chunks = []
+    real_chunk = sweep_module._sweep_chunk
+
+    def killed_in_the_third_chunk(*args, **kwargs):
+        chunks.append(1)
+        if len(chunks) == 3:
+            raise SystemExit("the task's hard time limit")
+        return real_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "_sweep_chunk", killed_in_the_third_chunk)
+
+    with pytest.raises(SystemExit):
+        sweep(now=now + 6 * H)
+
+    assert Ticket.objects.filter(promise_state="breached").count() == 2
+
+
+# --- The database's clock (issue #17, point 10) ----------------------------------------------------
+
+
+def test_the_task_judges_by_the_databases_clock_not_the_workers(promised, monkeypatch):
+    # given a worker whose own clock runs five hours fast, past the promise's warning and due time
+    fast = promised.promise_due_at + timedelta(minutes=5)
+    monkeypatch.setattr(tasks.timezone, "now", lambda: fast)
+
+    result = tasks.sweep_promises()
+
+    # then nothing happens: by the database's clock the promise is on track
+    promised.refresh_from_db()
+    assert (result["at_risk"], result["breached"], promised.promise_state) == (0, 0, PromiseState.ON_TRACK)
+    beat = SweepHeartbeat.objects.get()
+    real = datetime.now(UTC)  # (timezone.now is the fast worker clock here)
+    assert abs(beat.last_run_at - real) < timedelta(minutes=1)  # the database's time, not the worker's

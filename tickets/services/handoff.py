@@ -193,6 +193,8 @@ def record_breach(ticket: Ticket, *, now: datetime) -> None:
     """
     promise = pending_promise(ticket)
     late_by = humanize_duration(now - ticket.promise_due_at) if ticket.promise_due_at else ""
+    if ticket.promise_state == PromiseState.ON_TRACK:
+        _log_missed_warning(ticket, promise, now=now)
     if promise is not None:
         promise.outcome, promise.settled_at = Promise.Outcome.BROKEN, now
         promise.save(update_fields=["outcome", "settled_at"])
@@ -229,3 +231,25 @@ def record_breach(ticket: Ticket, *, now: datetime) -> None:
             message=f"The promise on {ticket.reference} ({ticket.customer.name}) lapsed at the top of its path.",
             now=now,
         )
+
+
+def _log_missed_warning(ticket: Ticket, promise: Promise | None, *, now: datetime) -> None:
+    """A promise about to be breached that was never warned about: its warning window opened and closed while
+    nobody looked (the sweeper stopped, an outage). Every breached promise has one at-risk entry in the log;
+    this one says why it came late, and tells nobody (the breach itself tells the owners)."""
+    warn_at, due_at = ticket.promise_warn_at, ticket.promise_due_at
+    assert warn_at is not None and due_at is not None  # on track means promised
+    record(
+        ticket,
+        InteractionKind.AT_RISK,
+        now=now,
+        body=f"No warning was given in time: the warning window opened {humanize_duration(now - warn_at)} ago "
+        f"and the promise lapsed {humanize_duration(now - due_at)} ago, before the sweep looked at it "
+        "(was the sweeper stopped?).",
+        data={
+            "promise": promise.pk if promise else None,
+            "due_at": due_at.isoformat(),
+            "late": True,
+            "warn_at": warn_at.isoformat(),
+        },
+    )

@@ -1,16 +1,40 @@
-"""Making and keeping promises: make_promise, and the promise clock's reaction to status moves."""
+"""Making and keeping promises: make_promise, the promise clock's reaction to status moves, and the warning
+when a promise enters its window (from here, or in bulk from the sweep)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 
 from tickets.customer_emails import queue_customer_email
-from tickets.models import InteractionKind, Promise, PromiseState, Ticket, TicketStatus
-from tickets.promises import Overpromise, judge, next_check_at, state_at, validate_due, warning_window
+from tickets.models import (
+    REFERENCE_OFFSET,
+    REFERENCE_PREFIX,
+    Author,
+    Interaction,
+    InteractionKind,
+    Notification,
+    NotificationEvent,
+    Promise,
+    PromiseState,
+    Ticket,
+    TicketStatus,
+)
+from tickets.notifications import notification_rows, owners, pick_owners, save_notifications, team_people
+from tickets.promises import (
+    Overpromise,
+    humanize_duration,
+    judge,
+    next_check_at,
+    state_at,
+    validate_due,
+    warning_window,
+)
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
 
 RUNNING = (PromiseState.ON_TRACK, PromiseState.AT_RISK)
@@ -21,10 +45,15 @@ def pending_promise(ticket: Ticket) -> Promise | None:
 
 
 def schedule(ticket: Ticket, *, now: datetime) -> None:
-    """Set the ticket's promise state and next sweep look from its due and warning times, at ``now``."""
+    """Set the ticket's promise state and next sweep look from its due and warning times, at ``now``.
+
+    A promise that enters its warning window here (made inside it, or resumed into it) is warned about now,
+    as the sweep would have: every promise is warned once before it can lapse.
+    """
     if ticket.promise_due_at is None or ticket.promise_warn_at is None:
         ticket.next_check_at = None
         return
+    was = ticket.promise_state
     if ticket.paused_at is None:
         ticket.promise_state = state_at(due_at=ticket.promise_due_at, warn_at=ticket.promise_warn_at, now=now)
     ticket.next_check_at = next_check_at(
@@ -33,6 +62,88 @@ def schedule(ticket: Ticket, *, now: datetime) -> None:
         warn_at=ticket.promise_warn_at,
         paused=ticket.paused_at is not None,
     )
+    if was != PromiseState.AT_RISK and ticket.promise_state == PromiseState.AT_RISK:
+        warn_at_risk(ticket, now=now)
+
+
+# --- At risk: the warning, the same words and people whichever way it comes ----------------------
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    """A promise entering its warning window: its log entry and its owners' notices (unsaved), in the same
+    words whether the sweep flags it or a service finds it there at once."""
+
+    ticket_id: int
+    customer_name: str
+    promise_id: int | None
+    due_at: datetime
+    now: datetime
+
+    def entry(self) -> Interaction:
+        return Interaction(
+            ticket_id=self.ticket_id,
+            kind=InteractionKind.AT_RISK,
+            author_kind=Author.SYSTEM,
+            customer_name=self.customer_name,
+            body=f"The promise is due in {humanize_duration(self.due_at - self.now)}.",
+            is_public=False,
+            data={"promise": self.promise_id, "due_at": self.due_at.isoformat()},
+            created_at=self.now,
+        )
+
+    def notices(self, people: list[int]) -> list[Notification]:
+        """One per person and promise, whatever retries (the dedupe key)."""
+        reference = f"{REFERENCE_PREFIX}{self.ticket_id + REFERENCE_OFFSET}"
+        due_in = humanize_duration(self.due_at - self.now)
+        return notification_rows(
+            people,
+            ticket_id=self.ticket_id,
+            event=NotificationEvent.AT_RISK,
+            key=f"promise={self.promise_id}",
+            message=f"The promise to {self.customer_name} on {reference} is due in {due_in}.",
+            now=self.now,
+        )
+
+
+def warn_at_risk(ticket: Ticket, *, now: datetime) -> None:
+    """Warn about one ticket's promise, in the caller's transaction: the log entry, and its owners told."""
+    assert ticket.promise_due_at is not None  # at risk means promised
+    promise = pending_promise(ticket)
+    warning = AtRisk(ticket.pk, ticket.customer.name, promise.pk if promise else None, ticket.promise_due_at, now)
+    warning.entry().save()
+    save_notifications(warning.notices(owners(ticket)))
+
+
+def flag_at_risk(ids: list[int], *, now: datetime) -> int:
+    """Flag these tickets (locked and re-checked by the sweep) at risk and warn about each, in a fixed number
+    of queries however many: a burst flags thousands at once, so plain values are read, not model instances."""
+    if not ids:
+        return 0
+    Ticket.objects.filter(pk__in=ids).update(
+        promise_state=PromiseState.AT_RISK, next_check_at=F("promise_due_at"), updated_at=now
+    )
+    rows = list(
+        Ticket.objects.filter(pk__in=ids).values_list(
+            "pk", "promise_due_at", "customer__name", "assignee_id", "assignee__is_active", "team_id"
+        )
+    )
+    promise_of = dict(
+        Promise.objects.filter(ticket_id__in=ids, outcome=Promise.Outcome.PENDING).values_list("ticket_id", "id")
+    )
+    unowned = {team_id for _, _, _, assignee_id, active, team_id in rows if not (assignee_id and active)}
+    people = team_people(unowned) if unowned else {}
+    entries, notices = [], []
+    for pk, due_at, customer_name, assignee_id, active, team_id in rows:
+        assert due_at is not None  # at risk means promised
+        warning = AtRisk(pk, customer_name, promise_of.get(pk), due_at, now)
+        entries.append(warning.entry())
+        notices += warning.notices(
+            pick_owners(assignee_id=assignee_id, assignee_active=bool(active), team=people.get(team_id, []))
+        )
+    Interaction.objects.bulk_create(entries)
+    save_notifications(notices)
+    return len(rows)
 
 
 @ticket_service
@@ -90,7 +201,6 @@ def make_promise(
     ticket.promise_due_at = due_at
     ticket.promise_warn_at = due_at - warning_window(ticket.category, due_at - now)
     ticket.promise_state = PromiseState.ON_TRACK
-    schedule(ticket, now=now)
     interaction = record(
         ticket,
         InteractionKind.PROMISE_CHANGED if current else InteractionKind.PROMISE_MADE,
@@ -108,6 +218,7 @@ def make_promise(
             "overrode_estimate": verdict.sooner_than_estimate,
         },
     )
+    schedule(ticket, now=now)  # after the log says what was promised: it may warn at once
     queue_customer_email(ticket, interaction, kind="promise", now=now)
     ticket.save()
     promise.verdict = verdict  # what the guard said at that moment (its load and basis are not stored)
@@ -157,7 +268,6 @@ def _resume(ticket: Ticket, *, now: datetime, by: User | None) -> None:
     promise.save(update_fields=["due_at", "paused_for"])
     ticket.promise_due_at = promise.due_at
     ticket.promise_warn_at = (ticket.promise_warn_at or promise.due_at) + paused_for
-    schedule(ticket, now=now)
     record(
         ticket,
         InteractionKind.PROMISE_RESUMED,
@@ -171,6 +281,7 @@ def _resume(ticket: Ticket, *, now: datetime, by: User | None) -> None:
             "to": promise.due_at.isoformat(),
         },
     )
+    schedule(ticket, now=now)
 
 
 def _settle(ticket: Ticket, *, now: datetime) -> None:

@@ -15,12 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from helpdesk.clock import database_now
 from tickets.supervision.exports import csv_response
 from tickets.supervision.figures import FIGURES, Report, Row, Week, desk_zone, report, rolling, rows_behind
 from tickets.supervision.forms import DrillDownForm, PeriodForm
 from tickets.supervision.lists import hours, listing_for, ordered
 from tickets.supervision.now import GROUPINGS, danger
-from tickets.sweep import is_stale, last_beat
+from tickets.sweep import behind, is_behind, is_stale, last_beat
 from tickets.views.access import StaffRequest, supervisor_only
 from tickets.views.desk import IdPage
 
@@ -33,13 +34,16 @@ def now(request: StaffRequest) -> HttpResponse:
     """At risk and breached, by team or by agent; htmx refreshes the live part every 15 seconds."""
     group_by = request.GET.get("by", "team")
     group_by = group_by if group_by in GROUPINGS else "team"
-    beat, moment = last_beat(), timezone.now()
+    beat, moment = last_beat(), database_now()
+    lapse = behind(now=moment)
     context = {
         "danger": danger(request.user, group_by=group_by),
         "group_by": group_by,
         "beat": beat,
         "beat_age": (moment - beat.last_run_at).total_seconds() if beat else None,
         "stale": is_stale(beat, now=moment),
+        "lapse": lapse,
+        "behind": is_behind(lapse),
         "here": request.get_full_path(),
     }
     template = "supervisor/_now_live.html" if request.headers.get("HX-Request") else "supervisor/now.html"
