@@ -134,6 +134,8 @@ CACHES = {
 }
 
 # --- Auth -----------------------------------------------------------------------------------
+# Django's sessions in the database; a cookie that could not be a session key is no session (helpdesk/sessions.py).
+SESSION_ENGINE = "helpdesk.sessions"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
