@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "helpdesk.middleware.ViewerTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A NUL in the path or query string refused (404, 400), with the headers above and before any view.
+    "helpdesk.input.RefuseNulMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -175,6 +176,16 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     message = str(exception) or "You may not do this."
     return _site_or_api(request, (403, "permission_denied", message),
                         lambda: defaults.permission_denied(request, exception))  # fmt: skip
+
+
+def refused(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """A request refused before any view read it (``helpdesk.input``): Django's 404 or 400 page for the site;
+    under /api/, the error format with ``message``."""
+    site = {
+        404: lambda: defaults.page_not_found(request, Http404(message)),
+        400: lambda: defaults.bad_request(request, BadRequest(message)),
+    }[status]
+    return _site_or_api(request, (status, CODES[status], message), site)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
