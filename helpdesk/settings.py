@@ -117,6 +117,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Django's PostgreSQL backend, but for a health check that spares a busy connection a round trip.
     DATABASES["default"]["ENGINE"] = "helpdesk.postgresql"
+    # A server that does not answer at all (a host gone, a network cut) fails a new connection within this many
+    # seconds: the request is a 503 (tickets.api.errors.server_error), not a wait until gunicorn kills the
+    # worker. A connect_timeout in DATABASE_URL's query string wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
