@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "helpdesk.middleware.ViewerTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A NUL in the path or query string refused (404, 400), with the headers above and before any view.
+    "helpdesk.input.RefuseNulMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -125,6 +127,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Django's PostgreSQL backend, but for a health check that spares a busy connection a round trip.
     DATABASES["default"]["ENGINE"] = "helpdesk.postgresql"
+    # A server that does not answer at all (a host gone, a network cut) fails a new connection within this many
+    # seconds: the request is a 503 (tickets.api.errors.server_error), not a wait until gunicorn kills the
+    # worker. A connect_timeout in DATABASE_URL's query string wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -144,6 +150,8 @@ CACHES = {
 }
 
 # --- Auth -----------------------------------------------------------------------------------
+# Django's sessions in the database; a cookie that could not be a session key is no session (helpdesk/sessions.py).
+SESSION_ENGINE = "helpdesk.sessions"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -1,5 +1,6 @@
 """For tests that start real processes: where the pytest database is, a free port, a private Redis that a
-test may kill, and gunicorn with the production settings."""
+test may kill, a proxy in front of the database that a test may cut or slow down, and gunicorn with the
+production settings."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -92,6 +94,113 @@ class PrivateRedis:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+class DatabaseProxy:
+    """A TCP proxy in front of the machine's PostgreSQL: a test points a process at ``url`` and can then cut the
+    database off, as a restart does, or slow it down, without touching the server that other tests share.
+
+    - ``cut()``: every proxied connection is dropped and new ones are refused (the port is closed), as while
+      the server restarts; ``resume()`` listens again, on the same port.
+    - ``latency``: seconds added to every round trip (each chunk a client sends waits that long before it goes
+      on); it may be changed at any time. ``held`` counts the chunks waiting now: a request is in flight.
+
+    As a context manager it listens on entering and cuts everything on leaving.
+    """
+
+    def __init__(self, upstream: str = "", *, latency: float = 0.0) -> None:
+        self.upstream_url = upstream or database_url()
+        parts = urlsplit(self.upstream_url)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        self.latency = latency
+        self.held = 0
+        self.port = 0  # chosen when it first listens, then kept
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        """The upstream database's URL, through the proxy."""
+        parts = urlsplit(self.upstream_url)
+        credentials = parts.netloc.rpartition("@")[0]
+        address = f"127.0.0.1:{self.port}"
+        return urlunsplit(parts._replace(netloc=f"{credentials}@{address}" if credentials else address))
+
+    def __enter__(self) -> DatabaseProxy:
+        self.resume()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cut()
+
+    def resume(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        with self._lock:
+            self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+            dropped, self._open = self._open, set()
+        if listener is not None:
+            _close(listener)  # a shutdown wakes the accepting thread
+        for connection in dropped:
+            _close(connection)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                _close(client)
+                continue
+            server.settimeout(None)
+            with self._lock:
+                if self._listener is not listener:  # cut meanwhile
+                    _close(client)
+                    _close(server)
+                    return
+                self._open |= {client, server}
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, slowed: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if slowed and self.latency:
+                    self._hold(self.latency)
+                target.sendall(chunk)
+        except OSError:
+            pass
+        with self._lock:
+            self._open -= {source, target}
+        _close(source)
+        _close(target)
+
+    def _hold(self, seconds: float) -> None:
+        with self._lock:
+            self.held += 1
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._lock:
+                self.held -= 1
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
 
 
 @dataclass(frozen=True)

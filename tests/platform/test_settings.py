@@ -61,6 +61,15 @@ def test_services_are_taken_from_urls(load_settings):
     assert settings["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/1"
 
 
+def test_a_new_database_connection_gives_up_after_a_few_seconds(load_settings):
+    """A server that does not answer must not hold a request until gunicorn kills the worker (a 503 instead)."""
+    assert load_settings(DATABASE_URL="postgres://desk@db.internal/desk")["DATABASES"]["default"]["OPTIONS"] == {
+        "connect_timeout": 5
+    }
+    chosen = load_settings(DATABASE_URL="postgres://desk@db.internal/desk?connect_timeout=2")
+    assert chosen["DATABASES"]["default"]["OPTIONS"]["connect_timeout"] == 2
+
+
 def test_promise_engine_knobs_are_read(load_settings):
     settings = load_settings(
         PROMISE_SWEEP_INTERVAL_SECONDS="10",

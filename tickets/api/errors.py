@@ -8,15 +8,22 @@ Nested fields are named by path: ``levels.1.team``.
 Services refuse with Django's ``ValidationError``; the handler turns those into 400s with the services' own
 words (so the desk and the API say the same thing), or 409s when the refusal is about the ticket's state
 rather than the input: a status move the transitions table forbids, a promise sooner than the estimate.
+
+Django's own error pages are here too (helpdesk/urls.py names them), each the site's page or, under /api/, the
+error format; among them the 503 for a database that cannot be reached just now (``server_error``).
 """
 
 from __future__ import annotations
 
+import sqlite3
+import sys
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -186,7 +193,53 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
                         lambda: defaults.permission_denied(request, exception))  # fmt: skip
 
 
+def refused(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """A request refused before any view read it (``helpdesk.input``): Django's 404 or 400 page for the site;
+    under /api/, the error format with ``message``."""
+    site = {
+        404: lambda: defaults.page_not_found(request, Http404(message)),
+        400: lambda: defaults.bad_request(request, BadRequest(message)),
+    }[status]
+    return _site_or_api(request, (status, CODES[status], message), site)
+
+
+RETRY_AFTER = 5  # seconds: a database restart or failover is usually over by then
+UNAVAILABLE = "We can't reach our records for a moment. Please try again in a few seconds."
+UNAVAILABLE_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Back in a moment</title></head>'
+    f"<body><h1>Back in a moment</h1><p>{UNAVAILABLE}</p></body></html>"
+)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    """Django's 500 handler: under /api/, the error format (the bug is logged as usual)."""
+    """Django's 500 handler, which every exception nothing else caught reaches: a view's, and a middleware's
+    (the session's, the user's), which no middleware's ``process_exception`` sees.
+
+    A database that cannot be reached just now is not a bug: 503 with ``Retry-After``, a short page of its own
+    (the site's templates read the database) and, under /api/, the error format with the code ``unavailable``.
+    Anything else is a bug: a 500, under /api/ in the error format (logged as usual)."""
+    if database_unavailable(sys.exc_info()[1]):
+        response = _site_or_api(
+            request, (503, "unavailable", UNAVAILABLE), lambda: HttpResponse(UNAVAILABLE_PAGE, status=503)
+        )
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
     message = "Something went wrong on our side; it has been logged. Try again later."
     return _site_or_api(request, (500, "server_error", message), lambda: defaults.server_error(request))
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` says the database cannot be reached or used just now, rather than that the code is wrong.
+
+    1. ``InterfaceError``: the connection is closed already.
+    2. ``OperationalError`` from PostgreSQL: refused, terminated, closed by the server, starting up or shutting
+       down, too many connections, a statement cancelled, a deadlock. All pass with time; none is a bug.
+    3. ``OperationalError`` from SQLite only when the database is locked: SQLite also calls a missing table or
+       column operational, and those are bugs.
+    """
+    if isinstance(error, InterfaceError):
+        return True
+    if isinstance(error, OperationalError):
+        cause = error.__cause__
+        return "locked" in str(cause) if isinstance(cause, sqlite3.Error) else True
+    return False

@@ -28,6 +28,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from helpdesk.input import whole_number
+
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 CURSOR_SALT = "tickets.api.cursor"
@@ -39,9 +41,10 @@ def page_size(request: Request) -> int:
     raw = request.query_params.get("page_size", "")
     if not raw:
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    size = whole_number(raw, at_most=MAX_PAGE_SIZE)
+    if not size:
         raise ValidationError({"page_size": [f"Ask for 1 to {MAX_PAGE_SIZE} results per page."]})
-    return int(raw)
+    return size
 
 
 class NumberedPages(pagination.PageNumberPagination):
@@ -57,7 +60,7 @@ class NumberedPages(pagination.PageNumberPagination):
         if "cursor" in request.query_params:
             raise ValidationError({"cursor": ["This list pages by number (page=2), not by cursor."]})
         page = request.query_params.get("page", "1")
-        if not page.isdigit() or int(page) < 1:
+        if not (page.isascii() and page.isdecimal()) or not page.strip("0"):
             raise ValidationError({"page": ["Pages are numbered from 1."]})
         try:
             return super().paginate_queryset(queryset, request, view)

@@ -19,6 +19,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from helpdesk.input import whole_number
 from tickets.api.base import ApiView
 from tickets.api.fields import (
     AwareDateTimeField,
@@ -97,7 +98,7 @@ class TicketFilters(QueryParameters):
     )
 
     def validate_assignee(self, value: str) -> str:
-        if value not in ("me", "none") and not (value.isascii() and value.isdecimal() and int(value) <= MAX_USER_ID):
+        if value not in ("me", "none") and whole_number(value, at_most=MAX_USER_ID) is None:
             raise serializers.ValidationError("Give a staff member's id, `me`, or `none`.")
         return value
 

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.input import whole_number
 from tickets.action_forms import ACTION_LABELS, ACTIONS, ActionForm, PromiseForm, WallClockField, parse_due
 from tickets.forms import QUEUE_VIEWS, NewTicketForm, QueueFilterForm, add_service_errors
 from tickets.models import EscalationLevel, PromiseState, Ticket, is_supervisor
@@ -51,7 +52,7 @@ class IdPage:
 
     @classmethod
     def of(cls, ids: QuerySet[Any, int], number: str | None, *, size: int = PAGE_SIZE) -> IdPage:
-        page = min(max(1, int(number)), MAX_PAGE) if number and number.isdigit() else 1
+        page = min(max(1, whole_number(number) or 1), MAX_PAGE)
         start = (page - 1) * size
         found = list(ids[start : start + size + 1])
         return cls(number=page, ids=found[:size], has_next=len(found) > size)
