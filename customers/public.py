@@ -5,6 +5,15 @@ Both are rate-limited per address (a flood costs no database work, guessing stat
 wrong status token gets the same 404 as a missing request, a replaced one says it was replaced; a bot that
 fills the honeypot is told nothing. A resolved request's link takes answers (a rating, a reopening) for
 ``STATUS_LINK_ANSWER_DAYS`` after the resolution; after that it only shows the story.
+
+When the limits' store (Redis) cannot count, each limit follows its own rule (``helpdesk.ratelimit``):
+
+- the request form's limits fail closed (``Paused``, a 503 with ``Retry-After``, nothing stored): uncounted,
+  one address could open tickets and mail acknowledgements to any typed address without end;
+- the "email me my links" form's limits fail closed too (``customers.views.resend_links``): it sends mail to
+  whatever address is typed;
+- the status link's limit fails open: a token is 256 random bits, so the limit only slows a guess that can't
+  succeed anyway, and a customer must still reach their request while Redis is away.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from django.utils import timezone
 from customers.forms import RequestForm
 from customers.models import normalise_email
 from helpdesk.clock import database_now
-from helpdesk.ratelimit import allow, seconds_left
+from helpdesk.ratelimit import FAIL_CLOSED, FAIL_OPEN, Unavailable, WhenUnavailable, allow, seconds_left
 from tickets import services
 from tickets.forms import add_service_errors
 from tickets.models import InteractionKind, Promise, Rating, ReplacedLink, Ticket, status_token_digest
@@ -47,12 +56,33 @@ REPLACED = (
 )
 
 
+class Paused(Exception):
+    """A limit that fails closed could not count (Redis down, hanging or full): nothing was done. ``message``
+    is for the person, ``retry_after`` the seconds to wait; the pages and the API answer 503."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+REQUESTS_PAUSED = "We cannot take new requests for a moment, so yours was not saved. Please send it again in a minute."
+
+
 class Ignored(Exception):
     """A bot filled the honeypot: nothing was counted or stored. Answer as if all went well."""
 
 
-def check_rate(key: str, *, limit: int, window_seconds: int, message: str) -> None:
-    if not allow(key, limit=limit, window_seconds=window_seconds):
+def check_rate(
+    key: str, *, limit: int, window_seconds: int, message: str, when_unavailable: WhenUnavailable, paused: str = ""
+) -> None:
+    """Count one hit: beyond ``limit``, TooMany(``message``). When the store cannot count, ``when_unavailable``
+    decides: ``FAIL_OPEN`` lets the hit through, ``FAIL_CLOSED`` raises Paused(``paused``)."""
+    try:
+        allowed = allow(key, limit=limit, window_seconds=window_seconds, when_unavailable=when_unavailable)
+    except Unavailable as error:
+        raise Paused(paused, retry_after=error.retry_after) from None
+    if not allowed:
         raise TooMany(message, window_seconds=window_seconds)
 
 
@@ -60,7 +90,7 @@ def submit_request(form: RequestForm, *, ip: str) -> Ticket | None:
     """A request from the web form, sent by the page or through the API: one set of checks and limits.
 
     1. The address's hourly limit, before the form is read (a flood costs no database work), bots
-       included: TooMany.
+       included: TooMany; Paused if the limit cannot count (it fails closed, as the email's does).
     2. A bot (the honeypot filled in) is ignored before anything is stored: raises Ignored.
     3. The form's checks, then the email's hourly limit (TooMany).
     4. Open the ticket: the same submission key finds the ticket it opened before (a double click, a
@@ -72,6 +102,8 @@ def submit_request(form: RequestForm, *, ip: str) -> Ticket | None:
         limit=settings.REQUESTS_PER_IP_PER_HOUR,
         window_seconds=HOUR,
         message="We have received many requests from your network. Please try again in an hour.",
+        when_unavailable=FAIL_CLOSED,
+        paused=REQUESTS_PAUSED,
     )
     if form.is_bot:
         raise Ignored
@@ -83,6 +115,8 @@ def submit_request(form: RequestForm, *, ip: str) -> Ticket | None:
         limit=settings.REQUESTS_PER_EMAIL_PER_HOUR,
         window_seconds=HOUR,
         message="You have sent several requests in the last hour. Please wait before sending more.",
+        when_unavailable=FAIL_CLOSED,
+        paused=REQUESTS_PAUSED,
     )
     try:
         ticket = services.open_ticket(
@@ -131,7 +165,8 @@ def check_takes_answers(ticket: Ticket) -> None:
 def open_link(token: str, *, ip: str) -> Ticket:
     """The request behind a status link, for its page and its API alike.
 
-    1. Count the view against the address's per-minute limit (so guessing tokens is slow): TooMany.
+    1. Count the view against the address's per-minute limit (so guessing tokens is slow): TooMany. If the
+       limit cannot count, the view goes through (it fails open: see the module's docstring).
     2. A link staff replaced raises LinkReplaced (its page says so, and where the new one went).
     3. A wrong token, and a closed request's expired link, raise the same Http404 as a missing one.
     """
@@ -140,6 +175,7 @@ def open_link(token: str, *, ip: str) -> Ticket:
         limit=settings.STATUS_VIEWS_PER_IP_PER_MINUTE,
         window_seconds=MINUTE,
         message="You opened a lot of pages in a short time. Please wait a minute.",
+        when_unavailable=FAIL_OPEN,
     )
     ticket = Ticket.objects.select_related("customer", "team", "assignee", "category").filter(token=token).first()
     if ticket is None and ReplacedLink.objects.filter(digest=status_token_digest(token)).exists():

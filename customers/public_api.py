@@ -26,11 +26,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.forms import RequestForm
-from customers.public import REPLACED, Ignored, LinkReplaced, TooMany, open_link, status_facts, submit_request
+from customers.public import REPLACED, Ignored, LinkReplaced, Paused, TooMany, open_link, status_facts, submit_request
 from helpdesk.clients import client_ip
 from tickets.api.access import Public
 from tickets.api.base import ApiView
-from tickets.api.errors import GENERAL, Gone, TooManyRequests
+from tickets.api.errors import GENERAL, Gone, TooManyRequests, error_body
 from tickets.api.fields import StrictSerializer
 from tickets.attachments import ALLOWED
 from tickets.customer_emails import expectation, status_url
@@ -151,8 +151,11 @@ class RequestSubmit(Public, ApiView):
 
     The same checks, limits and messages as the form at /: the page and this endpoint call one function
     (``customers.public.submit_request``). Over a limit (per address, per email, each hourly) the answer is
-    429 with ``Retry-After``.
+    429 with ``Retry-After``; while the limits cannot count (Redis down or full) it is 503 ``unavailable``
+    with ``Retry-After``, and nothing is stored.
     """
+
+    error_codes = {"POST": ("503",)}
 
     @extend_schema(responses=FormOffer, summary="What the request form offers: its topics and file rules")
     def get(self, request: Request) -> Response:
@@ -181,6 +184,9 @@ class RequestSubmit(Public, ApiView):
             return Response(decoy(form), status=status.HTTP_201_CREATED)
         except TooMany as refusal:
             raise TooManyRequests(refusal.message, retry_after=refusal.retry_after) from None
+        except Paused as refusal:
+            headers = {"Retry-After": str(refusal.retry_after)}
+            return Response(error_body("unavailable", refusal.message), status=503, headers=headers)
         if ticket is None:
             raise invalid(form)
         return Response(receipt(ticket), status=status.HTTP_201_CREATED)
@@ -309,9 +315,9 @@ def status_json(ticket: Ticket) -> dict[str, Any]:
 class StatusView(Public, ApiView):
     """The customer's status page as data, for whoever holds the link's token.
 
-    The page's guards (``customers.public.open_link``): a per-address limit (429 with ``Retry-After``), a 410
-    for a link staff replaced, and the same 404 for a wrong token, an expired link and a missing request.
-    Never cached along the way.
+    The page's guards (``customers.public.open_link``): a per-address limit (429 with ``Retry-After``; it lets
+    views through while it cannot count), a 410 for a link staff replaced, and the same 404 for a wrong token,
+    an expired link and a missing request. Never cached along the way.
     """
 
     @extend_schema(

@@ -30,6 +30,7 @@ from customers.public import (
     HOUR,
     Ignored,
     LinkReplaced,
+    Paused,
     TooMany,
     check_rate,
     check_takes_answers,
@@ -38,6 +39,7 @@ from customers.public import (
     submit_request,
 )
 from helpdesk.clients import client_ip
+from helpdesk.ratelimit import FAIL_CLOSED
 from tickets import services
 from tickets.customer_emails import expectation, queue_links_email, status_url
 from tickets.forms import add_service_errors
@@ -45,8 +47,10 @@ from tickets.models import Ticket
 from tickets.views.files import download
 
 
-def too_many(request: HttpRequest, refusal: TooMany) -> HttpResponse:
-    response = render(request, "customers/wait.html", {"message": refusal.message}, status=429)
+def please_wait(request: HttpRequest, refusal: TooMany | Paused) -> HttpResponse:
+    """The "please wait" page: 429 over a limit, 503 when a limit that fails closed could not count."""
+    status = 503 if isinstance(refusal, Paused) else 429
+    response = render(request, "customers/wait.html", {"message": refusal.message}, status=status)
     response["Retry-After"] = str(refusal.retry_after)
     return response
 
@@ -60,8 +64,8 @@ def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponse
         response: HttpResponseBase
         try:
             ticket = open_link(token, ip=client_ip(request))
-        except TooMany as refusal:
-            return too_many(request, refusal)
+        except TooMany as refusal:  # the limit fails open: never Paused
+            return please_wait(request, refusal)
         except LinkReplaced:
             response = render(request, "customers/link_replaced.html", status=410)
         else:
@@ -87,8 +91,8 @@ def request_form(request: HttpRequest) -> HttpResponse:
         ticket = submit_request(form, ip=client_ip(request))
     except Ignored:
         return render(request, "customers/thanks.html")  # tell a bot nothing
-    except TooMany as refusal:
-        return too_many(request, refusal)
+    except (TooMany, Paused) as refusal:
+        return please_wait(request, refusal)
     if ticket is not None:
         return redirect("customers:received", token=ticket.token)
     return render(request, "customers/request.html", {"form": form, "reattach": bool(request.FILES)}, status=400)
@@ -180,17 +184,22 @@ def reopen(request: HttpRequest, ticket: Ticket) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def resend_links(request: HttpRequest) -> HttpResponse:
-    """Links to one's open requests, by email. The answer is the same whether or not we know the address."""
+    """Links to one's open requests, by email. The answer is the same whether or not we know the address.
+
+    Its limits fail closed when they cannot count (a 503): the form sends mail to any address typed in it.
+    """
     form = LinksForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         address = normalise_email(form.cleaned_data["email"])
         message = "We have sent links several times recently. Please check your inbox, or wait."
+        paused = "We cannot send links for a moment. Please try again in a minute."
+        limits = [(f"links-ip:{client_ip(request)}", settings.REQUESTS_PER_IP_PER_HOUR), (f"links-email:{address}", 3)]
         try:
-            ip_limit = settings.REQUESTS_PER_IP_PER_HOUR
-            check_rate(f"links-ip:{client_ip(request)}", limit=ip_limit, window_seconds=HOUR, message=message)
-            check_rate(f"links-email:{address}", limit=3, window_seconds=HOUR, message=message)
-        except TooMany as refusal:
-            return too_many(request, refusal)
+            for key, limit in limits:
+                check_rate(key, limit=limit, window_seconds=HOUR, message=message, when_unavailable=FAIL_CLOSED,
+                           paused=paused)  # fmt: skip
+        except (TooMany, Paused) as refusal:
+            return please_wait(request, refusal)
         queue_links_email(address, now=timezone.now())
         return render(request, "customers/links_sent.html", {"email": form.cleaned_data["email"]})
     return render(request, "customers/links.html", {"form": form}, status=400 if form.errors else 200)

@@ -1,10 +1,23 @@
-"""A small fixed-window rate limiter on the cache (Redis in production, so every web process shares it)."""
+"""A small fixed-window rate limiter on the cache (Redis in production, so every web process shares it).
+
+When the cache cannot count (Redis down, hanging past its 1-second socket timeouts, or refusing writes because
+it is out of memory), each limit follows its own rule, which its caller must name (``when_unavailable``):
+
+- ``FAIL_CLOSED``: the hit is refused (``Unavailable``), for doors that create work or send mail to an address
+  anyone can type, where an uncounted flood costs more than a short pause;
+- ``FAIL_OPEN``: the hit goes through uncounted, for doors where the limit is a second line of defence and
+  turning people away costs more than a flood.
+
+Either way each uncounted hit is logged at WARNING, with the limit's name and the error's class, never the key's
+address or email.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
 import time
+from typing import Final, Literal
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -12,18 +25,41 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
+WhenUnavailable = Literal["fail open", "fail closed"]
+FAIL_OPEN: Final = "fail open"
+FAIL_CLOSED: Final = "fail closed"
+# What a refusal for an unavailable store asks the client to wait (Retry-After): long enough not to hammer a
+# Redis that is recovering, short enough for a person to try again soon.
+RETRY_WHEN_UNAVAILABLE_SECONDS = 60
 
-def allow(key: str, *, limit: int, window_seconds: int) -> bool:
+
+class Unavailable(Exception):
+    """A ``FAIL_CLOSED`` limit could not count: nothing may be done. ``retry_after`` is in seconds."""
+
+    def __init__(self, limit: str) -> None:
+        super().__init__(f"Rate limit {limit} cannot count: its store is unavailable")
+        self.retry_after = RETRY_WHEN_UNAVAILABLE_SECONDS
+
+
+def allow(key: str, *, limit: int, window_seconds: int, when_unavailable: WhenUnavailable) -> bool:
     """Count one hit for ``key``; True while the window's hits are within ``limit``.
 
-    With the cache unreachable (Redis down), True, and a warning logged: the limits guard against floods,
-    and while they cannot count, customers' requests and status pages must still get through.
+    ``key`` is ``<limit name>:<who>``. With the cache unable to count, ``when_unavailable`` decides: True for
+    ``FAIL_OPEN``, ``Unavailable`` raised for ``FAIL_CLOSED`` (see the module's docstring).
     """
     try:
         return _hit(f"ratelimit:{key}:{int(time.time() // window_seconds)}", window_seconds) <= limit
-    except RedisError as error:
-        logger.warning("Rate limit %s not counted, the cache is unreachable: %s", key.split(":")[0], error)
-        return True
+    except RedisError as error:  # refused connection, timeout, and the out-of-memory refusal (a ResponseError)
+        name = key.split(":")[0]
+        outcome = "the request goes through" if when_unavailable == FAIL_OPEN else "the request is refused"
+        # The error's class only: a refused command's message quotes the command, and so the key's address or email.
+        logger.warning(
+            "Rate limit %s not counted, its store is unavailable (%s); %s: %s",
+            name, type(error).__name__, when_unavailable, outcome,
+        )  # fmt: skip
+        if when_unavailable == FAIL_OPEN:
+            return True
+        raise Unavailable(name) from error
 
 
 def _hit(bucket: str, window_seconds: int) -> int:

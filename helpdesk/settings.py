@@ -140,8 +140,9 @@ CACHES = {
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # The cache holds only the rate limits, which let requests through while Redis is away
-            # (helpdesk/ratelimit.py): a Redis that hangs must not hold a request for longer than this.
+            # The cache holds only the rate limits, each with its rule for when Redis cannot count (pause the
+            # form, or let a status link through: helpdesk/ratelimit.py). A Redis that hangs must not hold a
+            # request for longer than this before that rule applies.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
         if REDIS_URL

@@ -6,7 +6,7 @@ carol supervises everyone; dave is a customer; eve is a signed-in user who is no
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth.models import User
@@ -23,6 +23,7 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
+from tests.processes import PrivateRedis
 from tickets.api.access import issue_token
 from tickets.models import Role
 
@@ -100,6 +101,17 @@ def _fresh_rate_limits():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def full_redis(tmp_path_factory) -> Iterator[PrivateRedis]:
+    """A Redis of the tests' own that refuses writes ("OOM command not allowed when used memory >
+    'maxmemory'"), as a production Redis with maxmemory and noeviction does once full. Never the machine's."""
+    own = PrivateRedis(tmp_path_factory.mktemp("full-redis"), maxmemory="4mb")
+    own.start()
+    own.fill()
+    yield own
+    own.kill()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import redis
 import requests
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -65,11 +66,17 @@ def wait_until(
 
 class PrivateRedis:
     """A redis-server of the test's own on a free port, without persistence: it can be killed and started
-    again without touching the machine's shared Redis."""
+    again, or filled up, without touching the machine's shared Redis.
 
-    def __init__(self, directory: Path) -> None:
+    With ``maxmemory`` (e.g. "8mb") it refuses writes once full, as a production Redis with
+    ``maxmemory-policy noeviction`` does: "OOM command not allowed when used memory > 'maxmemory'"."""
+
+    FILL_DB = 15  # the filling's keys live here, away from the databases the test's processes use
+
+    def __init__(self, directory: Path, *, maxmemory: str = "") -> None:
         self.port = free_port()
         self.directory = directory
+        self.maxmemory = maxmemory
         self.process: subprocess.Popen[bytes] | None = None
 
     def url(self, db: int) -> str:
@@ -77,11 +84,10 @@ class PrivateRedis:
 
     def start(self) -> None:
         log = (self.directory / "redis.log").open("ab")
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        if self.maxmemory:
+            command += ["--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction"]
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
         def listening() -> bool:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
@@ -94,6 +100,39 @@ class PrivateRedis:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+    def fill(self) -> None:
+        """Write until Redis refuses for want of memory, then lower its limit to what it holds less 256 KB.
+
+        Without that margin the refusals come and go: each client that disconnects frees a little memory,
+        enough for a few more writes. With it, Redis stays full until ``make_room``.
+        """
+        assert self.maxmemory, "a Redis without maxmemory takes all the machine's memory before it refuses"
+        client = redis.Redis.from_url(self.url(self.FILL_DB))
+        with contextlib.suppress(redis.exceptions.OutOfMemoryError):
+            for n in range(100_000):
+                client.set(f"fill:{n}", b"x" * 16_384)
+        used = int(client.info("memory")["used_memory"])
+        client.config_set("maxmemory", max(1, used - 256 * 1024))
+        assert not self.accepts_writes(), "Redis still accepts writes after being filled"
+        client.close()
+
+    def make_room(self) -> None:
+        """Delete the filling (FLUSHDB of its own database) and restore the limit: writes go through again."""
+        client = redis.Redis.from_url(self.url(self.FILL_DB))
+        client.flushdb()
+        client.config_set("maxmemory", self.maxmemory or "0")
+        client.close()
+
+    def accepts_writes(self) -> bool:
+        client = redis.Redis.from_url(self.url(self.FILL_DB))
+        try:
+            client.set("probe", 1, px=1)
+        except redis.exceptions.OutOfMemoryError:
+            return False
+        finally:
+            client.close()
+        return True
 
 
 class DatabaseProxy:

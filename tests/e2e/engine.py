@@ -55,14 +55,17 @@ class CeleryProcesses:
         self.started.append((process, log))
         return process
 
-    def worker(self, **extra_env: str) -> subprocess.Popen[bytes]:
-        """A prefork worker with two children, returned once it consumes from the broker."""
+    def worker(self, *, until_ready: bool = True, **extra_env: str) -> subprocess.Popen[bytes]:
+        """A prefork worker with two children, returned once it consumes from the broker (at once, without
+        ``until_ready``: for a worker that must wait for its broker)."""
         process = self._start(
             "worker",
             # Without mingle and gossip the worker is ready about a second sooner; they only sync with peers.
             ["worker", "--pool", "prefork", "--concurrency", "2", "-l", "INFO", "--without-mingle", "--without-gossip"],
             extra_env,
         )
+        if not until_ready:
+            return process
         log = self.started[-1][1]
         wait_until(
             lambda: process.poll() is not None or " ready." in log.read_text(errors="replace"),

@@ -1,9 +1,10 @@
 """Faults, with real processes: gunicorn with the production settings, a Celery worker and beat, and a Redis
 of the test's own (tests.processes.PrivateRedis) that the test kills and starts again, never the machine's.
 
-- Redis down (the broker and the cache both): the web form and the agent desk keep accepting work (a
-  request, a reply and a promise are stored); when Redis returns and a worker and beat run, the promise's
-  at-risk flag and the emails catch up; nothing is lost and nothing is doubled.
+- Redis down (the broker and the cache both): the web form pauses (a 503 with Retry-After: its rate limits
+  cannot count, and they fail closed), status links still open, and the agent desk keeps accepting work (a
+  reply and a promise are stored); when Redis returns and a worker and beat run, the promise's at-risk flag
+  and the emails catch up; nothing is lost and nothing is doubled.
 - The mail server down for a while: emails wait in the outbox, each retried later and later however busy
   the desk is, and all go out once when it is back.
 """
@@ -78,7 +79,7 @@ class Browser:
         return response, time.monotonic() - started
 
 
-def test_with_redis_down_the_form_and_the_desk_keep_accepting_work_and_the_flags_catch_up(tmp_path, category, alice):
+def test_with_redis_down_the_form_pauses_the_desk_keeps_working_and_the_flags_catch_up(tmp_path, category, alice):
     with_production_password(alice)
     own_redis = PrivateRedis(tmp_path)
     own_redis.start()
@@ -94,19 +95,34 @@ def test_with_redis_down_the_form_and_the_desk_keep_accepting_work_and_the_flags
     celery = CeleryProcesses({**production_environment(tmp_path, **on_own_redis), "PYTHONUNBUFFERED": "1"}, tmp_path)
     try:
         with production_server(tmp_path, **on_own_redis) as server:
-            own_redis.kill()
-
-            # A customer sends a request.
+            # A customer sends a request while Redis is up.
             customer = Browser(server.url)
-            customer.get("/")
-            sent, took = customer.post(
+            sent, _ = customer.post(
                 "/",
                 {"name": "Ann Lee", "email": "ann@example.com", "category": category.pk, "subject": "Till is down",
                  "description": "Nothing prints.", "submission_key": "3b3f8f1e-1d2c-4e5f-8a9b-0c1d2e3f4a5b"},
             )  # fmt: skip
             assert sent.status_code == 302, server.log.read_text()[-3000:]
-            assert took < PATIENCE, f"the form waited {took:.1f} s on the dead Redis"
             ticket = Ticket.objects.get()
+
+            own_redis.kill()
+
+            # Another sends one: the form's limits cannot count, so it pauses, promptly, and stores nothing.
+            another = Browser(server.url)
+            paused, took = another.post(
+                "/",
+                {"name": "Ben Cho", "email": "ben@example.com", "category": category.pk, "subject": "Card declined",
+                 "description": "Every card.", "submission_key": "9d4c2a6e-5b1f-4c3d-8e7a-1f2b3c4d5e6f"},
+            )  # fmt: skip
+            assert paused.status_code == 503 and int(paused.headers["Retry-After"]) > 0, server.log.read_text()[-3000:]
+            assert "We cannot take new requests for a moment" in paused.text
+            assert took < PATIENCE, f"the form waited {took:.1f} s on the dead Redis"
+            assert Ticket.objects.count() == 1
+
+            # The first customer's status link still opens (its limit fails open).
+            started = time.monotonic()
+            assert customer.get(sent.headers["Location"].replace("/received/", "/status/")).status_code == 200
+            assert time.monotonic() - started < PATIENCE
 
             # Alice signs in, replies and promises.
             agent = Browser(server.url)
@@ -128,7 +144,7 @@ def test_with_redis_down_the_form_and_the_desk_keep_accepting_work_and_the_flags
             )  # fmt: skip
             assert promised.status_code == 302 and took < PATIENCE, (promised.status_code, took, promised.text[:500])
 
-            # All of it is stored, though nothing could reach the broker.
+            # The desk's work is stored, though nothing could reach the broker.
             assert ticket.interactions.filter(kind=InteractionKind.REPLY).count() == 1
             promise = Promise.objects.get(ticket=ticket, outcome="pending")
             assert promise.due_at == due

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from tests.factories import TicketFactory
 from tickets import services, tasks
@@ -324,6 +326,26 @@ def test_the_task_requeues_itself_while_a_backlog_remains(category, dave, alice,
     tasks.sweep_promises()
 
     assert queued == [1]
+
+
+def test_a_requeue_the_broker_refuses_loses_no_work(category, dave, alice, now, monkeypatch, settings):
+    """Redis full (or down) as a full batch re-queues the sweep: the task may fail, but only after its batch
+    was committed, and the next sweep (beat's, once Redis has room) finds the rest in the database."""
+    tickets = many_promises(3, category=category, dave=dave, alice=alice, now=now)
+    settings.PROMISE_SWEEP_BATCH_SIZE = 2
+    monkeypatch.setattr(tasks.timezone, "now", lambda: now + 6 * H - timedelta(minutes=1))
+
+    def refused() -> None:  # what kombu raises when Redis refuses the LPUSH
+        raise OperationalError("OOM command not allowed when used memory > 'maxmemory'.")
+
+    monkeypatch.setattr(tasks.sweep_promises, "delay", refused)
+    with contextlib.suppress(OperationalError):
+        tasks.sweep_promises()
+    assert sum(events(ticket, "at_risk") for ticket in tickets) == 2
+
+    monkeypatch.setattr(tasks.sweep_promises, "delay", lambda: None)
+    tasks.sweep_promises()  # beat's next run
+    assert [events(ticket, "at_risk") for ticket in tickets] == [1, 1, 1]
 
 
 def test_a_ticket_whose_breach_keeps_failing_does_not_block_the_others(category, dave, alice, now, monkeypatch):

@@ -22,6 +22,7 @@ DESCRIPTIONS = {
     "409": "Refused by the object's state: a move it can't make, a promise sooner than the estimate (with the "
     "guard's `verdict`), something still in use.",
     "429": "Too many requests: wait and try again (see `Retry-After`).",
+    "503": "Not taken for a moment (its rate limits cannot count): nothing was stored. See `Retry-After`.",
 }
 
 
