@@ -214,8 +214,22 @@ CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ACKS_LATE = True  # a task lost with its worker is redelivered; every task is idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 60
-CELERY_TASK_TIME_LIMIT = 90
+# A task running past the soft limit gets SoftTimeLimitExceeded; past the hard limit its process is killed.
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer("TASK_SOFT_TIME_LIMIT_SECONDS", 60, min_value=1)
+CELERY_TASK_TIME_LIMIT = env.integer("TASK_TIME_LIMIT_SECONDS", 90, min_value=2)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "TASK_TIME_LIMIT_SECONDS must be more than TASK_SOFT_TIME_LIMIT_SECONDS: the soft limit warns a task "
+        "before the hard limit kills it."
+    )
+# An outbox drain stops claiming emails after this many seconds, leaving room before the soft limit for the
+# send in progress to wait out EMAIL_TIMEOUT twice (connecting, then the server's answer to the message).
+OUTBOX_DRAIN_SECONDS = CELERY_TASK_SOFT_TIME_LIMIT - 2 * EMAIL_TIMEOUT
+if OUTBOX_DRAIN_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"TASK_SOFT_TIME_LIMIT_SECONDS ({CELERY_TASK_SOFT_TIME_LIMIT}) must be more than twice EMAIL_TIMEOUT "
+        f"({EMAIL_TIMEOUT}): an email drain needs time to send at least one email before its soft limit."
+    )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

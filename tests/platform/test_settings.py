@@ -79,6 +79,30 @@ def test_promise_engine_knobs_are_read(load_settings):
     assert settings["PROMISE_MAX_HORIZON_DAYS"] == 14
 
 
+def test_task_time_limits_are_read_and_the_email_drain_stops_in_time(load_settings):
+    defaults = load_settings()
+    settings = load_settings(TASK_SOFT_TIME_LIMIT_SECONDS="20", TASK_TIME_LIMIT_SECONDS="25", EMAIL_TIMEOUT="4")
+
+    assert (defaults["CELERY_TASK_SOFT_TIME_LIMIT"], defaults["CELERY_TASK_TIME_LIMIT"]) == (60, 90)
+    assert defaults["OUTBOX_DRAIN_SECONDS"] == 60 - 2 * 10
+    assert (settings["CELERY_TASK_SOFT_TIME_LIMIT"], settings["CELERY_TASK_TIME_LIMIT"]) == (20, 25)
+    assert settings["OUTBOX_DRAIN_SECONDS"] == 12  # room for one more send waiting 4 s twice
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"TASK_TIME_LIMIT_SECONDS": "60"}, "TASK_TIME_LIMIT_SECONDS must be more than TASK_SOFT_TIME_LIMIT"),
+        ({"TASK_SOFT_TIME_LIMIT_SECONDS": "20"}, r"must be more than twice EMAIL_TIMEOUT \(10\)"),
+        ({"TASK_SOFT_TIME_LIMIT_SECONDS": "0"}, "TASK_SOFT_TIME_LIMIT_SECONDS must be at least 1"),
+        ({"TASK_TIME_LIMIT_SECONDS": "a minute"}, "TASK_TIME_LIMIT_SECONDS must be a whole number"),
+    ],
+)
+def test_task_time_limits_that_cannot_work_are_refused(load_settings, environ, expected):
+    with pytest.raises(ImproperlyConfigured, match=expected):
+        load_settings(**environ)
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
