@@ -1,8 +1,8 @@
 """Celery tasks: thin, idempotent wrappers. Each reads the clock once and calls the engine.
 
 Every task is safe to run twice or at once from several workers: the sweep claims rows with locks and
-conditional updates, notifications carry unique dedupe keys, the outbox locks rows with SKIP LOCKED,
-and the estimates and figures refreshes are upserts.
+conditional updates, notifications carry unique dedupe keys, the outbox claims each email with a
+conditional update before sending it, and the estimates and figures refreshes are upserts.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from tickets import customer_emails, notifications, outbox, promises, sweep
+from helpdesk.clock import database_now
+from tickets import customer_emails, notifications, promises, sweep
 from tickets.supervision import figures
 
 
@@ -29,19 +30,21 @@ def refresh_estimates() -> int:
 
 
 @shared_task(acks_late=True)
-def send_notification_emails() -> dict[str, int]:
-    result = notifications.send_pending(now=timezone.now())
-    if sum(result.values()) == outbox.DRAIN_BATCH:
-        send_notification_emails.delay()  # more may be waiting
-    return result
+def send_notification_emails() -> dict[str, int | bool]:
+    """One drain of the staff outbox; one that stopped early (its batch or its time budget) re-queues itself."""
+    result = notifications.send_pending(now=database_now())
+    if result.more:
+        send_notification_emails.delay()
+    return result.as_dict()
 
 
 @shared_task(acks_late=True)
-def send_customer_emails() -> dict[str, int]:
-    result = customer_emails.send_pending(now=timezone.now())
-    if sum(result.values()) == outbox.DRAIN_BATCH:
-        send_customer_emails.delay()  # more may be waiting
-    return result
+def send_customer_emails() -> dict[str, int | bool]:
+    """One drain of the customer outbox, as ``send_notification_emails``."""
+    result = customer_emails.send_pending(now=database_now())
+    if result.more:
+        send_customer_emails.delay()
+    return result.as_dict()
 
 
 @shared_task(acks_late=True)
