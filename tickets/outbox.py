@@ -8,7 +8,8 @@ their own, with the send between them outside any transaction; so a worker that 
 leaves behind at most the one row it was sending, never a batch to send again. That row stays "sending":
 once no drain can still hold it, it is *in doubt* (the mail may or may not have left), and the next drain
 counts it, logs a warning naming it, and sends it once more with the same Message-ID. A row in doubt a second
-time is given up for a person to decide, as is a row whose sends failed MAX_ATTEMPTS times.
+time is given up for a person to decide, as is a row whose sends failed MAX_ATTEMPTS times: the admin lists
+both (and sends them again on request), and /healthz counts them.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 
-from tickets.models import EmailState
+from tickets.models import OUTBOX_OPEN_STATES, EmailState
 
 logger = logging.getLogger(__name__)
 
@@ -219,3 +220,24 @@ def settle(row: Any, **changes: Any) -> bool:
         changes["email_state"],
     )
     return False
+
+
+def summary(rows: models.QuerySet[Any], *, now: datetime) -> dict[str, int]:
+    """How the outbox stands, in one query over the open rows: pending (``retrying`` of them after a failure),
+    sending (``in_doubt`` of them: their drain is gone) and given up (a person decides)."""
+    return rows.filter(email_state__in=OUTBOX_OPEN_STATES).aggregate(
+        pending=Count("pk", filter=Q(email_state=EmailState.PENDING)),
+        retrying=Count("pk", filter=Q(email_state=EmailState.PENDING, email_attempts__gt=0)),
+        sending=Count("pk", filter=Q(email_state=EmailState.SENDING)),
+        in_doubt=Count("pk", filter=Q(email_state=EmailState.SENDING, sending_since__lt=now - in_doubt_after())),
+        given_up=Count("pk", filter=Q(email_state=EmailState.GIVEN_UP)),
+    )
+
+
+def send_again(rows: models.QuerySet[Any]) -> int:
+    """A person's decision: the given-up ``rows`` go back to pending with their attempts reset, for the next
+    drain (the periodic one within a minute). Their ``times_in_doubt`` stays: in doubt again, they are given up
+    again at once, never re-sent in a loop. Returns how many rows this moved."""
+    return rows.filter(email_state=EmailState.GIVEN_UP).update(
+        email_state=EmailState.PENDING, email_attempts=0, next_attempt_at=None
+    )

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from helpdesk import health
 from helpdesk.celery import app as celery_app
-from tickets.models import SweepHeartbeat
+from tickets import outbox, services
+from tickets.models import CustomerEmail, SweepHeartbeat
 from tickets.sweep import sweep
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +80,23 @@ def test_unhealthy_when_the_database_is_down(client, monkeypatch):
 
 def test_anyone_may_ask_but_only_with_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_the_outbox_is_reported_and_emails_that_need_a_person_leave_the_desk_healthy(client, ticket, alice):
+    for n in range(4):
+        services.reply(ticket, by=alice, body=f"Update {n}.")
+    now = timezone.now()
+    _fresh, retrying, sending, stuck, given_up = CustomerEmail.objects.order_by("id")
+    CustomerEmail.objects.filter(pk=retrying.pk).update(email_attempts=2, next_attempt_at=now + timedelta(minutes=2))
+    CustomerEmail.objects.filter(pk=sending.pk).update(email_state="sending", sending_since=now, email_attempts=1)
+    long_ago = now - outbox.in_doubt_after() - timedelta(seconds=1)
+    CustomerEmail.objects.filter(pk=stuck.pk).update(email_state="sending", sending_since=long_ago, email_attempts=1)
+    CustomerEmail.objects.filter(pk=given_up.pk).update(email_state="given_up", email_attempts=outbox.MAX_ATTEMPTS)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert response.json()["outbox"] == {
+        "customer_emails": {"pending": 2, "retrying": 1, "sending": 2, "in_doubt": 1, "given_up": 1},
+        "notifications": {"pending": 0, "retrying": 0, "sending": 0, "in_doubt": 0, "given_up": 0},
+    }

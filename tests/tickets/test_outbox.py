@@ -14,6 +14,7 @@ from django.core import mail
 from django.db import connections
 from django.utils import timezone
 
+from tests.factories import UserFactory
 from tickets import customer_emails, notifications, outbox, services, tasks
 from tickets.models import CustomerEmail, EmailState, Notification
 from tickets.outbox import Drained
@@ -143,6 +144,45 @@ def test_an_email_in_doubt_a_second_time_is_given_up_for_a_person_to_decide(five
     assert (row.email_state, row.times_in_doubt, row.sending_since) == ("given_up", 2, None)
     assert any("given up: a person decides" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
     assert customer_emails.send_pending(now=now + timedelta(days=1)) == Drained()  # never again by itself
+
+
+def test_a_person_may_send_a_given_up_email_again_once(five_emails, mailoutbox):
+    now = timezone.now()
+    row = five_emails[0]
+    five_emails.exclude(pk=row.pk).update(email_state=EmailState.SENT)
+    CustomerEmail.objects.filter(pk=row.pk).update(
+        email_state=EmailState.GIVEN_UP, email_attempts=outbox.MAX_ATTEMPTS, times_in_doubt=2
+    )
+
+    assert outbox.send_again(CustomerEmail.objects.all()) == 1  # only the given-up row moves
+    assert customer_emails.send_pending(now=now) == Drained(sent=1)
+    row.refresh_from_db()
+    assert (row.email_state, row.email_attempts, row.times_in_doubt) == ("sent", 1, 2)
+
+    # Sent again by a person and in doubt once more: given up at once, not sent a third time.
+    CustomerEmail.objects.filter(pk=row.pk).update(email_state=EmailState.GIVEN_UP, emailed_at=None)
+    outbox.send_again(CustomerEmail.objects.all())
+    left_sending(row, since=now - outbox.in_doubt_after() - timedelta(seconds=1), times_in_doubt=2)
+    assert customer_emails.send_pending(now=now) == Drained(in_doubt=1, given_up=1)
+    assert len(mailoutbox) == 1
+
+
+def test_the_admin_lists_given_up_and_doubted_emails_and_sends_them_again(five_emails, client):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    given_up, doubted, *_ = five_emails
+    CustomerEmail.objects.filter(pk=given_up.pk).update(email_state=EmailState.GIVEN_UP, email_attempts=30)
+    CustomerEmail.objects.filter(pk=doubted.pk).update(email_state=EmailState.SENT, times_in_doubt=1)
+    page = "/admin/tickets/customeremail/"
+
+    listed = client.get(page, {"email_state__exact": "given_up"}).context["cl"].result_list
+    assert [row.pk for row in listed] == [given_up.pk]
+    assert [row.pk for row in client.get(page, {"in_doubt": "yes"}).context["cl"].result_list] == [doubted.pk]
+
+    everything = list(five_emails.values_list("pk", flat=True))
+    response = client.post(page, {"action": "send_again", "_selected_action": everything}, follow=True)
+    assert "1 given-up email will be sent again." in response.content.decode()
+    assert Counter(five_emails.values_list("email_state", flat=True)) == {"pending": 4, "sent": 1}
+    assert client.get("/admin/tickets/notification/", {"email_state__exact": "given_up"}).status_code == 200
 
 
 def test_the_drain_stops_taking_emails_when_its_time_is_spent_and_the_task_queues_another(
