@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import models, transaction
+from django.db import InterfaceError, OperationalError, connections, models, transaction
 from django.db.models import Count, Q
 
 from tickets.models import OUTBOX_OPEN_STATES, EmailState
@@ -208,10 +208,24 @@ def settle(row: Any, **changes: Any) -> bool:
     """Record how this drain's send went, if the row is still this drain's (its claim's ``sending_since``).
 
     It no longer is only if the drain ran past the time limit and another drain took the row over as in doubt;
-    that drain's outcome stands, and this one is logged.
+    that drain's outcome stands, and this one is logged. A database connection lost just now (a restart, a
+    failover, a cut) is tried once more on a new connection: the worker is alive and knows how the send went,
+    so the row need not wait to be found in doubt.
     """
     mine = type(row)._default_manager.filter(pk=row.pk, email_state=EmailState.SENDING, sending_since=row.sending_since)
-    if mine.update(sending_since=None, **changes):
+    try:
+        done = mine.update(sending_since=None, **changes)
+    except (OperationalError, InterfaceError) as error:
+        logger.warning(
+            "Lost the database while marking email %s %s %s (%s); trying once more on a new connection.",
+            row._meta.model_name,
+            row.pk,
+            changes["email_state"],
+            error.__class__.__name__,
+        )
+        connections[mine.db].close()
+        done = mine.update(sending_since=None, **changes)
+    if done:
         return True
     logger.warning(
         "Email %s %s was taken over as in doubt before this drain recorded %s.",

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from tests.factories import UserFactory
@@ -299,3 +299,35 @@ def test_two_drains_at_once_send_each_email_once(ticket, alice, monkeypatch):
     assert len(sent) == 20 == len(set(sent))
     assert sorted(result.sent for result in results) != [0, 20]  # both took a share: they really ran at once
     assert not CustomerEmail.objects.exclude(email_state=EmailState.SENT).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_connection_cut_between_sending_and_marking_is_marked_on_a_new_one(
+    ticket, monkeypatch, mailoutbox, caplog
+):
+    """A database restart or failover while the worker lives: the row is marked sent, not left to be in doubt."""
+    real_send = mail.EmailMultiAlternatives.send
+
+    def send_then_lose_the_database(self, fail_silently=False):
+        sent = real_send(self, fail_silently)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            [(drain_pid,)] = cursor.fetchall()
+        cut = threading.Thread(target=terminate, args=[drain_pid])
+        cut.start()
+        cut.join()
+        return sent
+
+    def terminate(pid: int) -> None:
+        try:
+            with connection.cursor() as cursor:  # this thread's own connection
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(mail.EmailMultiAlternatives, "send", send_then_lose_the_database)
+
+    assert customer_emails.send_pending(now=timezone.now()) == Drained(sent=1)
+    assert list(CustomerEmail.objects.values_list("email_state", "times_in_doubt")) == [("sent", 0)]
+    assert len(mailoutbox) == 1
+    assert any(record.getMessage().startswith("Lost the database while marking") for record in caplog.records)
