@@ -58,6 +58,25 @@ class StaleSweeper(Exception):
         self.details = details or {}
 
 
+def report_outbox() -> dict[str, object]:
+    """How each email outbox stands (``tickets.outbox.summary``): pending, retrying, sending, in doubt, given up.
+
+    Reported, never a reason for a 503. Emails waiting, in doubt or given up leave the deployment able to take
+    work; what they need is a person (the admin lists them and sends them again), and a load balancer or
+    orchestrator acting on a 503 would take the desk away, or restart it, without sending a single one. Workers
+    that stopped draining altogether stop sweeping too, which the sweeper check does fail on.
+    """
+    from helpdesk.clock import database_now
+    from tickets import outbox
+    from tickets.models import CustomerEmail, Notification
+
+    now = database_now()
+    return {
+        "notifications": outbox.summary(Notification.objects.all(), now=now),
+        "customer_emails": outbox.summary(CustomerEmail.objects.all(), now=now),
+    }
+
+
 CHECKS: dict[str, Callable[[], dict[str, object] | None]] = {
     "database": check_database,
     "broker": check_broker,
@@ -68,7 +87,7 @@ CHECKS: dict[str, Callable[[], dict[str, object] | None]] = {
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Run every check; 200 when all pass, 503 naming the failing ones otherwise."""
+    """Run every check; 200 when all pass, 503 naming the failing ones otherwise. The outbox's report rides along."""
     results: dict[str, dict[str, object]] = {}
     for name, check in CHECKS.items():
         try:
@@ -81,4 +100,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         else:
             results[name] = {"ok": True, **details}
     healthy = all(result["ok"] for result in results.values())
-    return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": results}, status=200 if healthy else 503)
+    try:
+        outbox: dict[str, object] = report_outbox()
+    except Exception as error:  # the database is down: the database check says so
+        outbox = {"error": error.__class__.__name__}
+    return JsonResponse(
+        {"status": "ok" if healthy else "unhealthy", "checks": results, "outbox": outbox},
+        status=200 if healthy else 503,
+    )

@@ -234,6 +234,7 @@ CELERY_TASK_ACKS_LATE = True  # a task lost with its worker is redelivered; ever
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A task running past the soft limit gets SoftTimeLimitExceeded; past the hard limit its process is killed.
+# Celery puts the limits of the process that queues a task into its message, and the worker obeys those.
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("TASK_SOFT_TIME_LIMIT_SECONDS", 60, min_value=1)
 CELERY_TASK_TIME_LIMIT = env.integer("TASK_TIME_LIMIT_SECONDS", 90, min_value=2)
 if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:

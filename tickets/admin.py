@@ -12,6 +12,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from tickets import outbox
 from tickets.models import (
     ApiToken,
     ApiTokenQuerySet,
@@ -141,10 +142,40 @@ class PromiseAdmin(ReadOnlyAdmin):
     search_fields = ["words", "override_reason", "change_reason"]
 
 
+class WasInDoubtFilter(admin.SimpleListFilter):
+    """Rows a drain found left "sending" by a drain that was gone: their mail may have gone out twice."""
+
+    title = "was in doubt"
+    parameter_name = "in_doubt"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        if self.value() == "yes":
+            return queryset.filter(times_in_doubt__gt=0)
+        if self.value() == "no":
+            return queryset.filter(times_in_doubt=0)
+        return None
+
+
+class OutboxAdmin(ReadOnlyAdmin):
+    """An email outbox: where each email stands; given-up ones (a person decides) can be sent again."""
+
+    outbox_fields = ["email_state", "email_attempts", "times_in_doubt", "emailed_at"]
+    outbox_filters: list[Any] = ["email_state", WasInDoubtFilter]
+    actions = ["send_again"]
+
+    @admin.action(description="Send the selected given-up emails again")
+    def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        moved = outbox.send_again(queryset)
+        self.message_user(request, f"{moved} given-up email{'s' if moved != 1 else ''} will be sent again.")
+
+
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["recipient", "event", "ticket", "created_at", "emailed_at", "read_at"]
-    list_filter = ["event"]
+class NotificationAdmin(OutboxAdmin):
+    list_display = ["recipient", "event", "ticket", "created_at", *OutboxAdmin.outbox_fields, "read_at"]
+    list_filter = [*OutboxAdmin.outbox_filters, "event"]
     list_select_related = ["recipient", "ticket"]
     search_fields = ["recipient__username", "message", "dedupe_key"]
 
@@ -164,10 +195,11 @@ class SweepHeartbeatAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CustomerEmail)
-class CustomerEmailAdmin(ReadOnlyAdmin):
+class CustomerEmailAdmin(OutboxAdmin):
     """The customer email outbox: what was (or is about to be) sent, and when."""
 
-    list_display = ["to", "subject", "ticket", "created_at", "emailed_at", "email_attempts"]
+    list_display = ["to", "subject", "ticket", "created_at", *OutboxAdmin.outbox_fields]
+    list_filter = OutboxAdmin.outbox_filters
     list_select_related = ["ticket"]
     search_fields = ["to", "subject"]
 

@@ -98,8 +98,8 @@ def build_email(row: CustomerEmail) -> EmailMultiAlternatives:
     return email
 
 
-def send_pending(*, now: datetime, limit: int = outbox.DRAIN_BATCH) -> dict[str, int]:
-    """Email up to ``limit`` unsent customer emails (see ``outbox.drain``)."""
+def send_pending(*, now: datetime, limit: int = outbox.DRAIN_BATCH) -> outbox.Drained:
+    """Email up to ``limit`` unsent customer emails, one at a time (see ``outbox.drain``)."""
     return outbox.drain(
         CustomerEmail.objects.all(), address=lambda row: row.to, build=build_email, now=now, limit=limit
     )

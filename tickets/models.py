@@ -756,6 +756,57 @@ class ReplacedLink(models.Model):
         return f"Replaced status link of ticket {self.ticket_id}"
 
 
+# --- The email outbox ---------------------------------------------------------------------------
+
+
+class EmailState(models.TextChoices):
+    """Where an outbox row's email stands; ``tickets.outbox`` moves it, one row at a time."""
+
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    NO_ADDRESS = "no_address", "Not sent: no address"
+    GIVEN_UP = "given_up", "Given up: a person decides"
+
+
+# The rows the outbox still works on or that wait for a person: what the drain and /healthz read.
+OUTBOX_OPEN_STATES = [EmailState.PENDING, EmailState.SENDING, EmailState.GIVEN_UP]
+
+
+class OutboxEmail(models.Model):
+    """A row that is also an email to send, the outbox's fields (``tickets.outbox``): Notification, CustomerEmail.
+
+    pending -> sending -> sent (or no address); a failed send goes back to pending until ``next_attempt_at``, or
+    is given up after ``outbox.MAX_ATTEMPTS``; a row left sending by a drain that died is *in doubt*: sent once
+    more, and given up if it comes into doubt again.
+    """
+
+    EmailState = EmailState
+
+    email_state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.PENDING)
+    # When the mail server accepted it (for no address: when the outbox found that out).
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    # Sends tried, counted when a drain claims the row, so a send its worker never finished counts too.
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    # After a failed send, a pending row waits until then.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # While sending: when the drain that claimed the row began, by the database's clock.
+    sending_since = models.DateTimeField(null=True, blank=True)
+    # Times a drain found the row left sending by a drain that was gone: the mail may or may not have left.
+    times_in_doubt = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(condition=Q(email_state__in=EmailState.values), name="%(class)s_email_state_valid"),
+            models.CheckConstraint(
+                condition=Q(email_state=EmailState.SENDING, sending_since__isnull=False)
+                | (~Q(email_state=EmailState.SENDING) & Q(sending_since__isnull=True)),
+                name="%(class)s_sending_since_iff_sending",
+            ),
+        ]
+
+
 # --- Notifications ------------------------------------------------------------------------------
 
 
@@ -769,7 +820,7 @@ class NotificationEvent(models.TextChoices):
     NEW_PROMISE_NEEDED = "new_promise_needed", "New promise needed"
 
 
-class Notification(models.Model):
+class Notification(OutboxEmail):
     """An in-app notice, also the outbox for its email. The dedupe key makes each event notify once."""
 
     Event = NotificationEvent
@@ -781,21 +832,22 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, unique=True)
     message = models.CharField(max_length=300)
     created_at = models.DateTimeField()
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)  # after a failed send (tickets.outbox)
     read_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(OutboxEmail.Meta):
         ordering = ["-created_at", "-id"]
         indexes = [
             # The header badge: WHERE recipient_id = … AND read_at IS NULL.
             models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread_idx"),
-            # The email outbox drain: WHERE emailed_at IS NULL ORDER BY id.
-            models.Index(fields=["id"], condition=Q(emailed_at__isnull=True), name="notification_outbox_idx"),
+            # The outbox's claim (WHERE email_state = 'pending' AND due, or 'sending' since long, ORDER BY id) and
+            # /healthz's counts: only the rows still open, never the sent ones.
+            models.Index(
+                fields=["id"], condition=Q(email_state__in=OUTBOX_OPEN_STATES), name="notification_outbox_idx"
+            ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(event__in=NotificationEvent.values), name="notification_event_valid")
+            *OutboxEmail.Meta.constraints,
+            models.CheckConstraint(condition=Q(event__in=NotificationEvent.values), name="notification_event_valid"),
         ]
 
     def __str__(self) -> str:
@@ -822,7 +874,7 @@ class Attachment(models.Model):
         return f"{self.original_name} on ticket {self.ticket_id}"
 
 
-class CustomerEmail(models.Model):
+class CustomerEmail(OutboxEmail):
     """An email to the customer about one public interaction (a reply, ...): the outbox row, rendered when
     the interaction was written, sent by a worker after commit. One per interaction, whatever retries."""
 
@@ -836,14 +888,13 @@ class CustomerEmail(models.Model):
     text_body = models.TextField()
     html_body = models.TextField()
     created_at = models.DateTimeField()
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)  # after a failed send (tickets.outbox)
 
-    class Meta:
+    class Meta(OutboxEmail.Meta):
         indexes = [
-            # The drain: WHERE emailed_at IS NULL ORDER BY id.
-            models.Index(fields=["id"], condition=Q(emailed_at__isnull=True), name="customer_email_outbox_idx"),
+            # As notification_outbox_idx: the outbox's claim and /healthz's counts.
+            models.Index(
+                fields=["id"], condition=Q(email_state__in=OUTBOX_OPEN_STATES), name="customer_email_outbox_idx"
+            ),
         ]
 
     def __str__(self) -> str:

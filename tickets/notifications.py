@@ -117,8 +117,8 @@ def build_email(notification: Notification) -> EmailMultiAlternatives:
     return email
 
 
-def send_pending(*, now: datetime, limit: int = outbox.DRAIN_BATCH) -> dict[str, int]:
-    """Email up to ``limit`` unsent notifications (see ``outbox.drain``)."""
+def send_pending(*, now: datetime, limit: int = outbox.DRAIN_BATCH) -> outbox.Drained:
+    """Email up to ``limit`` unsent notifications, one at a time (see ``outbox.drain``)."""
     return outbox.drain(
         Notification.objects.select_related("recipient", "ticket__customer"),
         address=lambda notification: notification.recipient.email,

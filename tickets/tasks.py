@@ -4,8 +4,9 @@ The clock is the database's (``helpdesk.clock.database_now``), never the worker'
 machines whose clocks disagree, and a due time is a fact about the database's rows.
 
 Every task is safe to run twice or at once from several workers: the sweep claims rows with locks and
-conditional updates, notifications carry unique dedupe keys, the outbox locks rows with SKIP LOCKED,
-and the estimates and figures refreshes are upserts that skip a run the previous one made unnecessary.
+conditional updates, notifications carry unique dedupe keys, the outbox claims each email with a
+conditional update before sending it, and the estimates and figures refreshes are upserts that skip a run the
+previous one made unnecessary.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from helpdesk.clock import database_now
-from tickets import customer_emails, notifications, outbox, promises, sweep
+from tickets import customer_emails, notifications, promises, sweep
 from tickets.models import Estimate, FiguresSnapshot
 from tickets.supervision import figures
 
@@ -49,19 +50,21 @@ def refresh_estimates() -> int:
 
 
 @shared_task(acks_late=True)
-def send_notification_emails() -> dict[str, int]:
+def send_notification_emails() -> dict[str, int | bool]:
+    """One drain of the staff outbox; one that stopped early (its batch or its time budget) re-queues itself."""
     result = notifications.send_pending(now=database_now())
-    if sum(result.values()) == outbox.DRAIN_BATCH:
-        send_notification_emails.delay()  # more may be waiting
-    return result
+    if result.more:
+        send_notification_emails.delay()
+    return result.as_dict()
 
 
 @shared_task(acks_late=True)
-def send_customer_emails() -> dict[str, int]:
+def send_customer_emails() -> dict[str, int | bool]:
+    """One drain of the customer outbox, as ``send_notification_emails``."""
     result = customer_emails.send_pending(now=database_now())
-    if sum(result.values()) == outbox.DRAIN_BATCH:
-        send_customer_emails.delay()  # more may be waiting
-    return result
+    if result.more:
+        send_customer_emails.delay()
+    return result.as_dict()
 
 
 @shared_task(acks_late=True)

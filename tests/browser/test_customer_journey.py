@@ -120,7 +120,7 @@ def test_customer_asks_follows_writes_again_and_rates(new_page, screenshot, mail
     screenshot(page, "customer-confirmation")
 
     # --- the confirmation email greets her by name and carries the private link ------------------------------
-    assert send_pending(now=timezone.now())["sent"] == 1
+    assert send_pending(now=timezone.now()).sent == 1
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
     assert message.to == [EMAIL]

@@ -106,6 +106,10 @@ class CeleryProcesses:
             parts.extend(lines)
         return "\n".join(parts)
 
+    def full_text(self) -> str:
+        """Everything every process wrote, for checks on the whole run (``logs`` keeps only the tails)."""
+        return "\n".join(log.read_text(errors="replace") for _, log in self.started)
+
     def wait_until(
         self,
         predicate: Callable[[], T],

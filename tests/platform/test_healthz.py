@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from helpdesk import health
 from helpdesk.celery import app as celery_app
-from tickets import services
-from tickets.models import SweepHeartbeat
+from tickets import outbox, services
+from tickets.models import CustomerEmail, SweepHeartbeat
 from tickets.sweep import sweep
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +108,23 @@ def test_a_promise_lapsed_a_moment_ago_is_not_yet_an_alarm(client, ticket, alice
 
     assert response.status_code == 200
     assert response.json()["checks"]["sweeper"]["oldest_unbroken_lapse"]["ticket"] == ticket.reference
+
+
+def test_the_outbox_is_reported_and_emails_that_need_a_person_leave_the_desk_healthy(client, ticket, alice):
+    for n in range(4):
+        services.reply(ticket, by=alice, body=f"Update {n}.")
+    now = timezone.now()
+    _fresh, retrying, sending, stuck, given_up = CustomerEmail.objects.order_by("id")
+    CustomerEmail.objects.filter(pk=retrying.pk).update(email_attempts=2, next_attempt_at=now + timedelta(minutes=2))
+    CustomerEmail.objects.filter(pk=sending.pk).update(email_state="sending", sending_since=now, email_attempts=1)
+    long_ago = now - outbox.in_doubt_after() - timedelta(seconds=1)
+    CustomerEmail.objects.filter(pk=stuck.pk).update(email_state="sending", sending_since=long_ago, email_attempts=1)
+    CustomerEmail.objects.filter(pk=given_up.pk).update(email_state="given_up", email_attempts=outbox.MAX_ATTEMPTS)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert response.json()["outbox"] == {
+        "customer_emails": {"pending": 2, "retrying": 1, "sending": 2, "in_doubt": 1, "given_up": 1},
+        "notifications": {"pending": 0, "retrying": 0, "sending": 0, "in_doubt": 0, "given_up": 0},
+    }

@@ -11,6 +11,7 @@ from django.utils import timezone
 from tickets import outbox, services, tasks
 from tickets.models import Notification
 from tickets.notifications import notify, send_pending
+from tickets.outbox import Drained
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def escalated(ticket, alice, bob):
 def test_the_email_greets_the_person_and_carries_the_context(escalated, mailoutbox):
     result = send_pending(now=timezone.now())
 
-    assert result == {"sent": 1, "failed": 0, "skipped": 0}
+    assert result == Drained(sent=1)
     [email] = mailoutbox
     assert email.to == ["bob@staff.example.com"]
     assert email.subject == f"[{escalated.ticket.reference}] Escalated to you: I was charged twice"
@@ -60,12 +61,12 @@ def test_a_failed_email_is_retried_with_the_same_message_id(escalated, monkeypat
 
     with monkeypatch.context() as patch:
         patch.setattr(mail.EmailMultiAlternatives, "send", mail_server_down)
-        assert send_pending(now=timezone.now()) == {"sent": 0, "failed": 1, "skipped": 0}
+        assert send_pending(now=timezone.now()) == Drained(failed=1)
 
     escalated.refresh_from_db()
     assert (escalated.emailed_at, escalated.email_attempts) == (None, 1)
-    assert send_pending(now=timezone.now())["sent"] == 0  # not before its next try, a minute later
-    assert send_pending(now=timezone.now() + timedelta(seconds=61))["sent"] == 1
+    assert send_pending(now=timezone.now()).sent == 0  # not before its next try, a minute later
+    assert send_pending(now=timezone.now() + timedelta(seconds=61)).sent == 1
     assert mailoutbox[0].extra_headers["Message-ID"] == f"<notification-{escalated.pk}@127.0.0.1>"
     assert Notification.objects.count() == 1
 
@@ -96,17 +97,31 @@ def test_a_row_is_given_up_after_about_a_day_of_failures():
     assert timedelta(hours=20) < waited < timedelta(hours=30)
 
 
-def test_after_enough_failures_a_notification_stays_in_app_only(escalated):
-    Notification.objects.filter(pk=escalated.pk).update(email_attempts=outbox.MAX_ATTEMPTS)
+def test_after_enough_failures_a_notification_stays_in_app_only_and_is_given_up_in_sight(
+    escalated, monkeypatch, mailoutbox
+):
+    """The MAX_ATTEMPTS-th failure gives the row up, in the open (the admin and /healthz list given-up rows):
+    no drain tries it again, even once the mail server is back."""
+    Notification.objects.filter(pk=escalated.pk).update(email_attempts=outbox.MAX_ATTEMPTS - 1)
 
-    assert send_pending(now=timezone.now()) == {"sent": 0, "failed": 0, "skipped": 0}
+    def mail_server_down(self, fail_silently=False):
+        raise ConnectionRefusedError("mail server down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(mail.EmailMultiAlternatives, "send", mail_server_down)
+        assert send_pending(now=timezone.now()) == Drained(given_up=1)
+
+    assert send_pending(now=timezone.now() + timedelta(days=1)) == Drained()
+    assert mailoutbox == []
+    escalated.refresh_from_db()
+    assert (escalated.email_state, escalated.email_attempts) == ("given_up", outbox.MAX_ATTEMPTS)
 
 
 def test_someone_without_an_email_address_is_told_in_the_app_only(escalated, bob, mailoutbox):
     bob.email = ""
     bob.save()
 
-    assert send_pending(now=timezone.now())["skipped"] == 1
+    assert send_pending(now=timezone.now()).skipped == 1
     assert mailoutbox == []
 
 

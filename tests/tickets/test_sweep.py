@@ -333,7 +333,7 @@ def test_a_requeue_the_broker_refuses_loses_no_work(category, dave, alice, now, 
     was committed, and the next sweep (beat's, once Redis has room) finds the rest in the database."""
     tickets = many_promises(3, category=category, dave=dave, alice=alice, now=now)
     settings.PROMISE_SWEEP_BATCH_SIZE = 2
-    monkeypatch.setattr(tasks.timezone, "now", lambda: now + 6 * H - timedelta(minutes=1))
+    monkeypatch.setattr(tasks, "database_now", lambda: now + 6 * H - timedelta(minutes=1))
 
     def refused() -> None:  # what kombu raises when Redis refuses the LPUSH
         raise OperationalError("OOM command not allowed when used memory > 'maxmemory'.")
