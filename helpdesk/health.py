@@ -66,7 +66,6 @@ def report_outbox() -> dict[str, object]:
     orchestrator acting on a 503 would take the desk away, or restart it, without sending a single one. Workers
     that stopped draining altogether stop sweeping too, which the sweeper check does fail on.
     """
-    from helpdesk.clock import database_now
     from tickets import outbox
     from tickets.models import CustomerEmail, Notification
 
