@@ -47,7 +47,9 @@ class Chromium:
     def browser(self) -> Browser:
         if self._browser is None:
             if not Path(CHROMIUM).exists():
-                pytest.skip(f"No Chromium at {CHROMIUM}: install it or set CHROMIUM_PATH.")
+                pytest.fail(
+                    f"No Chromium at {CHROMIUM}: make test installs it (apt-get install chromium), or set CHROMIUM_PATH"
+                )
             self._saved_env, self._active = os.environ.get(ASYNC_UNSAFE), True
             os.environ[ASYNC_UNSAFE] = "true"
             expect.set_options(timeout=EXPECT_TIMEOUT)

@@ -7,9 +7,9 @@ import unicodedata
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrations import migrate, migrate_to_latest
 
 BEFORE = [("customers", "0001_initial"), ("tickets", "0016_queue_order_team_and_assignee_indexes")]
 AFTER = [("customers", "0002_one_customer_per_mailbox")]
@@ -17,19 +17,12 @@ AFTER = [("customers", "0002_one_customer_per_mailbox")]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.fixture
 def at_the_old_schema(ticket):
     """The schema before these migrations, with Dave's ticket in it; the latest schema again afterwards."""
     apps = migrate(BEFORE)
     yield apps
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def a_ticket(apps, like, customer, *, subject: str):

@@ -4,23 +4,15 @@ under the new limit of 30, instead of going out days late; rows still being trie
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from tests.migrations import migrate, migrate_to_latest
 from tickets import outbox
 
 BEFORE = [("tickets", "0013_api_state_queue_index")]
 AFTER = [("tickets", "0014_email_retry_backoff")]
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
 
 
 def test_given_up_emails_stay_given_up_and_the_others_keep_their_tries(ticket):
@@ -46,4 +38,4 @@ def test_given_up_emails_stay_given_up_and_the_others_keep_their_tries(ticket):
         assert attempts[rows[8]] == attempts[rows[12]] == outbox.MAX_ATTEMPTS
         assert attempts[sent] == 9  # sent rows are left as they were
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -1,24 +1,17 @@
-"""Migration 0017 (one email at a time): sent rows are sent, unsent ones pending with their attempts, and rows
+"""Migration 0018 (one email at a time): sent rows are sent, unsent ones pending with their attempts, and rows
 the old drain had given up (MAX_ATTEMPTS failures) are given up, in sight."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrations import migrate, migrate_to_latest
 
 BEFORE = [("tickets", "0017_ratings_sender_and_replaced_links")]
 AFTER = [("tickets", "0018_outbox_one_email_at_a_time")]
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
 
 
 def test_sent_rows_stay_sent_unsent_ones_wait_and_given_up_ones_are_given_up(ticket, alice):
@@ -52,4 +45,4 @@ def test_sent_rows_stay_sent_unsent_ones_wait_and_given_up_ones_are_given_up(tic
             assert attempts[rows[model, "waiting"]] == 3  # its back-off goes on where it was
             assert set(Row.objects.values_list("sending_since", "times_in_doubt")) == {(None, 0)}
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
