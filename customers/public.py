@@ -51,8 +51,8 @@ class LinkReplaced(Exception):
 
 
 REPLACED = (
-    "This link was replaced with a new one, which we emailed to the address on the request. "
-    "Can't find it? Ask for your links again: we send them to that address only."
+    "This link was replaced with a new one, which we emailed to the address the request came from. While the "
+    "request is open you can also ask for your links again: we send them to that address only."
 )
 
 

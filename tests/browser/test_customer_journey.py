@@ -26,7 +26,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.factories import PASSWORD
 from tickets import services
 from tickets.customer_emails import send_pending, status_url
-from tickets.models import Interaction, Ticket
+from tickets.models import Interaction, Rating, Ticket
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -194,7 +194,7 @@ def test_customer_asks_follows_writes_again_and_rates(new_page, screenshot, mail
     expect(page.get_by_role("heading", name="Write to us")).to_have_count(0)
     screenshot(page, "customer-status-resolved")
 
-    # --- she rates it 5 with a comment: recorded, and the question goes away ---------------------------------
+    # --- she rates it 5 with a comment: recorded, the question goes away, and she may change her rating ------
     comment = "Quick and clear, thank you."
     solved.get_by_label("5", exact=True).check()
     solved.get_by_label("Anything to add? (optional)").fill(comment)
@@ -203,8 +203,10 @@ def test_customer_asks_follows_writes_again_and_rates(new_page, screenshot, mail
     rated = timeline.filter(has_text=comment)
     expect(rated).to_contain_text("You · Rating")
     expect(rated).to_contain_text("5/5")
-    rating = Interaction.objects.get(ticket=ticket, kind="rating")
-    expected = {"rating": 5, "agent": alice.pk, "team": ticket.team_id}  # whose help, for the supervisor figures
-    assert (rating.data, rating.body, rating.author_kind) == (expected, comment, "customer")
+    entry = Interaction.objects.get(ticket=ticket, kind="rating")
+    assert (entry.data["rating"], entry.body, entry.author_kind) == (5, comment, "customer")
+    rating = Rating.objects.get(ticket=ticket)  # whose help, for the supervisor figures
+    assert (rating.stars, rating.agent, rating.team_id) == (5, alice, ticket.team_id)
+    expect(page.get_by_text("You rated our help 5 out of 5. Changed your mind?")).to_be_visible()
 
     assert not problems, "\n".join(problems)
