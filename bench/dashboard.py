@@ -13,7 +13,7 @@ Steps:
    customers, N tickets over the last six months and P promises in chains that follow the app's rules:
    a changed promise is superseded when the next one is made, a lapsed one is broken by the sweep (and the
    ticket escalated to the specialists), the last one is kept or broken at resolution, or still pending on
-   an open ticket. First responses, ratings (interaction rows with the rated agent and team) and a
+   an open ticket. First responses, ratings (interaction rows, and their Rating rows, one per resolution) and a
    timeline of interactions; VACUUM ANALYZE. ``--reuse`` keeps an earlier dashboard seed of the same size
    (kept with ``--keep``); the seed's times are relative to when it was made, so reuse it soon after.
 3. In-process (``django.test.Client``, signed in as a supervisor, so Django plus PostgreSQL, no HTTP
@@ -50,6 +50,7 @@ from bench.seed import (
     BENCH_PREFIX,
     DESK_CUSTOMERS_SQL,
     DESK_SPECIALISTS,
+    RATINGS_SQL,
     configure_environment,
     create_desk_configuration,
     drop_database,
@@ -337,12 +338,12 @@ def seed_dashboard(*, tickets: int, promises: int, agents: int, reuse: bool) -> 
     from django.db import connection
     from django.utils import timezone
 
-    from tickets.models import Interaction, Promise, Ticket
+    from tickets.models import Promise, Rating, Ticket
 
     started = time.perf_counter()
     if reuse:
         found = Ticket.objects.count(), Promise.objects.count()
-        rated = Interaction.objects.filter(kind="rating", data__has_key="agent").exists()
+        rated = Rating.objects.exists()
         if found == (tickets, promises) and seed_kind() == "desk" and rated:
             print(f"[seed] reusing the {tickets:,} tickets and {promises:,} promises already seeded", flush=True)
             return Seeded(seconds=0.0, reused=True, shape=shape())
@@ -389,6 +390,8 @@ def seed_dashboard(*, tickets: int, promises: int, agents: int, reuse: bool) -> 
         step(f"{cursor.rowcount:,} promises")
         cursor.execute(INTERACTIONS_SQL, params)
         step(f"{cursor.rowcount:,} interactions (timelines and ratings)")
+        cursor.execute(RATINGS_SQL, {"first": 0, "last": 2**62})
+        step(f"{cursor.rowcount:,} ratings")
         cursor.execute("DROP TABLE bench_plan")
     vacuum_analyze()
     seconds = round(time.perf_counter() - started, 1)
@@ -415,10 +418,7 @@ def shape() -> dict[str, Any]:
         "first_responses_90_days": (
             "SELECT count(*) FROM tickets_ticket WHERE first_response_at >= now() - interval '90 days'"
         ),
-        "ratings_90_days": (
-            "SELECT count(*) FROM tickets_interaction "
-            "WHERE kind = 'rating' AND created_at >= now() - interval '90 days'"
-        ),
+        "ratings_90_days": "SELECT count(*) FROM tickets_rating WHERE rated_at >= now() - interval '90 days'",
         "overrode": "SELECT count(*) FROM tickets_promise WHERE overrode_estimate",
         "oldest_days": "SELECT round(extract(epoch FROM now() - min(created_at)) / 86400) FROM tickets_ticket",
         "statuses": "SELECT status, count(*) FROM tickets_ticket GROUP BY 1 ORDER BY 2 DESC",
@@ -427,7 +427,7 @@ def shape() -> dict[str, Any]:
             "GROUP BY 1 ORDER BY 2 DESC"
         ),
         "first_responses": "SELECT count(*) FROM tickets_ticket WHERE first_response_at IS NOT NULL",
-        "ratings": "SELECT count(*) FROM tickets_interaction WHERE kind = 'rating'",
+        "ratings": "SELECT count(*) FROM tickets_rating",
         "promises_per_ticket": (
             "SELECT n, count(*) FROM (SELECT count(*) AS n FROM tickets_promise GROUP BY ticket_id) c "
             "GROUP BY 1 ORDER BY 1"

@@ -484,6 +484,20 @@ FROM t
 WHERE promise_state <> 'none'
 """
 
+# The ratings' own rows (what the figures count), from the rating entries just written: one per resolution, as
+# ``tickets.services.rate`` keeps them, credited to the agent who resolved and the ticket's team.
+RATINGS_SQL = """
+INSERT INTO tickets_rating (ticket_id, resolution_id, stars, comment, agent_id, team_id, rated_at)
+SELECT DISTINCT ON (resolution.id)
+       rating.ticket_id, resolution.id, (rating.data ->> 'rating')::int, rating.body, resolution.author_id,
+       t.team_id, rating.created_at
+FROM tickets_interaction AS rating
+JOIN tickets_interaction AS resolution ON resolution.ticket_id = rating.ticket_id AND resolution.kind = 'resolution'
+JOIN tickets_ticket AS t ON t.id = rating.ticket_id
+WHERE rating.kind = 'rating' AND rating.ticket_id BETWEEN %(first)s AND %(last)s
+ORDER BY resolution.id, rating.created_at DESC
+"""
+
 DESK_INTERACTIONS_SQL = """
 INSERT INTO tickets_interaction (
     ticket_id, kind, author_kind, author_id, customer_name, body, is_public, data, created_at
@@ -672,6 +686,7 @@ def seed_desk(*, tickets: int, chunk: int, agents: int, customers: int, reuse: b
             cursor.execute("SELECT min(id), max(id) FROM tickets_ticket WHERE id >= %s", [first])
             low, high = cursor.fetchone()
             cursor.execute(DESK_INTERACTIONS_SQL, {**params, "first": low, "last": high})
+            cursor.execute(RATINGS_SQL, {"first": low, "last": high})
             elapsed = time.perf_counter() - started
             print(f"[seed] {last:>9,} / {tickets:,} tickets, promises and timelines  ({elapsed:6.1f} s)", flush=True)
     vacuum_analyze()
