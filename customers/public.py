@@ -32,7 +32,7 @@ from helpdesk.clock import database_now
 from helpdesk.ratelimit import FAIL_CLOSED, FAIL_OPEN, Unavailable, WhenUnavailable, allow, seconds_left
 from tickets import services
 from tickets.forms import add_service_errors
-from tickets.models import InteractionKind, Promise, Rating, ReplacedLink, Ticket, status_token_digest
+from tickets.models import Promise, ReplacedLink, Ticket, rating_of, status_token_digest
 
 HOUR, MINUTE = 3600, 60
 
@@ -189,7 +189,7 @@ def status_facts(ticket: Ticket) -> dict[str, Any]:
     """What the customer may know about their request: the public timeline, the current promise, their rating
     of the latest resolution, whether the link still takes answers. Internal notes are not public, so they are
     never in the timeline."""
-    resolution = ticket.interactions.filter(kind=InteractionKind.RESOLUTION).order_by("-created_at", "-id").first()
+    resolution = ticket.latest_resolution()
     return {
         "ticket": ticket,
         "customer": ticket.customer,
@@ -198,6 +198,6 @@ def status_facts(ticket: Ticket) -> dict[str, Any]:
         .prefetch_related("attachments")
         .order_by("created_at", "id"),
         "promise": ticket.promises.exclude(outcome=Promise.Outcome.SUPERSEDED).order_by("-made_at").first(),
-        "rating": Rating.objects.filter(resolution=resolution).first() if resolution else None,
+        "rating": rating_of(resolution) if resolution else None,
         "takes_answers": takes_answers(ticket, now=database_now()),
     }

@@ -531,6 +531,15 @@ class Ticket(models.Model):
             .first()
         )
 
+    def latest_resolution(self) -> Interaction | None:
+        """The last resolution, with its rating (if any) joined in: what the customer rates now."""
+        return (
+            self.interactions.filter(kind=InteractionKind.RESOLUTION)
+            .select_related("rating")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+
     def allowed_statuses(self) -> list[str]:
         """Statuses this ticket may move to next, in the order of the Status choices."""
         return allowed_statuses(self.status)
@@ -737,6 +746,14 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stars}/5 for ticket {self.ticket_id}"
+
+
+def rating_of(resolution: Interaction) -> Rating | None:
+    """The rating of this resolution, or None (read with ``Ticket.latest_resolution``, it costs no query)."""
+    try:
+        return resolution.rating  # the reverse side of Rating.resolution
+    except Rating.DoesNotExist:
+        return None
 
 
 class ReplacedLink(models.Model):

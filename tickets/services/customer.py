@@ -9,6 +9,7 @@ is emailed the new one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,16 @@ class Sender:
     name: str
     phone: str
 
+    @classmethod
+    def of(cls, log: Iterable[Interaction]) -> Sender:
+        """From a request's log, oldest first: what its opening message was sent with. Requests opened before
+        these were kept have the name the message was signed with, and no phone."""
+        opening = next((entry for entry in log if entry.kind == InteractionKind.CUSTOMER_MESSAGE), None)
+        if opening is None:
+            return cls(name="", phone="")
+        given = opening.data.get("sender") or {"name": opening.customer_name}
+        return cls(name=given.get("name", ""), phone=given.get("phone", ""))
+
     def news_for(self, customer: Customer) -> dict[str, str]:
         """What the sender gave that the customer's record does not say: {field: value}. A blank never erases."""
         given = {"name": self.name, "phone": self.phone}
@@ -44,18 +55,8 @@ class Sender:
 
 
 def sender_of(ticket: Ticket) -> Sender:
-    """The details given with the request: on its opening message (one indexed read). Requests opened before
-    these were kept have the name the message was signed with, and no phone."""
-    opening = (
-        ticket.interactions.filter(kind=InteractionKind.CUSTOMER_MESSAGE)
-        .order_by("created_at", "id")
-        .values("customer_name", "data")
-        .first()
-    )
-    if opening is None:
-        return Sender(name="", phone="")
-    given = opening["data"].get("sender") or {"name": opening["customer_name"]}
-    return Sender(name=given.get("name", ""), phone=given.get("phone", ""))
+    """The details given with the request, on its opening message (one indexed read)."""
+    return Sender.of(ticket.interactions.filter(kind=InteractionKind.CUSTOMER_MESSAGE).order_by("created_at", "id")[:1])
 
 
 @ticket_service

@@ -25,7 +25,7 @@ from tickets.models import (
 from tickets.notifications import level_people, notify, owners, team_people
 from tickets.promises import humanize_duration
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
-from tickets.services.promises import pending_promise
+from tickets.services.promises import AtRisk, pending_promise
 
 HANDOFF_MESSAGE = "Write a hand-off note: what you tried, what the customer expects, what is next."
 
@@ -193,8 +193,10 @@ def record_breach(ticket: Ticket, *, now: datetime) -> None:
     """
     promise = pending_promise(ticket)
     late_by = humanize_duration(now - ticket.promise_due_at) if ticket.promise_due_at else ""
-    if ticket.promise_state == PromiseState.ON_TRACK:
-        _log_missed_warning(ticket, promise, now=now)
+    if ticket.promise_state == PromiseState.ON_TRACK:  # never warned: its window passed while nobody looked
+        assert ticket.promise_due_at is not None and ticket.promise_warn_at is not None  # on track means promised
+        missed = AtRisk(ticket.pk, ticket.customer.name, promise.pk if promise else None, ticket.promise_due_at, now)
+        missed.too_late(warn_at=ticket.promise_warn_at).save()
     if promise is not None:
         promise.outcome, promise.settled_at = Promise.Outcome.BROKEN, now
         promise.save(update_fields=["outcome", "settled_at"])
@@ -231,25 +233,3 @@ def record_breach(ticket: Ticket, *, now: datetime) -> None:
             message=f"The promise on {ticket.reference} ({ticket.customer.name}) lapsed at the top of its path.",
             now=now,
         )
-
-
-def _log_missed_warning(ticket: Ticket, promise: Promise | None, *, now: datetime) -> None:
-    """A promise about to be breached that was never warned about: its warning window opened and closed while
-    nobody looked (the sweeper stopped, an outage). Every breached promise has one at-risk entry in the log;
-    this one says why it came late, and tells nobody (the breach itself tells the owners)."""
-    warn_at, due_at = ticket.promise_warn_at, ticket.promise_due_at
-    assert warn_at is not None and due_at is not None  # on track means promised
-    record(
-        ticket,
-        InteractionKind.AT_RISK,
-        now=now,
-        body=f"No warning was given in time: the warning window opened {humanize_duration(now - warn_at)} ago "
-        f"and the promise lapsed {humanize_duration(now - due_at)} ago, before the sweep looked at it "
-        "(was the sweeper stopped?).",
-        data={
-            "promise": promise.pk if promise else None,
-            "due_at": due_at.isoformat(),
-            "late": True,
-            "warn_at": warn_at.isoformat(),
-        },
-    )

@@ -16,6 +16,7 @@ from tickets.models import (
     Rating,
     Ticket,
     TicketStatus,
+    rating_of,
 )
 from tickets.services.base import InvalidTransition, lock, record, require_staff, require_text, ticket_service
 from tickets.services.promises import on_status_change
@@ -112,10 +113,10 @@ def rate(ticket: Ticket, *, rating: int, comment: str = "", now: datetime | None
     lock(ticket)
     if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise ValidationError({"rating": f"{ticket.reference} is not resolved yet: there is nothing to rate."})
-    resolution = ticket.interactions.filter(kind=InteractionKind.RESOLUTION).order_by("-created_at", "-id").first()
+    resolution = ticket.latest_resolution()
     if resolution is None:
         raise ValidationError({"rating": f"{ticket.reference} has no resolution to rate."})
-    current = Rating.objects.filter(resolution=resolution).first()
+    current = rating_of(resolution)
     comment = comment.strip()
     interaction = record(
         ticket,

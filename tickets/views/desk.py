@@ -23,7 +23,7 @@ from tickets.action_forms import ACTION_LABELS, ACTIONS, ActionForm, PromiseForm
 from tickets.forms import QUEUE_VIEWS, NewTicketForm, QueueFilterForm, add_service_errors
 from tickets.models import EscalationLevel, PromiseState, Ticket, is_supervisor
 from tickets.promises import Overpromise, judge
-from tickets.services.customer import sender_of
+from tickets.services.customer import Sender
 from tickets.views.access import StaffRequest, safe_next, staff_only
 from tickets.views.files import download
 
@@ -155,7 +155,10 @@ def ticket_context(ticket: Ticket, user: User, forms: dict[str, ActionForm] | No
     # The customer's other requests, as far as this viewer may see them: another team's are not listed (nor
     # counted), as they are a 404 everywhere else.
     earlier = Ticket.objects.visible_to(user).filter(customer=customer).exclude(pk=ticket.pk)
-    sender = sender_of(ticket)
+    timeline = list(
+        ticket.interactions.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
+    )
+    sender = Sender.of(timeline)  # read off the timeline the page shows anyway
     return {
         "ticket": ticket,
         "customer": customer,
@@ -163,9 +166,7 @@ def ticket_context(ticket: Ticket, user: User, forms: dict[str, ActionForm] | No
         "sender_news": sender.news_for(customer),  # what the sender gave that the record does not say
         "history": earlier.prefetch_related("ratings").order_by("-created_at")[:HISTORY_SHOWN],
         "history_more": max(0, earlier.count() - HISTORY_SHOWN),
-        "timeline": ticket.interactions.select_related("author")
-        .prefetch_related("attachments")
-        .order_by("created_at", "id"),
+        "timeline": timeline,
         "promises": ticket.promises.select_related("made_by").order_by("-made_at", "-id"),
         "current_promise": ticket.promises.order_by("-made_at", "-id").select_related("made_by").first(),
         "levels": EscalationLevel.objects.filter(path_id=ticket.escalation_level.path_id)
