@@ -182,9 +182,10 @@ def is_stale(beat: SweepHeartbeat | None, *, now: datetime) -> bool:
 def behind(*, now: datetime) -> tuple[str, float] | None:
     """The promise that lapsed longest ago and is not yet breached, as (reference, seconds since it lapsed), or
     None. A fresh heartbeat alone does not prove the sweep keeps up: empty sweeps beside one that keeps failing
-    beat just as often. Read from ``ticket_due_check_idx``: only the rows already due."""
+    beat just as often. Read from ``ticket_due_check_idx``, as far as the rows due within ``BREACH_RETRY_DELAY``:
+    a breach that failed is looked at again that much later, and it must not drop out of sight meanwhile."""
     row = (
-        Ticket.objects.due_for_check(now)
+        Ticket.objects.filter(next_check_at__lte=now + BREACH_RETRY_DELAY)
         .filter(promise_state__in=RUNNING, paused_at__isnull=True, promise_due_at__lte=now)
         .order_by("promise_due_at")
         .values_list("pk", "promise_due_at")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from helpdesk import health
 from helpdesk.celery import app as celery_app
 from tickets import outbox, services
+from tickets import sweep as sweep_module
 from tickets.models import CustomerEmail, SweepHeartbeat
 from tickets.sweep import sweep
 
@@ -128,3 +129,22 @@ def test_the_outbox_is_reported_and_emails_that_need_a_person_leave_the_desk_hea
         "customer_emails": {"pending": 2, "retrying": 1, "sending": 2, "in_doubt": 1, "given_up": 1},
         "notifications": {"pending": 0, "retrying": 0, "sending": 0, "in_doubt": 0, "given_up": 0},
     }
+
+
+def test_a_promise_whose_breach_keeps_failing_stays_in_sight(client, ticket, alice, settings, monkeypatch):
+    # given a promise lapsed long ago whose breach fails every time (it is then looked at again a minute later)
+    interval = settings.PROMISE_SWEEP_INTERVAL
+    long_ago = timezone.now() - timedelta(seconds=4 * interval + 60)
+    services.make_promise(ticket, due_at=long_ago + timedelta(seconds=60), by=alice, words="Soon.", reason="Known fix.",
+                          now=long_ago)  # fmt: skip
+
+    def failing(ticket, *, now):
+        raise RuntimeError("a bug in breach handling")
+
+    monkeypatch.setattr(sweep_module, "record_breach", failing)
+    sweep(now=timezone.now())  # the breach fails: retried later, and a heartbeat is fresh
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["sweeper"]["oldest_unbroken_lapse"]["ticket"] == ticket.reference
