@@ -26,10 +26,9 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from customers.services import update_customer
 from tests.api.conftest import error_of
 from tests.customers.test_pages import request_data
-from tests.desk.helpers import notice
+from tests.desk.helpers import notice, write_as_david
 from tests.factories import EscalationPathFactory, TeamFactory
 from tickets import services
 from tickets.api.access import issue_token
@@ -94,8 +93,7 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/tickets/{reference}/status/"): Call(
         TICKET, ticket_path("status/"), lambda w: {"to": "waiting"}),
     ("POST", "/api/v1/tickets/{reference}/use-sender-details/"): Call(
-        TICKET, ticket_path("use-sender-details/"), lambda w: {}, prepare=lambda w: update_customer(
-            w["dave"], name="D. Jones", by=w["carol"])),
+        TICKET, ticket_path("use-sender-details/"), lambda w: {}, prepare=lambda w: write_as_david(w["ticket"])),
     ("POST", "/api/v1/tickets/{reference}/new-link/"): Call(
         TICKET, ticket_path("new-link/"), lambda w: {"note": "Leaked."}),
     # customers

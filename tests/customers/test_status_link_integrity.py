@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer
+from customers.services import update_customer
 from tests.customers.test_pages import page, request_data
 from tests.desk.helpers import action_url, html, ticket_url
 from tickets import services
@@ -95,6 +96,31 @@ def test_a_sender_who_gave_no_phone_never_erases_the_one_on_record(client_for, d
 
     dave.refresh_from_db()
     assert (dave.name, dave.phone) == ("David Jones", "555-0100")
+
+
+def test_details_the_record_already_said_are_not_kept_nor_offered_when_the_record_changes_later(
+    client, client_for, dave, category, alice, bob
+):
+    # given a first request sent as the record says, and one a colleague took down under another name
+    client.post("/", request_data(category, name="Dave Jones", email="dave@example.com", phone=""))
+    first = Ticket.objects.get(customer=dave)
+    taken_down = services.open_ticket(name="D. J.", email="dave@example.com", subject="Call", body="Rang us.",
+                                      category=category, channel="phone", by=alice)  # fmt: skip
+    # when staff later correct his name
+    update_customer(dave, name="David Jones", by=alice)
+
+    # then neither request offers to put the old name back
+    for ticket in (first, taken_down):
+        assert "sender" not in ticket.interactions.get(kind="customer_message").data
+        assert "This request was sent as" not in html(client_for(alice).get(ticket_url(ticket)))
+
+
+def test_a_later_message_signed_with_another_name_is_offered_too(client_for, ticket, alice):
+    services.receive_customer_message(ticket, body="Sorry, it's David.", name="David Jones")
+
+    shown = html(client_for(alice).get(ticket_url(ticket)))
+
+    assert "This request was sent as <strong>David Jones</strong>" in shown
 
 
 def test_the_api_applies_the_senders_details_too(api, client, dave, category, alice):

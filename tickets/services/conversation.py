@@ -26,6 +26,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
+from tickets.services.customer import Sender
 from tickets.services.status import move_status
 
 MAX_CALL_DURATION = timedelta(hours=8)
@@ -64,8 +65,9 @@ def open_ticket(
 ) -> Ticket:
     """Open a ticket for the customer with this email (recognised case-insensitively, or created).
 
-    1. Recognise the customer by email, or create them. A known customer's record is not changed: the name
-       and phone given are kept on the opening message (``sender``), for staff to apply if right.
+    1. Recognise the customer by email, or create them. A known customer's record is not changed: a name or
+       phone the customer gave that it does not say is kept on the opening message, for staff to apply if
+       right (``tickets.services.customer``). An agent who takes a request down types what they know.
     2. Start the ticket at level 1 of the category's escalation path, with that level's team.
     3. Log the customer's words as the first interaction, under the name they gave.
     ``by`` is the agent who took it down (a phone call); web-form tickets have none.
@@ -110,7 +112,7 @@ def open_ticket(
         public=True,
         from_customer=by is None,
         customer_name=name,
-        data={"channel": channel, "sender": {"name": name, "phone": phone.strip()}},
+        data={"channel": channel, **(Sender(name, phone.strip()).data(customer) if by is None else {})},
     )
     attach(ticket, message, attachments, now=now)
     queue_customer_email(ticket, message, kind="received", now=now)
@@ -142,6 +144,7 @@ def receive_customer_message(
         public=True,
         from_customer=True,
         customer_name=name.strip() or ticket.customer.name,
+        data=Sender(name.strip(), "").data(ticket.customer),
     )
     attach(ticket, message, attachments, now=now)
     if ticket.status == TicketStatus.WAITING:

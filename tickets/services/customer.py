@@ -1,10 +1,10 @@
 """What a ticket holds for its customer's sake: the details its sender gave, and the status link.
 
 Anyone can type a known customer's email on the public form, so what a sender types never changes the
-customer's record by itself: it stays on the request (the opening message), shown to staff beside the
-record, and staff apply it when they know it is right (``use_sender_details``). A status link that leaked
-(forwarded, shared) is replaced by staff (``replace_status_link``): the old one then says so, and the customer
-is emailed the new one.
+customer's record by itself: where it differs from the record, it stays on the message it came with, shown to
+staff beside the record, and staff apply it when they know it is right (``use_sender_details``). A status link
+that leaked (forwarded, shared) is replaced by staff (``replace_status_link``): the old one then says so, and
+the customer is emailed the new one.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from customers.models import Customer
 from customers.services import update_customer
 from tickets.customer_emails import queue_customer_email
 from tickets.models import (
+    Author,
     Interaction,
     InteractionKind,
     ReplacedLink,
@@ -29,6 +30,8 @@ from tickets.models import (
     status_token_digest,
 )
 from tickets.services.base import lock, record, require_staff, ticket_service
+
+SENDER = "sender"  # the key of a customer message's data that keeps what its sender gave
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,18 @@ class Sender:
 
     @classmethod
     def of(cls, log: Iterable[Interaction]) -> Sender:
-        """From a request's log, oldest first: what its opening message was sent with. Requests opened before
-        these were kept have the name the message was signed with, and no phone."""
-        opening = next((entry for entry in log if entry.kind == InteractionKind.CUSTOMER_MESSAGE), None)
-        if opening is None:
-            return cls(name="", phone="")
-        given = opening.data.get("sender") or {"name": opening.customer_name}
+        """From a request's log, oldest first: the latest details a customer's message was sent with that the
+        record did not say when it came (``data``); none given, a blank Sender."""
+        given: dict[str, str] = {}
+        for entry in log:
+            if SENDER in entry.data and entry.author_kind == Author.CUSTOMER:
+                given = entry.data[SENDER]  # a later one replaces an earlier one
         return cls(name=given.get("name", ""), phone=given.get("phone", ""))
+
+    def data(self, customer: Customer) -> dict[str, dict[str, str]]:
+        """What a customer's message keeps of its sender: their details, only where they differ from the record
+        (so a request sent as the record says offers nothing to apply, now or after the record changes)."""
+        return {SENDER: {"name": self.name, "phone": self.phone}} if self.news_for(customer) else {}
 
     def news_for(self, customer: Customer) -> dict[str, str]:
         """What the sender gave that the customer's record does not say: {field: value}. A blank never erases."""
@@ -55,8 +63,9 @@ class Sender:
 
 
 def sender_of(ticket: Ticket) -> Sender:
-    """The details given with the request, on its opening message (one indexed read)."""
-    return Sender.of(ticket.interactions.filter(kind=InteractionKind.CUSTOMER_MESSAGE).order_by("created_at", "id")[:1])
+    """The details a customer's message on this request was last sent with, where the record said otherwise."""
+    messages = ticket.interactions.filter(kind=InteractionKind.CUSTOMER_MESSAGE, data__has_key=SENDER)
+    return Sender.of(messages.order_by("-created_at", "-id")[:1])
 
 
 @ticket_service
