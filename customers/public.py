@@ -24,15 +24,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.utils import timezone
 
 from customers.forms import RequestForm
 from customers.models import normalise_email
-from helpdesk.clock import database_now
 from helpdesk.ratelimit import FAIL_CLOSED, FAIL_OPEN, Unavailable, WhenUnavailable, allow, seconds_left
 from tickets import services
 from tickets.forms import add_service_errors
-from tickets.models import Promise, ReplacedLink, Ticket, rating_of, status_token_digest
+from tickets.models import Promise, ReplacedLink, Ticket, TicketStatus, rating_of, status_token_digest
 
 HOUR, MINUTE = 3600, 60
 
@@ -138,12 +136,12 @@ def submit_request(form: RequestForm, *, ip: str) -> Ticket | None:
     return ticket
 
 
-def link_expired(ticket: Ticket) -> bool:
+def link_expired(ticket: Ticket, *, now: datetime) -> bool:
     """A closed request's link stops working some time after it was resolved: old links in old inboxes
     should not keep a customer's history readable forever."""
     if ticket.status != "closed" or ticket.resolved_at is None:
         return False
-    return timezone.now() - ticket.resolved_at > timedelta(days=settings.STATUS_LINK_DAYS_AFTER_CLOSE)
+    return now - ticket.resolved_at > timedelta(days=settings.STATUS_LINK_DAYS_AFTER_CLOSE)
 
 
 def takes_answers(ticket: Ticket, *, now: datetime) -> bool:
@@ -153,17 +151,18 @@ def takes_answers(ticket: Ticket, *, now: datetime) -> bool:
     return ticket.resolved_at is None or now - ticket.resolved_at <= timedelta(days=settings.STATUS_LINK_ANSWER_DAYS)
 
 
-def check_takes_answers(ticket: Ticket) -> None:
-    """Refuse an answer through a link that no longer takes them (the database's clock decides)."""
-    if not takes_answers(ticket, now=database_now()):
+def check_takes_answers(ticket: Ticket, *, now: datetime) -> None:
+    """Refuse an answer through a link that no longer takes them."""
+    if not takes_answers(ticket, now=now):
         raise ValidationError(
             f"{ticket.reference} was resolved more than {settings.STATUS_LINK_ANSWER_DAYS} days ago, so this link "
             f"no longer takes answers. If you need us again, send a new request and mention {ticket.reference}."
         )
 
 
-def open_link(token: str, *, ip: str) -> Ticket:
-    """The request behind a status link, for its page and its API alike.
+def open_link(token: str, *, ip: str, now: datetime) -> Ticket:
+    """The request behind a status link, for its page and its API alike, at ``now`` (the database's clock, read
+    once per request by the caller, which passes the same ``now`` to the link's other rules).
 
     1. Count the view against the address's per-minute limit (so guessing tokens is slow): TooMany. If the
        limit cannot count, the view goes through (it fails open: see the module's docstring).
@@ -180,15 +179,15 @@ def open_link(token: str, *, ip: str) -> Ticket:
     ticket = Ticket.objects.select_related("customer", "team", "assignee", "category").filter(token=token).first()
     if ticket is None and ReplacedLink.objects.filter(digest=status_token_digest(token)).exists():
         raise LinkReplaced
-    if ticket is None or link_expired(ticket):
+    if ticket is None or link_expired(ticket, now=now):
         raise Http404("No such request.")
     return ticket
 
 
-def status_facts(ticket: Ticket) -> dict[str, Any]:
+def status_facts(ticket: Ticket, *, now: datetime) -> dict[str, Any]:
     """What the customer may know about their request: the public timeline, the current promise, their rating
-    of the latest resolution, whether the link still takes answers. Internal notes are not public, so they are
-    never in the timeline."""
+    of the latest resolution, and whether they can still rate or reopen it (``can_answer``: resolved, and the
+    link takes answers). Internal notes are not public, so they are never in the timeline."""
     resolution = ticket.latest_resolution()
     return {
         "ticket": ticket,
@@ -199,5 +198,5 @@ def status_facts(ticket: Ticket) -> dict[str, Any]:
         .order_by("created_at", "id"),
         "promise": ticket.promises.exclude(outcome=Promise.Outcome.SUPERSEDED).order_by("-made_at").first(),
         "rating": rating_of(resolution) if resolution else None,
-        "takes_answers": takes_answers(ticket, now=database_now()),
+        "can_answer": ticket.status == TicketStatus.RESOLVED and takes_answers(ticket, now=now),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from rest_framework.response import Response
 from customers.forms import RequestForm
 from customers.public import REPLACED, Ignored, LinkReplaced, Paused, TooMany, open_link, status_facts, submit_request
 from helpdesk.clients import client_ip
+from helpdesk.clock import database_now
 from tickets.api.access import Public
 from tickets.api.base import ApiView
 from tickets.api.errors import GENERAL, Gone, TooManyRequests, error_body
@@ -282,12 +284,11 @@ def entry_json(ticket: Ticket, entry: Interaction) -> dict[str, Any]:
     }
 
 
-def status_json(ticket: Ticket) -> dict[str, Any]:
+def status_json(ticket: Ticket, *, now: datetime) -> dict[str, Any]:
     """The status page's facts (``customers.public.status_facts``) as data: picked field by field, so an
     internal detail (a rating's agent, a note) can't slip out by being added to a model."""
-    facts = status_facts(ticket)
+    facts = status_facts(ticket, now=now)
     promise, rating = facts["promise"], facts["rating"]
-    answerable = ticket.status == TicketStatus.RESOLVED and facts["takes_answers"]
     return {
         "reference": ticket.reference,
         "subject": ticket.subject,
@@ -307,8 +308,8 @@ def status_json(ticket: Ticket) -> dict[str, Any]:
         "rated": rating is not None,
         "rating": rating.stars if rating else None,
         "can_reply": ticket.is_open,
-        "can_rate": answerable,
-        "can_reopen": answerable,
+        "can_rate": facts["can_answer"],
+        "can_reopen": facts["can_answer"],
     }
 
 
@@ -327,14 +328,15 @@ class StatusView(Public, ApiView):
     )
     def get(self, request: Request, token: str) -> Response:
         try:
-            ticket = open_link(token, ip=client_ip(request))
+            now = database_now()
+            ticket = open_link(token, ip=client_ip(request), now=now)
         except TooMany as refusal:
             raise TooManyRequests(refusal.message, retry_after=refusal.retry_after) from None
         except LinkReplaced:
             raise Gone(REPLACED) from None
         except Http404:
             raise NotFound("There is no request at this link, or the link has expired.") from None
-        response = Response(RequestStatus(status_json(ticket)).data)
+        response = Response(RequestStatus(status_json(ticket, now=now)).data)
         response["Cache-Control"] = "private, no-store"
         return response
 

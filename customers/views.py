@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -39,6 +40,7 @@ from customers.public import (
     submit_request,
 )
 from helpdesk.clients import client_ip
+from helpdesk.clock import database_now
 from helpdesk.ratelimit import FAIL_CLOSED
 from tickets import services
 from tickets.customer_emails import expectation, queue_links_email, status_url
@@ -62,8 +64,9 @@ def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponse
     @wraps(view)
     def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response: HttpResponseBase
+        now = database_now()  # the link's rules all judge this one moment
         try:
-            ticket = open_link(token, ip=client_ip(request))
+            ticket = open_link(token, ip=client_ip(request), now=now)
         except TooMany as refusal:  # the limit fails open: never Paused
             return please_wait(request, refusal)
         except LinkReplaced:
@@ -71,7 +74,7 @@ def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponse
         else:
             if ticket.customer.time_zone:  # times in the customer's own zone, when we know it
                 timezone.activate(zoneinfo.ZoneInfo(ticket.customer.time_zone))
-            response = view(request, ticket, *args, **kwargs)
+            response = view(request, ticket, *args, now=now, **kwargs)
         # No Referer leaves the site (outbound links never see the token). Not "no-referrer": browsers then
         # send "Origin: null" with the page's own forms, which CSRF protection rightly refuses.
         response["Referrer-Policy"] = "same-origin"
@@ -99,13 +102,13 @@ def request_form(request: HttpRequest) -> HttpResponse:
 
 
 @private
-def received(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+def received(request: HttpRequest, ticket: Ticket, *, now: datetime) -> HttpResponse:
     context = {"ticket": ticket, "expectation": expectation(ticket), "status_url": status_url(ticket)}
     return render(request, "customers/received.html", context)
 
 
-def status_context(ticket: Ticket, **forms: Any) -> dict[str, Any]:
-    facts = status_facts(ticket)
+def status_context(ticket: Ticket, *, now: datetime, **forms: Any) -> dict[str, Any]:
+    facts = status_facts(ticket, now=now)
     rating = facts["rating"]
     current = {"rating": rating.stars, "comment": rating.comment} if rating else None  # rating again replaces it
     answer_forms = {
@@ -117,8 +120,8 @@ def status_context(ticket: Ticket, **forms: Any) -> dict[str, Any]:
 
 
 @private
-def status(request: HttpRequest, ticket: Ticket) -> HttpResponse:
-    return render(request, "customers/status.html", status_context(ticket))
+def status(request: HttpRequest, ticket: Ticket, *, now: datetime) -> HttpResponse:
+    return render(request, "customers/status.html", status_context(ticket, now=now))
 
 
 THANKS = {
@@ -129,25 +132,31 @@ THANKS = {
 
 
 def _act(
-    request: HttpRequest, ticket: Ticket, form: Any, name: str, act: Callable[[dict[str, Any]], Any]
+    request: HttpRequest,
+    ticket: Ticket,
+    form: Any,
+    name: str,
+    act: Callable[[dict[str, Any]], Any],
+    *,
+    now: datetime,
 ) -> HttpResponse:
     """Validate a status-page form, call its service, or show the page again with the errors and the input.
     Every answer through the link passes ``check_takes_answers`` first."""
     if form.is_valid():
         try:
-            check_takes_answers(ticket)
+            check_takes_answers(ticket, now=now)
             act(form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, THANKS[name])
             return redirect("customers:status", token=ticket.token)
-    return render(request, "customers/status.html", status_context(ticket, **{name: form}), status=400)
+    return render(request, "customers/status.html", status_context(ticket, now=now, **{name: form}), status=400)
 
 
 @require_POST
 @private
-def reply(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+def reply(request: HttpRequest, ticket: Ticket, *, now: datetime) -> HttpResponse:
     """The customer writes again; if we were waiting on them, the promise clock runs again."""
     return _act(
         request,
@@ -155,30 +164,33 @@ def reply(request: HttpRequest, ticket: Ticket) -> HttpResponse:
         ReplyForm(request.POST, request.FILES),
         "reply_form",
         lambda data: services.receive_customer_message(ticket, body=data["body"], attachments=data["attachments"]),
+        now=now,
     )
 
 
 @require_POST
 @private
-def rate(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+def rate(request: HttpRequest, ticket: Ticket, *, now: datetime) -> HttpResponse:
     return _act(
         request,
         ticket,
         RatingForm(request.POST),
         "rating_form",
         lambda data: services.rate(ticket, rating=data["rating"], comment=data["comment"]),
+        now=now,
     )
 
 
 @require_POST
 @private
-def reopen(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+def reopen(request: HttpRequest, ticket: Ticket, *, now: datetime) -> HttpResponse:
     return _act(
         request,
         ticket,
         ReopenForm(request.POST),
         "reopen_form",
         lambda data: services.reopen(ticket, reason=data["reason"]),
+        now=now,
     )
 
 
@@ -206,6 +218,6 @@ def resend_links(request: HttpRequest) -> HttpResponse:
 
 
 @private
-def attachment(request: HttpRequest, ticket: Ticket, pk: int) -> FileResponse:
+def attachment(request: HttpRequest, ticket: Ticket, pk: int, *, now: datetime) -> FileResponse:
     """A file of this request, for whoever holds its link: always a download, never shown inline."""
     return download(ticket.attachments.filter(pk=pk).first())
