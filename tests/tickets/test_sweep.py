@@ -480,3 +480,19 @@ def test_the_task_judges_by_the_databases_clock_not_the_workers(promised, monkey
     beat = SweepHeartbeat.objects.get()
     real = datetime.now(UTC)  # (timezone.now is the fast worker clock here)
     assert abs(beat.last_run_at - real) < timedelta(minutes=1)  # the database's time, not the worker's
+
+
+def test_a_promise_that_lapsed_before_a_pause_is_broken_by_the_sweep_on_resuming(promised, alice, now):
+    # given the promise lapsed, and the ticket was set waiting before the sweep got to it
+    services.change_status(promised, to="waiting", by=alice, now=promised.promise_due_at + H)
+    # when the customer answers, the clock resumes (the due time moves by the pause: still long past)
+    services.receive_customer_message(promised, body="Here it is.", now=promised.promise_due_at + 2 * H)
+
+    promised.refresh_from_db()
+    assert promised.promise_state == PromiseState.ON_TRACK  # not silently "breached"
+    assert promised.next_check_at <= promised.promise_due_at + 2 * H  # due for the sweep at once
+    sweep(now=promised.promise_due_at + 2 * H)
+
+    promised.refresh_from_db()
+    assert promised.promise_state == PromiseState.BREACHED
+    assert events(promised, "breach") == events(promised, "escalation") == events(promised, "at_risk") == 1

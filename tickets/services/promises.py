@@ -48,14 +48,19 @@ def schedule(ticket: Ticket, *, now: datetime) -> None:
     """Set the ticket's promise state and next sweep look from its due and warning times, at ``now``.
 
     A promise that enters its warning window here (made inside it, or resumed into it) is warned about now,
-    as the sweep would have: every promise is warned once before it can lapse.
+    as the sweep would have: every promise is warned once before it can lapse. One found already lapsed (it
+    lapsed before a pause the sweep had not caught up with) is never marked breached here: it keeps its running
+    state with a check due now, so the sweep breaks it through ``record_breach``, escalation and apology
+    included, instead of a state that says breached with nothing behind it.
     """
     if ticket.promise_due_at is None or ticket.promise_warn_at is None:
         ticket.next_check_at = None
         return
     was = ticket.promise_state
     if ticket.paused_at is None:
-        ticket.promise_state = state_at(due_at=ticket.promise_due_at, warn_at=ticket.promise_warn_at, now=now)
+        state = state_at(due_at=ticket.promise_due_at, warn_at=ticket.promise_warn_at, now=now)
+        if state != PromiseState.BREACHED:
+            ticket.promise_state = state
     ticket.next_check_at = next_check_at(
         state=ticket.promise_state,
         due_at=ticket.promise_due_at,
