@@ -202,7 +202,7 @@ def open_ticket_reference() -> str:
     from django.contrib.auth.models import User
     from django.db import connection
 
-    from tickets.models import REFERENCE_OFFSET
+    from tickets.models import reference_of
 
     teams = list(User.objects.get(username=AGENT).teams.values_list("pk", flat=True))
     with connection.cursor() as cursor:
@@ -214,7 +214,7 @@ def open_ticket_reference() -> str:
         row = cursor.fetchone()
     if row is None:
         raise SystemExit("No open ticket in the seed for the agent: seed at least 1,000 tickets.")
-    return f"PD-{row[0] + REFERENCE_OFFSET}"
+    return reference_of(row[0])
 
 
 def endpoints(detail: bool) -> list[Endpoint]:

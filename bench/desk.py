@@ -117,7 +117,7 @@ def pages(size: int) -> list[Page]:
     from django.db import connection
 
     from tickets.forms import QUEUE_VIEWS, view_tickets
-    from tickets.models import REFERENCE_OFFSET, Ticket
+    from tickets.models import REFERENCE_OFFSET, Ticket, reference_of
     from tickets.views.desk import PAGE_SIZE
 
     agent = User.objects.get(username=AGENT)
@@ -145,7 +145,7 @@ def pages(size: int) -> list[Page]:
     frequent_id = ticket_where(f"t.id %% {FREQUENT_EVERY} = 0 AND t.status = 'open'", [])
 
     def ref(pk: int) -> str:
-        return f"PD-{pk + REFERENCE_OFFSET}"
+        return reference_of(pk)
 
     def deep(user: User) -> int:
         count = view_tickets(Ticket.objects.visible_to(user), "all", user=user).count()

@@ -639,7 +639,7 @@ def endpoint_figures(samples: list[Sample]) -> list[Endpoint]:
 def stored_markers(run_id: str, since: datetime) -> dict[str, Counter[tuple[str, frozenset[str]]]]:
     """For each marker of this run: how many interactions of each kind carry it, and on which ticket, named
     by both its reference and its status token (a write names the one its user saw)."""
-    from tickets.models import REFERENCE_OFFSET, REFERENCE_PREFIX, Interaction
+    from tickets.models import Interaction, reference_of
 
     pattern = re.compile(rf"\[load {re.escape(run_id)}-\d+\]")
     stored: dict[str, Counter[tuple[str, frozenset[str]]]] = defaultdict(Counter)
@@ -647,7 +647,7 @@ def stored_markers(run_id: str, since: datetime) -> dict[str, Counter[tuple[str,
         "kind", "body", "ticket_id", "ticket__token"
     )
     for kind, body, pk, token in rows.iterator():
-        names = frozenset({f"{REFERENCE_PREFIX}{pk + REFERENCE_OFFSET}", token})
+        names = frozenset({reference_of(pk), token})
         for marker in pattern.findall(body):
             stored[marker][(kind, names)] += 1
     return stored

@@ -32,6 +32,11 @@ REFERENCE_OFFSET = 1000
 _REFERENCE_RE = re.compile(rf"^{REFERENCE_PREFIX}(\d+)$", re.IGNORECASE)
 
 
+def reference_of(pk: int) -> str:
+    """A ticket's public reference from its id (``Ticket.reference``, for rows read without the model)."""
+    return f"{REFERENCE_PREFIX}{pk + REFERENCE_OFFSET}"
+
+
 class Role:
     """Staff roles are Django groups (created by a data migration)."""
 
@@ -517,7 +522,7 @@ class Ticket(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"{REFERENCE_PREFIX}{self.pk + REFERENCE_OFFSET}" if self.pk else ""
+        return reference_of(self.pk) if self.pk else ""
 
     @property
     def is_open(self) -> bool:

@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, Value, When
 
-from tickets.models import REFERENCE_OFFSET, REFERENCE_PREFIX, PromiseState, SweepHeartbeat, Ticket, ticket_writes
+from tickets.models import PromiseState, SweepHeartbeat, Ticket, reference_of, ticket_writes
 from tickets.promises import next_check_at, state_at
 from tickets.services.handoff import record_breach
 from tickets.services.promises import flag_at_risk
@@ -195,7 +195,7 @@ def behind(*, now: datetime) -> tuple[str, float] | None:
         return None
     pk, due_at = row
     assert due_at is not None  # filtered on it
-    return f"{REFERENCE_PREFIX}{pk + REFERENCE_OFFSET}", (now - due_at).total_seconds()
+    return reference_of(pk), (now - due_at).total_seconds()
 
 
 def is_behind(lapse: tuple[str, float] | None) -> bool:

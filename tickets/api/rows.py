@@ -22,7 +22,6 @@ from django.urls import reverse
 from tickets.api.fields import PRIORITY_OF_VALUE
 from tickets.api.serializers import PromiseSerializer
 from tickets.models import (
-    REFERENCE_OFFSET,
     REFERENCE_PREFIX,
     Category,
     EscalationLevel,
@@ -31,6 +30,7 @@ from tickets.models import (
     Ticket,
     allowed_statuses,
     name_of,
+    reference_of,
 )
 
 COLUMNS = (
@@ -123,7 +123,7 @@ class Named:
 
 def ticket_json(row: dict[str, Any], named: Named, desk: str) -> dict[str, Any]:
     """One ticket, as ``TicketSerializer`` documents it. ``desk`` is the desk's ticket URL for PD-0."""
-    reference = f"{REFERENCE_PREFIX}{row['id'] + REFERENCE_OFFSET}"
+    reference = reference_of(row["id"])
     level = named.levels[row["escalation_level_id"]]
     assignee = None
     if row["assignee_id"] is not None:

@@ -13,8 +13,6 @@ from django.utils import timezone
 
 from tickets.customer_emails import queue_customer_email
 from tickets.models import (
-    REFERENCE_OFFSET,
-    REFERENCE_PREFIX,
     Author,
     Interaction,
     InteractionKind,
@@ -24,6 +22,7 @@ from tickets.models import (
     PromiseState,
     Ticket,
     TicketStatus,
+    reference_of,
 )
 from tickets.notifications import notification_rows, owners, pick_owners, save_notifications, team_people
 from tickets.promises import (
@@ -112,7 +111,7 @@ class AtRisk:
 
     def notices(self, people: list[int]) -> list[Notification]:
         """One per person and promise, whatever retries (the dedupe key)."""
-        reference = f"{REFERENCE_PREFIX}{self.ticket_id + REFERENCE_OFFSET}"
+        reference = reference_of(self.ticket_id)
         due_in = humanize_duration(self.due_at - self.now)
         return notification_rows(
             people,
