@@ -72,14 +72,23 @@ class Ignored(Exception):
 
 
 def check_rate(
-    key: str, *, limit: int, window_seconds: int, message: str, when_unavailable: WhenUnavailable, paused: str = ""
+    key: str,
+    *,
+    limit: int,
+    window_seconds: int,
+    message: str,
+    when_unavailable: WhenUnavailable,
+    paused: str | None = None,
 ) -> None:
     """Count one hit: beyond ``limit``, TooMany(``message``). When the store cannot count, ``when_unavailable``
-    decides: ``FAIL_OPEN`` lets the hit through, ``FAIL_CLOSED`` raises Paused(``paused``)."""
+    decides: ``FAIL_OPEN`` lets the hit through, ``FAIL_CLOSED`` raises Paused(``paused``), which such a limit
+    must therefore say."""
+    if when_unavailable == FAIL_CLOSED and not paused:
+        raise ValueError(f"The limit {key.split(':')[0]} fails closed: say what the person is told (paused=...).")
     try:
         allowed = allow(key, limit=limit, window_seconds=window_seconds, when_unavailable=when_unavailable)
     except Unavailable as error:
-        raise Paused(paused, retry_after=error.retry_after) from None
+        raise Paused(paused or "", retry_after=error.retry_after) from None
     if not allowed:
         raise TooMany(message, window_seconds=window_seconds)
 

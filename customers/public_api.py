@@ -32,7 +32,7 @@ from helpdesk.clients import client_ip
 from helpdesk.clock import database_now
 from tickets.api.access import Public
 from tickets.api.base import ApiView
-from tickets.api.errors import GENERAL, Gone, TooManyRequests, error_body
+from tickets.api.errors import GENERAL, Gone, ServiceUnavailable, TooManyRequests
 from tickets.api.fields import StrictSerializer
 from tickets.attachments import ALLOWED
 from tickets.customer_emails import expectation, status_url
@@ -187,8 +187,7 @@ class RequestSubmit(Public, ApiView):
         except TooMany as refusal:
             raise TooManyRequests(refusal.message, retry_after=refusal.retry_after) from None
         except Paused as refusal:
-            headers = {"Retry-After": str(refusal.retry_after)}
-            return Response(error_body("unavailable", refusal.message), status=503, headers=headers)
+            raise ServiceUnavailable(refusal.message, retry_after=refusal.retry_after) from None
         if ticket is None:
             raise invalid(form)
         return Response(receipt(ticket), status=status.HTTP_201_CREATED)

@@ -50,6 +50,17 @@ class Conflict(exceptions.APIException):
         self.extra = extra or {}
 
 
+class ServiceUnavailable(exceptions.APIException):
+    """503 with ``Retry-After``: the request is fine, but something it needs cannot answer just now."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(detail=message)
+        self.wait = retry_after  # DRF's handler turns it into Retry-After
+
+
 class TooManyRequests(exceptions.Throttled):
     """429 with our message as it is (DRF's own appends "Expected available in N seconds") and the wait in
     ``Retry-After``."""
@@ -78,6 +89,7 @@ CODES = {
     status.HTTP_410_GONE: "gone",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+    status.HTTP_503_SERVICE_UNAVAILABLE: "unavailable",
 }
 
 

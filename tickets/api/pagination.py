@@ -60,7 +60,7 @@ class NumberedPages(pagination.PageNumberPagination):
         if "cursor" in request.query_params:
             raise ValidationError({"cursor": ["This list pages by number (page=2), not by cursor."]})
         page = request.query_params.get("page", "1")
-        if not (page.isascii() and page.isdecimal()) or not page.strip("0"):
+        if not whole_number(page):
             raise ValidationError({"page": ["Pages are numbered from 1."]})
         try:
             return super().paginate_queryset(queryset, request, view)
