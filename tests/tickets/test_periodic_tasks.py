@@ -49,3 +49,11 @@ def test_a_task_dropped_unrun_is_logged_as_a_warning(caplog):
         _say_a_task_was_dropped(request=SimpleNamespace(name="tickets.tasks.sweep_promises"), expired=True)
 
     assert "Dropped tickets.tasks.sweep_promises unrun: it had expired." in caplog.text
+
+
+def test_one_period_recomputed_a_moment_ago_does_not_keep_the_others_stale():
+    old = timezone.now() - timedelta(hours=1)
+    FiguresSnapshot.objects.create(days=7, computed_at=timezone.now(), data={})  # a page just recomputed it
+    FiguresSnapshot.objects.create(days=30, computed_at=old, data={})
+
+    assert set(tasks.refresh_figures()) == {7, 30, 90}
