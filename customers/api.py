@@ -55,7 +55,7 @@ class CustomerSerializer(StrictSerializer):
     )  # fmt: skip
     email = serializers.CharField(
         max_length=_length("email"), allow_blank=True,
-        help_text="Recognises them when they write (any case); stored lower-cased; no two customers share one.",
+        help_text="Recognises them when they write, however spelt; stored in one spelling; no two customers share one.",
     )  # fmt: skip
     phone = serializers.CharField(
         max_length=_length("phone"), required=False, allow_blank=True, help_text="e.g. +44 20 7946 0000."

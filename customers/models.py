@@ -92,7 +92,9 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
 class Customer(models.Model):
     Tier = CustomerTier
 
-    name = models.CharField(max_length=200, help_text="Full name, as most recently given.")
+    name = models.CharField(
+        max_length=200, help_text="Full name, as staff keep it (what a sender types is only offered to them)."
+    )
     preferred_name = models.CharField(
         max_length=100, blank=True, help_text="What they like to be called; agents greet them with this."
     )

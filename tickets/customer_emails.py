@@ -17,7 +17,8 @@ from tickets.promises import estimate_for, humanize_duration
 
 
 def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str, now: datetime) -> CustomerEmail:
-    """Write the email for this public interaction into the outbox (in the caller's transaction)."""
+    """Write the email telling the customer of this interaction (a reply, a promise, their new link ...) into the
+    outbox, in the caller's transaction."""
     author = interaction.author
     context = {
         "ticket": ticket,

@@ -728,7 +728,8 @@ class Promise(models.Model):
 class Rating(models.Model):
     """How the customer rated one resolution: one row per resolution, enforced by the database. A later rating
     of the same resolution replaces it (each rating is also an Interaction, so the log keeps every one); a
-    ticket resolved again after a reopen can be rated again. The supervisor figures count these rows."""
+    ticket resolved again after a reopen can be rated again. The supervisor figures count these rows. ``ticket``
+    and ``agent`` repeat the resolution's ticket and author, so the figures group without a join."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="ratings")
     resolution = models.OneToOneField(Interaction, on_delete=models.PROTECT, related_name="rating")
@@ -897,11 +898,11 @@ class Attachment(models.Model):
 
 
 class CustomerEmail(OutboxEmail):
-    """An email to the customer about one public interaction (a reply, ...): the outbox row, rendered when
-    the interaction was written, sent by a worker after commit. One per interaction, whatever retries."""
+    """An email to the customer about one interaction (a reply, a promise, a new link ...): the outbox row,
+    rendered when the interaction was written, sent by a worker after commit. One per interaction, whatever retries."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="customer_emails")
-    # The public interaction it tells about; none for a "your links" email.
+    # The interaction it tells about; none for a "your links" email.
     interaction = models.OneToOneField(
         Interaction, null=True, blank=True, on_delete=models.CASCADE, related_name="customer_email"
     )

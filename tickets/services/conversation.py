@@ -63,7 +63,7 @@ def open_ticket(
     attachments: Sequence[CheckedFile] = (),
     now: datetime | None = None,
 ) -> Ticket:
-    """Open a ticket for the customer with this email (recognised case-insensitively, or created).
+    """Open a ticket for the customer with this email (recognised however it is written, or created).
 
     1. Recognise the customer by email, or create them. A known customer's record is not changed: a name or
        phone the customer gave that it does not say is kept on the opening message, for staff to apply if
