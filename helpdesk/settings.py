@@ -263,11 +263,13 @@ PROMISE_SWEEP_INTERVAL = env.integer("PROMISE_SWEEP_INTERVAL_SECONDS", 30, min_v
 # Warning window: max(PROMISE_WARN_MIN, PROMISE_WARN_FRACTION x promise span); categories may override.
 PROMISE_WARN_MIN = env.minutes("PROMISE_WARN_MIN", 30, min_value=0)
 PROMISE_WARN_FRACTION = env.number("PROMISE_WARN_FRACTION", 0.2, min_value=0.0, max_value=1.0)
-# The overpromise guard's estimate: this percentile of resolution times over the look-back.
-PROMISE_ESTIMATE_PERCENTILE = env.number("PROMISE_ESTIMATE_PERCENTILE", 0.8, min_value=0.01, max_value=1.0)
-PROMISE_ESTIMATE_LOOKBACK_DAYS = env.integer("PROMISE_ESTIMATE_LOOKBACK_DAYS", 90, min_value=1, max_value=3650)
-# Fewest resolved tickets an estimate may rest on; below it the guard falls back (category, then target).
-PROMISE_ESTIMATE_MIN_SAMPLE = env.integer("PROMISE_ESTIMATE_MIN_SAMPLE", 5, min_value=1)
+# The overpromise guard's estimate (tickets/estimates): this percentile of the time still to run, from a survival
+# estimate over a recent window of tickets that starts at WINDOW_DAYS and doubles, up to LOOKBACK_DAYS, until it
+# holds MIN_SAMPLE resolved tickets; thinner groups fall back to coarser ones (docs/estimates.md).
+PROMISE_ESTIMATE_PERCENTILE = env.number("PROMISE_ESTIMATE_PERCENTILE", 0.8, min_value=0.5, max_value=0.99)
+PROMISE_ESTIMATE_WINDOW_DAYS = env.integer("PROMISE_ESTIMATE_WINDOW_DAYS", 28, min_value=1, max_value=3650)
+PROMISE_ESTIMATE_LOOKBACK_DAYS = env.integer("PROMISE_ESTIMATE_LOOKBACK_DAYS", 365, min_value=1, max_value=3650)
+PROMISE_ESTIMATE_MIN_SAMPLE = env.integer("PROMISE_ESTIMATE_MIN_SAMPLE", 30, min_value=1)
 # Longest a promise may reach into the future.
 PROMISE_MAX_HORIZON_DAYS = env.integer("PROMISE_MAX_HORIZON_DAYS", 30, min_value=1, max_value=365)
 # Tickets handled per sweep batch; a larger backlog re-queues the sweep.

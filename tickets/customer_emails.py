@@ -84,8 +84,7 @@ def status_url(ticket: Ticket) -> str:
 
 def expectation(ticket: Ticket) -> str:
     """An honest answer to "when will I hear back?": the guard's current estimate for this kind of request."""
-    estimate, _, _ = estimate_for(ticket.category, ticket.priority)
-    return humanize_duration(estimate)
+    return humanize_duration(estimate_for(ticket.category, ticket.priority).remaining)
 
 
 def build_email(row: CustomerEmail) -> EmailMultiAlternatives:

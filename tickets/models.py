@@ -401,6 +401,8 @@ class Ticket(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
     # Set while waiting on the customer: the promise clock is paused from this moment.
     paused_at = models.DateTimeField(null=True, blank=True)
+    # Time spent waiting on the customer in earlier (closed) spells: left out of how long the ticket took.
+    waited = models.DurationField(default=timedelta(0))
 
     first_response_at = models.DateTimeField(null=True, blank=True)
     # Who answered first, and for which team: the supervisor's first-response figures per agent and team.
@@ -680,6 +682,10 @@ class Promise(models.Model):
     words = models.TextField(help_text="What the customer was told, in the words used.")
     estimate = models.DurationField(null=True, blank=True, help_text="The guard's estimate at that moment.")
     estimate_sample_size = models.PositiveIntegerField(null=True, blank=True)
+    estimate_percentile = models.FloatField(
+        null=True, blank=True, help_text="The share of similar tickets the estimate says are solved in time."
+    )
+    estimate_basis = models.CharField(max_length=20, blank=True, help_text="Which tickets the estimate came from.")
     overrode_estimate = models.BooleanField(default=False, help_text="Promised sooner than the estimate.")
     override_reason = models.TextField(blank=True, help_text="Why sooner than the estimate is realistic.")
     change_reason = models.TextField(blank=True, help_text="Why an earlier promise was changed.")
@@ -927,32 +933,6 @@ class CustomerEmail(OutboxEmail):
 # --- The promise engine's own state ------------------------------------------------------------
 
 
-class Estimate(models.Model):
-    """How long tickets of a category (and priority) really take: refreshed periodically from history.
-
-    ``priority`` 0 holds the category-wide figure, the first fallback when a priority has too few tickets.
-    """
-
-    ANY_PRIORITY = 0
-
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="estimates")
-    priority = models.PositiveSmallIntegerField()
-    duration = models.DurationField()
-    sample_size = models.PositiveIntegerField()
-    percentile = models.FloatField()
-    computed_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            # The guard's one indexed read: WHERE category_id = … AND priority IN (…, 0).
-            models.UniqueConstraint(fields=["category", "priority"], name="estimate_one_per_category_priority"),
-            models.CheckConstraint(condition=Q(duration__gt=timedelta(0)), name="estimate_duration_positive"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.category} p{self.priority}: {self.duration} from {self.sample_size} tickets"
-
-
 class SweepHeartbeat(models.Model):
     """One row per sweeper: when it last ran and what it did. A stale heartbeat is itself an alert."""
 
@@ -1032,3 +1012,9 @@ class ApiToken(models.Model):
     def is_usable_at(self, now: Any) -> bool:
         """For the token list: neither revoked nor expired (its owner's status is ``usable``'s to check)."""
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+# The estimates and the imported history live in their own module; imported here so Django registers them.
+from tickets.estimates.models import Estimate as Estimate  # noqa: E402
+from tickets.estimates.models import HistoryImport as HistoryImport  # noqa: E402
+from tickets.estimates.models import PastTicket as PastTicket  # noqa: E402

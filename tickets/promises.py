@@ -1,6 +1,6 @@
 """The promise engine's rules: warning windows, promise states, the overpromise guard, local times.
 
-Pure functions over values (plus the guard's one indexed read and the estimates refresh), so the UI,
+Pure functions over values (plus the guard's one indexed read of the estimates), so the UI,
 the API, the services and the sweep all judge a promise with the same code.
 """
 
@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models import DurationField, ExpressionWrapper, F
 
-from tickets.aggregates import Percentile, Seconds
-from tickets.models import Category, Estimate, Promise, PromiseState, Ticket
+from tickets.estimates.estimator import Curve
+from tickets.estimates.models import Estimate, EstimateBasis
+from tickets.models import Category, Promise, PromiseState, Ticket
 
 # --- Windows and states -----------------------------------------------------------------------
 
@@ -113,29 +112,68 @@ def validate_due(due_at: datetime, *, now: datetime) -> None:
 
 # --- The overpromise guard ---------------------------------------------------------------------
 
+SIMILAR: dict[str, str] = {
+    EstimateBasis.CATEGORY_PRIORITY: "similar tickets",
+    EstimateBasis.CATEGORY: "tickets of this category",
+    EstimateBasis.PRIORITY: "tickets of this priority",
+    EstimateBasis.DESK: "tickets on this desk",
+}
+
+
+@dataclass(frozen=True)
+class Estimated:
+    """What history says of a ticket of some category and priority at some age (``estimate_for``)."""
+
+    remaining: timedelta  # the percentile of the time still to run
+    sample_size: int  # tickets the history saw open at that age (0: the default target)
+    basis: str  # an EstimateBasis value
+    percentile: float
+    age: timedelta  # the ticket's age the estimate was read at (active time: waiting left out)
+
+    def explain(self) -> str:
+        """'8 in 10 similar tickets still open after 1 day were solved within another 3 days (from 412).'"""
+        if self.basis == EstimateBasis.DEFAULT:
+            return f"Too little history yet: the category's target is {humanize_duration(self.remaining)}."
+        share = (
+            f"{round(self.percentile * 10)} in 10"
+            if round(self.percentile * 100) % 10 == 0
+            else (f"{round(self.percentile * 100)} in 100")
+        )
+        similar = SIMILAR.get(self.basis, "similar tickets")
+        tickets = f"{self.sample_size} ticket{'s' if self.sample_size != 1 else ''}"
+        if self.age < timedelta(minutes=15):
+            return f"{share} {similar} were solved within {humanize_duration(self.remaining)} (from {tickets})."
+        return (
+            f"{share} {similar} still open after {humanize_duration(self.age)} were solved within another "
+            f"{humanize_duration(self.remaining)} (from {tickets})."
+        )
+
 
 @dataclass(frozen=True)
 class Verdict:
     """What history says about a proposed due time, for the rep (and the API client) to see."""
 
-    estimate: timedelta
-    sample_size: int
-    basis: str  # "category and priority", "category" or "default target"
+    estimated: Estimated
     load: int  # the rep's pending promises due before the proposed one
     earliest_realistic: datetime
     sooner_than_estimate: bool
 
+    @property
+    def estimate(self) -> timedelta:
+        """The time still to run that the guard suggests."""
+        return self.estimated.remaining
+
+    @property
+    def sample_size(self) -> int:
+        return self.estimated.sample_size
+
+    @property
+    def basis(self) -> str:
+        return self.estimated.basis
+
     def explain(self) -> str:
-        if self.sample_size:
-            scope = "this category and priority" if self.basis == "category and priority" else "this category"
-            history = (
-                f"Tickets of {scope} took up to {humanize_duration(self.estimate)} "
-                f"(the estimate, from {self.sample_size} resolved in the look-back)."
-            )
-        else:
-            history = f"Too little history yet: the category's target is {humanize_duration(self.estimate)}."
         load = f"{self.load} of your promises {'is' if self.load == 1 else 'are'} due before this one."
-        return f"{history} {load}"
+        return f"{self.estimated.explain()} {load}"
 
 
 class Overpromise(ValidationError):
@@ -152,37 +190,48 @@ class Overpromise(ValidationError):
         return "Sooner than the estimate: say why it is realistic this time."
 
 
-def estimate_for(category: Category, priority: int) -> tuple[timedelta, int, str]:
-    """The guard's estimate: this category and priority, else the category, else its default target."""
-    minimum = settings.PROMISE_ESTIMATE_MIN_SAMPLE
-    rows = {
-        row.priority: row
-        for row in Estimate.objects.filter(category=category, priority__in=[priority, Estimate.ANY_PRIORITY])
-    }
-    for key, basis in ((priority, "category and priority"), (Estimate.ANY_PRIORITY, "category")):
-        row = rows.get(key)
-        if row is not None and row.sample_size >= minimum:
-            return row.duration, row.sample_size, basis
-    return category.default_target, 0, "default target"
+def estimate_for(category: Category, priority: int, *, age: timedelta = timedelta(0)) -> Estimated:
+    """The guard's estimate for a ticket of this category and priority that has lasted ``age``: the curve the
+    last refresh chose for the pair (one read by its unique key), else the category's default target."""
+    row = Estimate.objects.filter(category=category, priority=priority).first()
+    if row is None or not row.curve:
+        return Estimated(
+            remaining=category.default_target,
+            sample_size=0,
+            basis=EstimateBasis.DEFAULT,
+            percentile=settings.PROMISE_ESTIMATE_PERCENTILE,
+            age=age,
+        )
+    point = Curve.from_json(row.basis, row.curve, sample_size=row.sample_size, window_days=row.window_days).at(
+        age.total_seconds()
+    )
+    return Estimated(
+        remaining=timedelta(seconds=round(point.remaining)),
+        sample_size=point.seen,
+        basis=row.basis,
+        percentile=row.percentile,
+        age=age,
+    )
+
+
+def active_age(ticket: Ticket, *, now: datetime) -> timedelta:
+    """How long the ticket has lasted, its waits on the customer left out (as the estimates count it)."""
+    if ticket.created_at is None:
+        return timedelta(0)
+    waiting = ticket.waited + (now - ticket.paused_at if ticket.paused_at else timedelta(0))
+    return max(now - ticket.created_at - waiting, timedelta(0))
 
 
 def judge(ticket: Ticket, *, due_at: datetime, by: Any, now: datetime) -> Verdict:
     """The verdict on promising ``due_at`` for this ticket, as rep ``by``, at ``now``."""
-    estimate, sample_size, basis = estimate_for(ticket.category, ticket.priority)
+    estimated = estimate_for(ticket.category, ticket.priority, age=active_age(ticket, now=now))
     load = (
         Promise.objects.filter(made_by=by, outcome=Promise.Outcome.PENDING, due_at__lt=due_at)
         .exclude(ticket=ticket)
         .count()
     )
-    earliest = now + estimate
-    return Verdict(
-        estimate=estimate,
-        sample_size=sample_size,
-        basis=basis,
-        load=load,
-        earliest_realistic=earliest,
-        sooner_than_estimate=due_at < earliest,
-    )
+    earliest = now + estimated.remaining
+    return Verdict(estimated=estimated, load=load, earliest_realistic=earliest, sooner_than_estimate=due_at < earliest)
 
 
 def humanize_duration(duration: timedelta) -> str:
@@ -198,46 +247,3 @@ def humanize_duration(duration: timedelta) -> str:
     if minutes and not days:
         parts.append(f"{minutes} min")
     return " ".join(parts) or "less than a minute"
-
-
-# --- Refreshing the estimates ------------------------------------------------------------------
-
-
-def _resolution_seconds_by_group(since: datetime, fraction: float) -> dict[tuple[int, int], tuple[float, int]]:
-    """{(category, priority): (percentile seconds, count)}, priority 0 being the whole category."""
-    resolved = Ticket.objects.filter(resolved_at__gte=since, resolved_at__isnull=False)
-    took = Seconds(ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField()))
-    result: dict[tuple[int, int], tuple[float, int]] = {}
-    for group_by in (("category_id", "priority"), ("category_id",)):
-        rows = resolved.values(*group_by).annotate(p=Percentile(took, fraction), n=models.Count("id"))
-        for row in rows:
-            result[(row["category_id"], row.get("priority", Estimate.ANY_PRIORITY))] = (row["p"], row["n"])
-    return result
-
-
-def refresh_estimates(*, now: datetime) -> int:
-    """Recompute every (category, priority) estimate from the look-back window; returns rows written."""
-    fraction = settings.PROMISE_ESTIMATE_PERCENTILE
-    since = now - timedelta(days=settings.PROMISE_ESTIMATE_LOOKBACK_DAYS)
-    figures = _resolution_seconds_by_group(since, fraction)
-    rows = [
-        Estimate(
-            category_id=category_id,
-            priority=priority,
-            duration=timedelta(seconds=max(60.0, seconds)),
-            sample_size=count,
-            percentile=fraction,
-            computed_at=now,
-        )
-        for (category_id, priority), (seconds, count) in figures.items()
-    ]
-    with transaction.atomic():
-        Estimate.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["category", "priority"],
-            update_fields=["duration", "sample_size", "percentile", "computed_at"],
-        )
-        # Groups with no resolved tickets left in the window fall back to coarser figures.
-        Estimate.objects.exclude(computed_at=now).delete()
-    return len(rows)

@@ -20,7 +20,8 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from helpdesk.clock import database_now
-from tickets import customer_emails, notifications, promises, sweep
+from tickets import customer_emails, notifications, sweep
+from tickets.estimates.refresh import refresh_estimates as refresh_estimates_at
 from tickets.models import Estimate, FiguresSnapshot
 from tickets.supervision import figures
 
@@ -46,7 +47,7 @@ def refresh_estimates() -> int:
     now = database_now()
     if _fresh(Estimate.objects.aggregate(at=Max("computed_at"))["at"], now=now, every=settings.ESTIMATES_REFRESH):
         return 0
-    return promises.refresh_estimates(now=now)
+    return refresh_estimates_at(now=now)
 
 
 @shared_task(acks_late=True)

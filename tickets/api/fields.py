@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tickets.estimates.models import EstimateBasis
 from tickets.models import Priority, display_name
 from tickets.promises import Verdict
 
@@ -179,9 +180,16 @@ class Seconds(serializers.IntegerField):
 class VerdictSerializer(serializers.Serializer):
     """What history says about a due time: the same numbers the desk's guard box shows."""
 
-    estimate_seconds = serializers.IntegerField(help_text="How long such tickets take (the estimate).")
-    sample_size = serializers.IntegerField(help_text="Resolved tickets the estimate rests on (0: the default).")
-    basis = serializers.ChoiceField(choices=["category and priority", "category", "default target"])
+    estimate_seconds = serializers.IntegerField(
+        help_text="The time still to run that the guard suggests: the percentile of it for similar tickets at "
+        "this ticket's age."
+    )
+    sample_size = serializers.IntegerField(
+        help_text="Similar tickets the history saw open at this age (0: too little history, the default target)."
+    )
+    basis = serializers.ChoiceField(choices=EstimateBasis.choices, help_text="Which tickets the estimate came from.")
+    percentile = serializers.FloatField(help_text="The share of similar tickets solved within the estimate.")
+    age_seconds = serializers.IntegerField(help_text="The ticket's age (waiting on the customer left out).")
     load = serializers.IntegerField(help_text="The rep's pending promises due before this one.")
     earliest_realistic = serializers.DateTimeField()
     sooner_than_estimate = serializers.BooleanField()
@@ -193,6 +201,8 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "estimate_seconds": seconds(verdict.estimate),
         "sample_size": verdict.sample_size,
         "basis": verdict.basis,
+        "percentile": verdict.estimated.percentile,
+        "age_seconds": seconds(verdict.estimated.age),
         "load": verdict.load,
         "earliest_realistic": serializers.DateTimeField().to_representation(verdict.earliest_realistic),
         "sooner_than_estimate": verdict.sooner_than_estimate,

@@ -77,7 +77,7 @@ def _play(number: int, category: Category, *, at: datetime, rng: random.Random, 
 def _promise_and_resolve(ticket: Ticket, agent: User, *, at: datetime, rng: random.Random) -> None:
     """Promise after the agent's habit, sometimes renegotiate, resolve early or late, sometimes get rated."""
     share, (low, high) = HABITS[agent.username]
-    estimate, _, _ = estimate_for(ticket.category, ticket.priority)
+    estimate = estimate_for(ticket.category, ticket.priority).remaining
     span = estimate * share * rng.uniform(0.8, 1.2)
     reason = "The customer needs it for tomorrow and the fix is a known one."  # stored only if sooner
     services.make_promise(

@@ -33,6 +33,7 @@ from tickets.demo.world import (
     TEAM_NAMES,
     TICKETS_BY_EMAIL,
 )
+from tickets.estimates.refresh import refresh_estimates
 from tickets.models import (
     Category,
     Channel,
@@ -43,7 +44,6 @@ from tickets.models import (
     Ticket,
     TicketStatus,
 )
-from tickets.promises import refresh_estimates
 
 # --- Seeding -----------------------------------------------------------------------------------
 

@@ -211,6 +211,8 @@ def make_promise(
         words=words,
         estimate=verdict.estimate,
         estimate_sample_size=verdict.sample_size,
+        estimate_percentile=verdict.estimated.percentile,
+        estimate_basis=verdict.basis,
         overrode_estimate=verdict.sooner_than_estimate,
         override_reason=reason if verdict.sooner_than_estimate else "",
         change_reason=change_reason,
@@ -232,13 +234,14 @@ def make_promise(
             "change_reason": change_reason,
             "estimate_seconds": int(verdict.estimate.total_seconds()),
             "sample_size": verdict.sample_size,
+            "basis": verdict.basis,
             "overrode_estimate": verdict.sooner_than_estimate,
         },
     )
     schedule(ticket, now=now)  # after the log says what was promised: it may warn at once
     queue_customer_email(ticket, interaction, kind="promise", now=now)
     ticket.save()
-    promise.verdict = verdict  # what the guard said at that moment (its load and basis are not stored)
+    promise.verdict = verdict  # what the guard said at that moment (its load is not stored)
     return promise
 
 
@@ -275,10 +278,13 @@ def _pause(ticket: Ticket, *, now: datetime, by: User | None) -> None:
 
 def _resume(ticket: Ticket, *, now: datetime, by: User | None) -> None:
     paused_at, ticket.paused_at = ticket.paused_at, None
-    promise = pending_promise(ticket)
-    if paused_at is None or promise is None or ticket.promise_state not in RUNNING:
+    if paused_at is None:
         return
     paused_for = max(now - paused_at, timedelta(0))
+    ticket.waited += paused_for  # left out of how long the ticket took, for the estimates
+    promise = pending_promise(ticket)
+    if promise is None or ticket.promise_state not in RUNNING:
+        return
     previous_due = promise.due_at
     promise.due_at += paused_for
     promise.paused_for += paused_for

@@ -1,0 +1,238 @@
+"""The one estimate code: from a history (what was known at a moment) to the curve the guard reads.
+
+The periodic refresh (``refresh``) and the backtest (``backtest``) both call ``Estimator.best``, so a
+replayed log measures exactly what production promises.
+
+1. **Groups.** A ticket's category and priority, then coarser: its category, its priority, the whole desk.
+2. **A recent window that widens.** A group's tickets seen in the last ``first_window_days``, doubled
+   until the window holds ``min_sample`` resolved tickets (at most ``longest_window_days``). A ticket is
+   seen if it was open at some moment of the window: one opened earlier enters at the age it had when the
+   window began (late entry), so old slow tickets still count, at the ages the window saw them.
+3. **Survival.** Kaplan-Meier over the window's spells of active time (waiting on the customer left out),
+   open tickets censored at their age; at each age of ``AGES``, the ``fraction`` percentile of the time
+   still to run for a ticket still open at that age.
+4. **Fallbacks by calibration.** Where the group itself is too thin, the coarser curve whose promise at
+   opening its own tickets would have kept closest to ``fraction`` serves (finer first on a tie); with
+   too few tickets to measure even that, the finest coarser curve that can answer.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tickets.estimates.models import EstimateBasis
+from tickets.estimates.survival import Floats, Survival, kaplan_meier
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+# The ages at which the curve says how long is still to run: finer where promises are usually made.
+AGES = tuple(
+    h * HOUR for h in (0, 0.25, 0.5, 1, 2, 4, 8, 12, 24, 36, 48, 72, 96, 120, 168, 240, 336, 504, 720, 1080, 1440)
+)
+# A point of the curve needs this many tickets seen open at its age (fewer, and the curve stops there).
+MIN_SEEN = 10
+# A group's own tickets measure a coarser curve's calibration from this many resolved ones.
+MIN_TO_MEASURE = 10
+
+ANY = 0  # "any category" or "any priority" in a group's key
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The estimate's settings (``Policy.from_settings`` reads them)."""
+
+    fraction: float = 0.8
+    first_window_days: int = 28
+    longest_window_days: int = 365
+    min_sample: int = 30
+
+    @classmethod
+    def from_settings(cls) -> Policy:
+        from django.conf import settings
+
+        return cls(
+            fraction=settings.PROMISE_ESTIMATE_PERCENTILE,
+            first_window_days=settings.PROMISE_ESTIMATE_WINDOW_DAYS,
+            longest_window_days=settings.PROMISE_ESTIMATE_LOOKBACK_DAYS,
+            min_sample=settings.PROMISE_ESTIMATE_MIN_SAMPLE,
+        )
+
+    def windows(self) -> Iterator[float]:
+        """The window's widths in seconds: the first, doubled, up to the longest."""
+        days = min(self.first_window_days, self.longest_window_days)
+        while days < self.longest_window_days:
+            yield days * DAY
+            days *= 2
+        yield self.longest_window_days * DAY
+
+
+@dataclass(frozen=True)
+class Point:
+    age: float  # seconds of active time the ticket has lasted
+    remaining: float  # the percentile of the time still to run, in seconds
+    seen: int  # tickets the window saw open at that age
+
+
+@dataclass(frozen=True)
+class Curve:
+    """What a group's history says, age by age: the row the guard reads."""
+
+    basis: str  # an EstimateBasis value
+    points: tuple[Point, ...]
+    sample_size: int  # tickets in the window
+    window_days: int
+
+    def at(self, age: float) -> Point:
+        """The point for a ticket of ``age`` seconds: interpolated between the curve's ages; past its last
+        age (older than the history saw enough tickets), the last point."""
+        ages = [p.age for p in self.points]
+        i = bisect.bisect_right(ages, max(age, 0.0)) - 1
+        here = self.points[i]
+        if i + 1 == len(self.points):
+            return here
+        there = self.points[i + 1]
+        share = (age - here.age) / (there.age - here.age)
+        return Point(age=age, remaining=here.remaining + share * (there.remaining - here.remaining), seen=here.seen)
+
+    def to_json(self) -> list[list[float | int]]:
+        return [[round(p.age), round(p.remaining), p.seen] for p in self.points]
+
+    @classmethod
+    def from_json(cls, basis: str, points: list[list[float]], *, sample_size: int, window_days: int) -> Curve:
+        return cls(
+            basis=basis,
+            points=tuple(Point(age=a, remaining=r, seen=int(s)) for a, r, s in points),
+            sample_size=sample_size,
+            window_days=window_days,
+        )
+
+
+@dataclass
+class History:
+    """Tickets as arrays: opened and resolved times (epoch seconds; resolved ``inf`` while open), time
+    spent waiting on the customer (seconds), category and priority."""
+
+    opened: Floats
+    resolved: Floats
+    waited: Floats
+    category: np.ndarray
+    priority: np.ndarray
+    _groups: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[float, float | None, float, int, int]]) -> History:
+        """From ``(opened, resolved or None, waited, category, priority)`` rows."""
+        data = np.array([(o, np.inf if r is None else r, w, c, p) for o, r, w, c, p in rows], dtype=np.float64).reshape(
+            -1, 5
+        )
+        return cls(
+            opened=data[:, 0],
+            resolved=data[:, 1],
+            waited=data[:, 2],
+            category=data[:, 3].astype(np.int64),
+            priority=data[:, 4].astype(np.int64),
+        )
+
+    def members(self, category: int, priority: int) -> np.ndarray:
+        """Row numbers of a group (``ANY`` for either key widens it)."""
+        key = (category, priority)
+        if key not in self._groups:
+            mask = np.ones(len(self.opened), dtype=bool)
+            if category != ANY:
+                mask &= self.category == category
+            if priority != ANY:
+                mask &= self.priority == priority
+            self._groups[key] = np.flatnonzero(mask)
+        return self._groups[key]
+
+
+class Estimator:
+    """The estimates as they were at ``now`` (epoch seconds), from what ``history`` knew then: a ticket
+    resolved after ``now`` was still open, and its waiting not yet known."""
+
+    def __init__(self, history: History, now: float, policy: Policy) -> None:
+        self.history, self.now, self.policy = history, now, policy
+        self._curves: dict[tuple[int, int], tuple[Curve | None, Survival | None]] = {}
+
+    def best(self, category: int, priority: int) -> Curve | None:
+        """The curve the guard should use for a ticket of this category and priority (see the module's 4)."""
+        own, own_survival = self._curve(category, priority)
+        if own is not None:
+            return own
+        coarser = [
+            curve
+            for curve in (self._curve(category, ANY)[0], self._curve(ANY, priority)[0], self._curve(ANY, ANY)[0])
+            if curve is not None
+        ]
+        if not coarser:
+            return None
+        if own_survival is None:
+            return coarser[0]
+        # Measured: the share of this group's tickets that each coarser promise at opening would have kept.
+        error = [abs((1.0 - own_survival.at(curve.points[0].remaining)) - self.policy.fraction) for curve in coarser]
+        return coarser[error.index(min(error))]
+
+    def _curve(self, category: int, priority: int) -> tuple[Curve | None, Survival | None]:
+        """A group's curve (None when too thin), and its survival at the widest window when it holds
+        enough tickets to measure calibration by (None otherwise)."""
+        key = (category, priority)
+        if key not in self._curves:
+            self._curves[key] = self._compute(category, priority)
+        return self._curves[key]
+
+    def _compute(self, category: int, priority: int) -> tuple[Curve | None, Survival | None]:
+        rows = self.history.members(category, priority)
+        survival: Survival | None = None
+        for width in self.policy.windows():
+            spells = self._spells(rows, width)
+            if spells is None:
+                continue
+            survival, size, resolved = spells
+            if resolved < self.policy.min_sample:
+                continue
+            points = tuple(self._points(survival))
+            if points:
+                return Curve(
+                    basis=_basis(category, priority),
+                    points=points,
+                    sample_size=size,
+                    window_days=round(width / DAY),
+                ), survival
+        return None, survival if survival is not None and self._measurable(survival) else None
+
+    def _measurable(self, survival: Survival) -> bool:
+        return survival.seen_at(0.0) >= MIN_TO_MEASURE
+
+    def _spells(self, rows: np.ndarray, width: float) -> tuple[Survival, int, int] | None:
+        h, now = self.history, self.now
+        rows = rows[(h.opened[rows] < now) & (h.resolved[rows] > now - width)]
+        if rows.size == 0:
+            return None
+        opened, resolved = h.opened[rows], h.resolved[rows]
+        done = resolved <= now
+        wall = np.where(done, resolved, now) - opened
+        # Waiting is known once a ticket is resolved (a replay must not read it earlier).
+        active = np.maximum(wall - np.where(done, h.waited[rows], 0.0), 1.0)
+        # The window's start, in the ticket's active time (waiting assumed spread evenly over its life).
+        entry = np.maximum(now - width - opened, 0.0) * np.divide(active, wall, out=np.ones_like(wall), where=wall > 0)
+        keep = entry < active
+        survival = kaplan_meier(entry[keep], active[keep], done[keep])
+        return survival, int(keep.sum()), int(done[keep].sum())
+
+    def _points(self, survival: Survival) -> Iterator[Point]:
+        for age in AGES:
+            seen = survival.seen_at(age)
+            remaining = survival.remaining(age, self.policy.fraction) if seen >= MIN_SEEN else None
+            if remaining is None:
+                return
+            yield Point(age=age, remaining=max(remaining, 60.0), seen=seen)
+
+
+def _basis(category: int, priority: int) -> str:
+    if category != ANY:
+        return EstimateBasis.CATEGORY_PRIORITY if priority != ANY else EstimateBasis.CATEGORY
+    return EstimateBasis.PRIORITY if priority != ANY else EstimateBasis.DESK
