@@ -11,9 +11,12 @@ replayed log measures exactly what production promises.
 3. **Survival.** Kaplan-Meier over the window's spells of active time (waiting on the customer left out),
    open tickets censored at their age; at each age of ``AGES``, the ``fraction`` percentile of the time
    still to run for a ticket still open at that age.
-4. **Fallbacks by calibration.** Where the group itself is too thin, the coarser curve whose promise at
-   opening its own tickets would have kept closest to ``fraction`` serves (finer first on a tie); with
-   too few tickets to measure even that, the finest coarser curve that can answer.
+4. **Fallbacks by calibration.** Where the group holds fewer than ``min_sample`` resolved tickets even at
+   its longest window (it is *thin*), the coarser curve whose promise at opening its own tickets would
+   have kept closest to ``fraction`` serves (finer first on a tie); with too few of its own to measure
+   that, the finest coarser one. On a young desk where every group is thin, the one with most history.
+5. **Past the tickets seen.** Where the curve never falls low enough within the ages the window saw, it
+   goes on at the rate it fell over the second half of them (``Survival.remaining``).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ AGES = tuple(
 )
 # A point of the curve needs this many tickets seen open at its age (fewer, and the curve stops there).
 MIN_SEEN = 10
-# A group's own tickets measure a coarser curve's calibration from this many resolved ones.
+# A group's own tickets measure a coarser curve's calibration from this many seen.
 MIN_TO_MEASURE = 10
 
 ANY = 0  # "any category" or "any priority" in a group's key
@@ -85,6 +88,8 @@ class Curve:
     points: tuple[Point, ...]
     sample_size: int  # tickets in the window
     window_days: int
+    resolved: int = 0  # of them, resolved
+    thin: bool = False  # fewer resolved than the policy's min_sample: used only where nothing better is
 
     def at(self, age: float) -> Point:
         """The point for a ticket of ``age`` seconds: interpolated between the curve's ages; past its last
@@ -161,24 +166,23 @@ class Estimator:
     def best(self, category: int, priority: int) -> Curve | None:
         """The curve the guard should use for a ticket of this category and priority (see the module's 4)."""
         own, own_survival = self._curve(category, priority)
-        if own is not None:
+        if own is not None and not own.thin:
             return own
-        coarser = [
-            curve
-            for curve in (self._curve(category, ANY)[0], self._curve(ANY, priority)[0], self._curve(ANY, ANY)[0])
-            if curve is not None
-        ]
+        candidates = [self._curve(c, p)[0] for c, p in ((category, ANY), (ANY, priority), (ANY, ANY))]
+        coarser = [curve for curve in candidates if curve is not None and not curve.thin]
         if not coarser:
-            return None
-        if own_survival is None:
+            # A young desk: no group has min_sample resolved tickets yet; the one with most history serves.
+            thin = [curve for curve in (own, *candidates) if curve is not None]
+            return max(thin, key=lambda curve: curve.resolved, default=None)
+        if own_survival is None or own_survival.seen_at(0.0) < MIN_TO_MEASURE:
             return coarser[0]
         # Measured: the share of this group's tickets that each coarser promise at opening would have kept.
         error = [abs((1.0 - own_survival.at(curve.points[0].remaining)) - self.policy.fraction) for curve in coarser]
         return coarser[error.index(min(error))]
 
     def _curve(self, category: int, priority: int) -> tuple[Curve | None, Survival | None]:
-        """A group's curve (None when too thin), and its survival at the widest window when it holds
-        enough tickets to measure calibration by (None otherwise)."""
+        """A group's curve (``thin`` when even the longest window holds fewer than ``min_sample`` resolved
+        tickets; None when it can't answer at all), and its survival at the last window tried."""
         key = (category, priority)
         if key not in self._curves:
             self._curves[key] = self._compute(category, priority)
@@ -186,26 +190,29 @@ class Estimator:
 
     def _compute(self, category: int, priority: int) -> tuple[Curve | None, Survival | None]:
         rows = self.history.members(category, priority)
-        survival: Survival | None = None
+        found: tuple[Curve | None, Survival | None] = (None, None)
         for width in self.policy.windows():
             spells = self._spells(rows, width)
             if spells is None:
                 continue
             survival, size, resolved = spells
-            if resolved < self.policy.min_sample:
-                continue
-            points = tuple(self._points(survival))
-            if points:
-                return Curve(
+            points = tuple(self._points(survival)) if resolved >= MIN_SEEN else ()
+            curve = (
+                Curve(
                     basis=_basis(category, priority),
                     points=points,
                     sample_size=size,
                     window_days=round(width / DAY),
-                ), survival
-        return None, survival if survival is not None and self._measurable(survival) else None
-
-    def _measurable(self, survival: Survival) -> bool:
-        return survival.seen_at(0.0) >= MIN_TO_MEASURE
+                    resolved=resolved,
+                    thin=resolved < self.policy.min_sample,
+                )
+                if points
+                else None
+            )
+            found = (curve, survival)
+            if curve is not None and not curve.thin:
+                break
+        return found
 
     def _spells(self, rows: np.ndarray, width: float) -> tuple[Survival, int, int] | None:
         h, now = self.history, self.now

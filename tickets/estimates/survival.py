@@ -11,6 +11,7 @@ was resolved, or its age now if still open), with ``event`` true if it was resol
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,9 +45,22 @@ class Survival:
         target = (1.0 - fraction) * self.at(age)
         later = int(np.searchsorted(self.times, age, side="right"))
         reached = np.flatnonzero(self.survival[later:] <= target + 1e-12)
-        if reached.size == 0:
+        if reached.size:
+            return float(self.times[later + reached[0]] - age)
+        return self._beyond(age, target)
+
+    def _beyond(self, age: float, target: float) -> float | None:
+        """Past the last resolution the window saw (a young desk, a slow group): the curve goes on at the
+        rate it fell over the second half of what was seen (a constant hazard), rather than pretending the
+        slow tickets still open will never close or falling back to a guess."""
+        if self.times.size == 0 or self.times[-1] <= 0:
             return None
-        return float(self.times[later + reached[0]] - age)
+        last, still_open = float(self.times[-1]), float(self.survival[-1])
+        halfway = self.at(last / 2)
+        if still_open <= 0 or halfway <= still_open:
+            return None
+        hazard = math.log(halfway / still_open) / (last / 2)
+        return max(last - age, 0.0) + math.log(still_open / target) / hazard
 
 
 def kaplan_meier(entry: Floats, exit: Floats, event: Bools) -> Survival:
