@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 
 from customers.models import Customer
 from tickets import services
-from tickets.models import Category, EscalationLevel, EscalationPath, Role, Team, Ticket
+from tickets.estimates.models import EstimateBasis
+from tickets.models import Category, EscalationLevel, EscalationPath, Estimate, Priority, Role, Team, Ticket
 
 User = get_user_model()
 
@@ -111,3 +112,32 @@ class TicketFactory(factory.Factory):
     @classmethod
     def _create(cls, model_class: type[Ticket], *, customer: Customer, **kwargs: object) -> Ticket:
         return services.open_ticket(name=customer.name, email=customer.email, **kwargs)  # type: ignore[arg-type]
+
+
+def history_says(
+    category: Category,
+    remaining: timedelta,
+    *,
+    priority: int | None = None,
+    seen: int = 12,
+    basis: str = EstimateBasis.CATEGORY,
+) -> list[Estimate]:
+    """Estimates as a refresh would write them: ``remaining`` still to run at every age, from ``seen``
+    tickets, for one priority or (None) every priority of the category."""
+    from django.utils import timezone
+
+    seconds = round(remaining.total_seconds())
+    return [
+        Estimate.objects.create(
+            category=category,
+            priority=level,
+            basis=basis,
+            curve=[[0, seconds, seen], [86400, seconds, seen]],
+            duration=remaining,
+            sample_size=seen,
+            window_days=28,
+            percentile=0.8,
+            computed_at=timezone.now(),
+        )
+        for level in ([priority] if priority is not None else Priority.values)
+    ]

@@ -27,9 +27,10 @@ from tests.desk.helpers import (
     utc,
     written,
 )
+from tests.factories import history_says
 from tickets import services
 from tickets.action_forms import ACTION_LABELS, ACTIONS
-from tickets.models import CustomerEmail, Estimate, Promise, Team, status_token_digest
+from tickets.models import CustomerEmail, Promise, Team, status_token_digest
 
 # --- A valid post does the thing ---------------------------------------------------------------
 
@@ -332,15 +333,8 @@ def test_changing_a_promise_without_saying_why_asks_for_the_reason(client_for, t
 
 @pytest.fixture
 def history(category):
-    """12 resolved tickets say this category takes about 6 hours."""
-    return Estimate.objects.create(
-        category=category,
-        priority=Estimate.ANY_PRIORITY,
-        duration=timedelta(hours=6),
-        sample_size=12,
-        percentile=0.8,
-        computed_at=timezone.now(),
-    )
+    """12 tickets say this category takes about 6 hours."""
+    return history_says(category, timedelta(hours=6))
 
 
 def test_promising_sooner_than_history_without_a_reason_shows_the_reason_box_and_the_estimate(
@@ -352,7 +346,7 @@ def test_promising_sooner_than_history_without_a_reason_shows_the_reason_box_and
     assert response.status_code == 400
     form = form_html(response, ticket, "promise")
     assert 'data-guard="sooner"' in form
-    assert "Tickets of this category took up to 6 h (the estimate, from 12 resolved in the look-back)." in form
+    assert "8 in 10 tickets of this category were solved within 6 h (from 12 tickets)." in form
     assert 'id="promise_reason" name="reason" rows="2" required' in form
     assert "say why it is realistic this time." in form
     assert WORDS in form
@@ -385,7 +379,7 @@ def test_the_live_guard_warns_about_a_time_sooner_than_the_estimate_and_asks_why
         check_url(ticket), {"due_at": typed(timezone.now() + timedelta(hours=2)), "reason": "Already fixed"}
     )
     assert 'data-guard="sooner"' in html(response)
-    assert "took up to 6 h (the estimate, from 12 resolved" in html(response)
+    assert "were solved within 6 h (from 12 tickets)" in html(response)
     assert ">Already fixed</textarea>" in html(response)
 
 

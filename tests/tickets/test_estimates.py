@@ -1,4 +1,8 @@
-"""The guard's estimates come from how long resolved tickets really took, computed in the database."""
+"""The periodic refresh: the desk's tickets and its imported past in, a curve per category and priority out.
+
+The estimator itself is tested on constructed histories in tests/estimates; here, what the refresh reads from
+the database and writes for the guard.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.factories import TicketFactory
-from tickets import promises, services, tasks
+from tests.factories import CategoryFactory, TicketFactory
+from tickets import services, tasks
+from tickets.estimates.models import HistoryImport, PastTicket
+from tickets.estimates.refresh import refresh_estimates
 from tickets.models import Estimate, Priority
+from tickets.promises import judge
 
 pytestmark = pytest.mark.django_db
 
@@ -22,71 +29,92 @@ def now():
 
 
 @pytest.fixture
-def history(category, dave, alice, now):
-    """Normal-priority tickets that took 1-5 h, one high-priority that took 10 h, one too old to count."""
-
-    def resolved(took: timedelta, *, days_ago: int = 3, priority: int = Priority.NORMAL) -> None:
-        opened = now - timedelta(days=days_ago)
-        ticket = TicketFactory(customer=dave, category=category, priority=priority, now=opened)
-        services.resolve(ticket, by=alice, summary="Done.", now=opened + took)
-
-    for hours in (1, 2, 3, 4, 5):
-        resolved(hours * H)
-    resolved(10 * H, priority=Priority.HIGH)
-    resolved(50 * H, days_ago=120)
+def source(now):
+    return HistoryImport.objects.create(file_name="past.csv", digest="0" * 64, started_at=now)
 
 
-def estimates() -> dict[int, tuple[timedelta, int]]:
-    return {row.priority: (row.duration, row.sample_size) for row in Estimate.objects.all()}
+def past(source, category, *, opened, took=None, priority=Priority.NORMAL, waited=timedelta(0), n=1):
+    for i in range(n):
+        PastTicket.objects.create(
+            key=f"{category.pk}-{opened.timestamp()}-{i}-{PastTicket.objects.count()}",
+            opened_at=opened,
+            resolved_at=opened + took if took is not None else None,
+            category=category,
+            priority=priority,
+            waited=waited,
+            source=source,
+        )
 
 
-def test_the_estimate_is_the_80th_percentile_per_priority_and_for_the_category(history, now):
-    promises.refresh_estimates(now=now)
+def test_imported_history_feeds_a_curve_for_every_priority_of_the_category(source, category, now, settings):
+    settings.PROMISE_ESTIMATE_MIN_SAMPLE = 30
+    for day in range(1, 21):  # 40 tickets over 20 days: half took 2 h, half 10 h
+        past(source, category, opened=now - timedelta(days=day), took=2 * H)
+        past(source, category, opened=now - timedelta(days=day, hours=5), took=10 * H)
 
-    assert estimates() == {
-        Priority.NORMAL: (4 * H + timedelta(minutes=12), 5),  # 1..5 h: 4.2 h
-        Priority.HIGH: (10 * H, 1),
-        Estimate.ANY_PRIORITY: (5 * H, 6),  # 1..5 h and 10 h: the 80th percentile is 5 h
-    }
+    assert refresh_estimates(now=now) == 4
+
+    rows = {row.priority: row for row in Estimate.objects.filter(category=category)}
+    assert set(rows) == set(Priority.values)
+    normal = rows[Priority.NORMAL]
+    assert (normal.basis, normal.duration, normal.sample_size, normal.window_days) == (
+        "category_priority",
+        10 * H,
+        40,
+        28,
+    )
+    assert normal.curve[0] == [0, 36000, 40]
+    # Still open after 3 hours: only the 10-hour ones are, with 7 hours to go.
+    assert [2 * 3600, 8 * 3600, 20] in normal.curve or [4 * 3600, 6 * 3600, 20] in normal.curve
+    # No High tickets at all: the category's curve serves them.
+    assert (rows[Priority.HIGH].basis, rows[Priority.HIGH].duration) == ("category", 10 * H)
 
 
-def test_the_percentile_and_look_back_are_configurable(history, now, settings):
-    settings.PROMISE_ESTIMATE_PERCENTILE = 0.5
-    settings.PROMISE_ESTIMATE_LOOKBACK_DAYS = 200
+def test_the_desks_own_tickets_count_open_ones_censored_and_waits_left_out(dave, category, alice, now, settings):
+    settings.PROMISE_ESTIMATE_MIN_SAMPLE = 10
+    for day in range(1, 11):
+        ticket = TicketFactory(customer=dave, category=category, now=now - timedelta(days=day))
+        services.change_status(ticket, to="waiting", by=alice, now=now - timedelta(days=day) + H)
+        services.receive_customer_message(ticket, body="Here.", now=now - timedelta(days=day) + 21 * H)  # 20 h
+        services.resolve(ticket, by=alice, summary="Done.", now=now - timedelta(days=day) + 24 * H)
+    for day in range(1, 4):  # still open, days old: slow ones the resolved-only look-back would miss
+        TicketFactory(customer=dave, category=category, now=now - timedelta(days=day, hours=2))
 
-    promises.refresh_estimates(now=now)
+    refresh_estimates(now=now)
 
-    # The 120-day-old 50 h ticket now counts: median of 1..5 h and 50 h is 3.5 h; with the 10 h one, 4 h.
-    assert estimates()[Priority.NORMAL] == (3.5 * H, 6)
-    assert estimates()[Estimate.ANY_PRIORITY] == (4 * H, 7)
+    row = Estimate.objects.get(category=category, priority=Priority.NORMAL)
+    assert row.sample_size == 13
+    # 10 of 13 took 4 h of active time; the 3 open ones outlasted that: 80 % need more than 4 h, so the
+    # curve goes on past the last resolution seen rather than promising 4 h.
+    assert row.duration > 4 * H
 
 
-def test_refreshing_twice_gives_the_same_table_and_drops_groups_without_history(history, category, now):
+def test_a_group_with_no_history_in_reach_gets_no_row_and_the_guard_uses_the_default(
+    source, category, ticket, alice, now, settings
+):
+    settings.PROMISE_ESTIMATE_LOOKBACK_DAYS = 60
+    past(source, category, opened=now - timedelta(days=200), took=2 * H, n=40)
+    stale = CategoryFactory()
     Estimate.objects.create(
-        category=category,
-        priority=Priority.URGENT,
-        duration=H,
-        sample_size=9,
-        percentile=0.8,
+        category=stale, priority=1, curve=[[0, 60, 1]], duration=H, sample_size=1, window_days=28, percentile=0.8,
         computed_at=now - timedelta(days=1),
-    )
+    )  # fmt: skip
+
+    assert refresh_estimates(now=now) == 0
+
+    assert not Estimate.objects.exists()
+    assert judge(ticket, due_at=now + 6 * H, by=alice, now=now).basis == "default"
+
+
+def test_refreshing_twice_gives_the_same_table(source, category, now, settings):
+    settings.PROMISE_ESTIMATE_MIN_SAMPLE = 5
+    for day in range(1, 11):
+        past(source, category, opened=now - timedelta(days=day), took=day * H)
 
     tasks.refresh_estimates()
-    first = estimates()
+    first = list(Estimate.objects.order_by("priority").values("priority", "curve", "duration", "basis"))
+    Estimate.objects.update(computed_at=now - timedelta(hours=1))  # due again
     tasks.refresh_estimates()
 
-    assert estimates() == first
-    assert Priority.URGENT not in first
-
-
-def test_the_guard_reads_the_refreshed_estimate(history, ticket, alice, now):
-    promises.refresh_estimates(now=now)
-
-    verdict = promises.judge(ticket, due_at=now + 2 * H, by=alice, now=now)
-
-    assert (verdict.estimate, verdict.sample_size, verdict.basis) == (
-        4 * H + timedelta(minutes=12),
-        5,
-        "category and priority",
-    )
-    assert verdict.sooner_than_estimate
+    assert list(Estimate.objects.order_by("priority").values("priority", "curve", "duration", "basis")) == first
+    assert len(first) == 4

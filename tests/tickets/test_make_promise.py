@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from tests.factories import TicketFactory
+from tests.factories import TicketFactory, history_says
 from tickets import services
 from tickets.models import Estimate, Priority, Promise, PromiseState
 from tickets.promises import Overpromise, judge
@@ -111,7 +111,7 @@ def test_promising_sooner_than_the_estimate_asks_why_with_the_numbers(ticket, al
         promise(ticket, alice, now=now, hours=1)
 
     verdict = refused.value.verdict
-    assert (verdict.estimate, verdict.sample_size, verdict.basis) == (4 * H, 0, "default target")
+    assert (verdict.estimate, verdict.sample_size, verdict.basis) == (4 * H, 0, "default")
     assert verdict.sooner_than_estimate and verdict.earliest_realistic == now + 4 * H
     assert "reason" in refused.value.message_dict
     assert "the category's target is 4 h" in refused.value.message_dict["reason"][0]
@@ -142,27 +142,48 @@ def test_the_reps_load_counts_their_promises_due_before_this_one(ticket, alice, 
     assert judge(ticket, due_at=now + 10 * H, by=bob, now=now).load == 0
 
 
-def test_the_estimate_falls_back_from_priority_to_category_to_default_target(ticket, alice, now, settings):
-    settings.PROMISE_ESTIMATE_MIN_SAMPLE = 5
-    category = ticket.category
-    Estimate.objects.create(
-        category=category, priority=0, duration=3 * H, sample_size=12, percentile=0.8, computed_at=now
-    )
-    Estimate.objects.create(
-        category=category, priority=ticket.priority, duration=2 * H, sample_size=3, percentile=0.8, computed_at=now
-    )
-
-    # Three tickets at this priority are too few: the category's twelve decide.
-    verdict = judge(ticket, due_at=now + 6 * H, by=alice, now=now)
-    assert (verdict.estimate, verdict.sample_size, verdict.basis) == (3 * H, 12, "category")
-
-    Estimate.objects.filter(priority=ticket.priority).update(sample_size=9)
-    verdict = judge(ticket, due_at=now + 6 * H, by=alice, now=now)
-    assert (verdict.estimate, verdict.sample_size, verdict.basis) == (2 * H, 9, "category and priority")
-
+def test_the_guard_reads_the_refreshed_row_for_the_category_and_priority_else_the_default_target(
+    ticket, alice, now, django_assert_num_queries
+):
+    history_says(ticket.category, 2 * H, priority=ticket.priority, seen=9, basis="category_priority")
+    history_says(ticket.category, 5 * H, priority=Priority.URGENT, seen=40, basis="priority")
     assert ticket.priority != Priority.URGENT
-    Estimate.objects.all().delete()
-    assert judge(ticket, due_at=now + 6 * H, by=alice, now=now).basis == "default target"
+
+    with django_assert_num_queries(2):  # the estimate by its unique key, and the rep's load
+        verdict = judge(ticket, due_at=now + 6 * H, by=alice, now=now)
+    assert (verdict.estimate, verdict.sample_size, verdict.basis) == (2 * H, 9, "category_priority")
+    assert verdict.explain().startswith("8 in 10 similar tickets were solved within 2 h (from 9 tickets).")
+
+    Estimate.objects.filter(priority=ticket.priority).delete()
+    assert judge(ticket, due_at=now + 6 * H, by=alice, now=now).basis == "default"
+
+
+def test_the_guard_reads_the_time_still_to_run_at_the_tickets_age_waits_left_out(dave, category, alice, now):
+    Estimate.objects.create(
+        category=category,
+        priority=Priority.NORMAL,
+        basis="category",
+        curve=[[0, 3 * 3600, 400], [86400, 3 * 86400, 412], [2 * 86400, 5 * 86400, 90]],
+        duration=3 * H,
+        sample_size=500,
+        window_days=28,
+        percentile=0.8,
+        computed_at=now,
+    )
+    ticket = TicketFactory(customer=dave, category=category, priority=Priority.NORMAL, now=now - 30 * H)
+    services.change_status(ticket, to="waiting", by=alice, now=now - 20 * H)
+    services.receive_customer_message(ticket, body="Here it is.", now=now - 14 * H)  # waited 6 h: 24 h old
+
+    verdict = judge(ticket, due_at=now + 6 * H, by=alice, now=now)
+
+    assert (verdict.estimate, verdict.sample_size, verdict.estimated.age) == (3 * 24 * H, 412, 24 * H)
+    assert verdict.sooner_than_estimate and verdict.earliest_realistic == now + 72 * H
+    assert verdict.explain().startswith(
+        "8 in 10 tickets of this category still open after 1 day were solved within another 3 days (from 412 tickets)."
+    )
+    # Halfway between the curve's ages, halfway between its answers.
+    later = judge(ticket, due_at=now + 6 * H, by=alice, now=now + 12 * H)
+    assert later.estimate == 4 * 24 * H and later.estimated.age == 36 * H
 
 
 # --- The clock follows the status -------------------------------------------------------------

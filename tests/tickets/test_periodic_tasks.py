@@ -36,7 +36,7 @@ def test_a_figures_refresh_delivered_twice_computes_once():
 
 def test_estimates_refreshed_a_moment_ago_are_not_refreshed_again(category, monkeypatch):
     runs = []
-    monkeypatch.setattr(tasks.promises, "refresh_estimates", lambda *, now: runs.append(now) or 0)
+    monkeypatch.setattr(tasks, "refresh_estimates_at", lambda *, now: runs.append(now) or 0)
     category.estimates.create(priority=0, duration=timedelta(hours=3), sample_size=9, percentile=0.8,
                               computed_at=timezone.now())  # fmt: skip
 
