@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 
@@ -49,9 +50,24 @@ class Replay:
     first_counted: float = 0.0
 
 
+class Past(Protocol):
+    """What the replay reads of a history row (``files.HistoryRow`` and ``Source`` have it)."""
+
+    @property
+    def opened_at(self) -> datetime: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def waited(self) -> timedelta: ...
+
+
 @dataclass(frozen=True)
 class Source:
-    """A history row, as the replay needs it (``files.HistoryRow`` has these attributes)."""
+    """A history row made up for a replay (tests, benchmarks)."""
 
     opened_at: datetime
     resolved_at: datetime | None
@@ -61,7 +77,7 @@ class Source:
 
 
 def replay(
-    rows: Sequence[Source],
+    rows: Sequence[Past],
     *,
     policy: Policy,
     every: float,
@@ -105,6 +121,7 @@ def replay(
     names = {code: name for name, code in priorities.items()}, {code: name for name, code in categories.items()}
     for done, refreshed_at in enumerate(sorted(by_refresh)):
         estimator = Estimator(history, refreshed_at, policy)
+        previous = _previous_rule(history, refreshed_at, policy.fraction) if previous_rule else None
         for i, moment, after in by_refresh[refreshed_at]:
             category, priority = int(history.category[i]), int(history.priority[i])
             curve = estimator.best(category, priority)
@@ -115,8 +132,8 @@ def replay(
             made_at = float(history.opened[i] + after)
             labels = (names[0][priority], names[1][category])
             result.promises.append(_judged(history, i, moment, made_at, promised, basis, end, labels))
-            if previous_rule and moment == "at_opening":
-                took = _previous_rule(history, refreshed_at, policy.fraction) or default_target
+            if previous_rule:
+                took = previous if previous is not None else default_target
                 result.previous.append(_judged(history, i, moment, made_at, took, PREVIOUS_RULE, end, labels))
         if progress is not None:
             progress(done + 1, len(by_refresh))

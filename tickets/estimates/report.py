@@ -57,7 +57,7 @@ def figures(replay: Replay, *, target: float) -> dict[str, Any]:
             basis: {**_kept(group), "share_pct": round(100 * len(group) / len(promises), 1)}
             for basis, group in sorted(by_basis.items())
         },
-        "previous_rule": {"at_opening": _moment(previous)} if previous else {},
+        "previous_rule": {moment: _moment(group) for moment, group in _by(previous, lambda p: p.moment).items()},
     }
 
 
@@ -80,8 +80,10 @@ def text(data: dict[str, Any]) -> str:
         "By moment",
         *(_line(moment.replace("_", " "), data[moment], target) for moment, _ in MOMENTS),
     ]
-    if data["previous_rule"]:
-        lines.append(_line("at opening, previous rule", data["previous_rule"]["at_opening"], target))
+    for moment, _ in MOMENTS:
+        if moment in data["previous_rule"]:
+            label = f"{moment.replace('_', ' ')}, first rule"
+            lines.append(_line(label, data["previous_rule"][moment], target))
     for title, key in (("By priority", "by_priority"), ("By category (top 10)", "by_category")):
         lines += ["", title, *(_line(name, figure, target) for name, figure in data[key].items())]
     lines += ["", "By week", *(_line(name, figure, target) for name, figure in data["by_week"].items())]
