@@ -140,12 +140,15 @@ def test_a_ticket_open_at_the_end_counts_only_if_its_promise_fell_due_in_the_log
     assert all(p.kept is not None for p in replayed.promises if ticket_of(p).resolved_at is not None)
 
 
-def test_the_previous_rule_is_judged_at_opening_only(replayed):
-    at_opening = [p for p in replayed.promises if p.moment == "at_opening"]
-
-    assert {p.moment for p in replayed.previous} == {"at_opening"}
+def test_the_previous_rule_promises_at_the_same_moments_ignoring_age(replayed):
     assert {p.basis for p in replayed.previous} == {PREVIOUS_RULE}
-    assert [p.made_at for p in replayed.previous] == [p.made_at for p in at_opening]
+    assert [(p.moment, p.made_at) for p in replayed.previous] == [(p.moment, p.made_at) for p in replayed.promises]
+    # The first rule knew nothing of a ticket's age or group: one promise per refresh, whatever the moment.
+    by_refresh: dict[int, set[float]] = {}
+    for p in replayed.previous:
+        by_refresh.setdefault(int(p.made_at // 900), set()).add(p.promised)
+    assert all(len(promised) == 1 for promised in by_refresh.values())
+    assert {p.moment for p in replayed.previous} == {"at_opening", "at_1_hour", "at_1_day"}
 
 
 def test_the_report_gives_each_moment_priority_category_week_and_fallback(replayed):
@@ -168,7 +171,7 @@ def test_the_report_gives_each_moment_priority_category_week_and_fallback(replay
 def test_the_report_text_names_each_moment(replayed):
     text = report.text(report.figures(replayed, target=0.8))
 
-    for label in ("at opening", "at 1 hour", "at 1 day", "at opening, previous rule", "By priority", "By week"):
+    for label in ("at opening", "at 1 hour", "at 1 day", "at opening, first rule", "By priority", "By week"):
         assert label in text
 
 

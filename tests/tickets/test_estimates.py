@@ -118,3 +118,18 @@ def test_refreshing_twice_gives_the_same_table(source, category, now, settings):
 
     assert list(Estimate.objects.order_by("priority").values("priority", "curve", "duration", "basis")) == first
     assert len(first) == 4
+
+
+def test_open_tickets_count_their_waits_so_far_left_out(dave, category, alice, now, settings):
+    settings.PROMISE_ESTIMATE_MIN_SAMPLE = 10
+    for day in range(1, 11):
+        ticket = TicketFactory(customer=dave, category=category, now=now - timedelta(days=day))
+        services.resolve(ticket, by=alice, summary="Done.", now=now - timedelta(days=day) + 4 * H)
+    for hours in (30, 31, 32):  # open for more than a day, but waiting on the customer since their second hour
+        ticket = TicketFactory(customer=dave, category=category, now=now - hours * H)
+        services.change_status(ticket, to="waiting", by=alice, now=now - (hours - 1) * H)
+
+    refresh_estimates(now=now)
+
+    # Active for an hour each, the open ones say nothing against "4 hours": 8 in 10 are done by then.
+    assert Estimate.objects.get(category=category, priority=Priority.NORMAL).duration == 4 * H

@@ -94,8 +94,9 @@ class Curve:
     def at(self, age: float) -> Point:
         """The point for a ticket of ``age`` seconds: interpolated between the curve's ages; past its last
         age (older than the history saw enough tickets), the last point."""
+        age = max(age, 0.0)
         ages = [p.age for p in self.points]
-        i = bisect.bisect_right(ages, max(age, 0.0)) - 1
+        i = bisect.bisect_right(ages, age) - 1
         here = self.points[i]
         if i + 1 == len(self.points):
             return here
@@ -126,20 +127,25 @@ class History:
     waited: Floats
     category: np.ndarray
     priority: np.ndarray
+    # The waiting of tickets still open, as far as it is known (production knows it; a replay doesn't).
+    waited_open: Floats | None = None
     _groups: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_rows(cls, rows: list[tuple[float, float | None, float, int, int]]) -> History:
-        """From ``(opened, resolved or None, waited, category, priority)`` rows."""
-        data = np.array([(o, np.inf if r is None else r, w, c, p) for o, r, w, c, p in rows], dtype=np.float64).reshape(
-            -1, 5
-        )
+    def from_rows(
+        cls, rows: list[tuple[float, float | None, float, int, int]], *, waited_open: list[float] | None = None
+    ) -> History:
+        """From ``(opened, resolved or None, waited, category, priority)`` rows, and what open tickets
+        have waited so far (when it is known)."""
+        data = np.array([(o, np.inf if r is None else r, w, c, p) for o, r, w, c, p in rows], dtype=np.float64)
+        data = data.reshape(-1, 5)
         return cls(
             opened=data[:, 0],
             resolved=data[:, 1],
             waited=data[:, 2],
             category=data[:, 3].astype(np.int64),
             priority=data[:, 4].astype(np.int64),
+            waited_open=None if waited_open is None else np.array(waited_open, dtype=np.float64),
         )
 
     def members(self, category: int, priority: int) -> np.ndarray:
@@ -222,8 +228,9 @@ class Estimator:
         opened, resolved = h.opened[rows], h.resolved[rows]
         done = resolved <= now
         wall = np.where(done, resolved, now) - opened
-        # Waiting is known once a ticket is resolved (a replay must not read it earlier).
-        active = np.maximum(wall - np.where(done, h.waited[rows], 0.0), 1.0)
+        # A replay knows a ticket's waiting once it is resolved, not earlier; production knows it so far.
+        so_far = 0.0 if h.waited_open is None else np.minimum(h.waited_open[rows], wall)
+        active = np.maximum(wall - np.where(done, h.waited[rows], so_far), 1.0)
         # The window's start, in the ticket's active time (waiting assumed spread evenly over its life).
         entry = np.maximum(now - width - opened, 0.0) * np.divide(active, wall, out=np.ones_like(wall), where=wall > 0)
         keep = entry < active

@@ -21,15 +21,21 @@ def desk_history(now: datetime, *, days: int) -> History:
 
     since = now - timedelta(days=days)
     rows: list[tuple[float, float | None, float, int, int]] = []
-    for model, opened in ((Ticket, "created_at"), (PastTicket, "opened_at")):
+    waited_open: list[float] = []
+    for model, opened, paused in ((Ticket, "created_at", "paused_at"), (PastTicket, "opened_at", None)):
         seen = model.objects.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=since), **{f"{opened}__lt": now})
-        rows.extend(
-            (opened_at.timestamp(), resolved_at.timestamp() if resolved_at else None, waited.total_seconds(), c, p)
-            for opened_at, resolved_at, waited, c, p in seen.values_list(
-                opened, "resolved_at", "waited", "category_id", "priority"
-            ).iterator(chunk_size=5000)
-        )
-    return History.from_rows(rows)
+        fields = [opened, "resolved_at", "waited", "category_id", "priority"] + ([paused] if paused else [])
+        for opened_at, resolved_at, waited, category, priority, *waiting_since in seen.values_list(*fields).iterator(
+            chunk_size=5000
+        ):
+            waits = waited.total_seconds()
+            rows.append((opened_at.timestamp(), resolved_at.timestamp() if resolved_at else None, waits, category,
+                         priority))  # fmt: skip
+            # An open ticket waiting on the customer right now has waited since then too.
+            if waiting_since and waiting_since[0] is not None:
+                waits += max((now - waiting_since[0]).total_seconds(), 0.0)
+            waited_open.append(waits)
+    return History.from_rows(rows, waited_open=waited_open)
 
 
 def refresh_estimates(*, now: datetime) -> int:
