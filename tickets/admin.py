@@ -182,10 +182,11 @@ class NotificationAdmin(OutboxAdmin):
 
 @admin.register(Estimate)
 class EstimateAdmin(ReadOnlyAdmin):
-    """The guard's figures, refreshed by a periodic task (priority 0 = the whole category)."""
+    """The guard's curves, refreshed by a periodic task: one per category and priority, from the group
+    ``basis`` names (docs/estimates.md)."""
 
-    list_display = ["category", "priority", "duration", "sample_size", "percentile", "computed_at"]
-    list_filter = ["category"]
+    list_display = ["category", "priority", "basis", "duration", "sample_size", "window_days", "computed_at"]
+    list_filter = ["basis", "priority", "category"]
     list_select_related = ["category"]
 
 
