@@ -259,10 +259,11 @@ def test_a_bad_period_is_explained(api, carol, query, field, message):
 # --- Cost ---------------------------------------------------------------------------------------------
 
 
-def test_chosen_dates_cost_the_reports_eleven_queries_and_three_more(api, carol, world, django_assert_max_num_queries):
+def test_chosen_dates_cost_the_reports_twelve_queries_and_two_more(api, carol, world, django_assert_max_num_queries):
     client = api(carol)
-    # The token, its last-used time (its first use), "is a supervisor?"; then the report's 11 (see
-    # tests/supervision/test_figures.py): teams, promise and rating counts, six medians, weeks, people.
+    # The token (with "is a supervisor?"), its last-used time (its first use); then the report's 12 (see
+    # tests/supervision/test_figures.py): teams, promise and rating counts, six medians, weeks, people, the
+    # guard's calibration.
     with django_assert_max_num_queries(14):
         figures(client, AROUND_T)
 

@@ -6,7 +6,7 @@ The dashboard's figures, from the same place (``tickets.supervision.figures``) a
    (``?start=&end=``, days in ``?time_zone=``). The page's ``PeriodForm`` judges it, so the API accepts and
    refuses exactly what the page does, in the same words.
 2. A rolling period is read from its snapshot, computed ahead, and says ``as_of`` when; chosen dates are
-   computed when asked (eleven queries, whatever the data).
+   computed when asked (twelve queries, whatever the data).
 3. Every number is a field or property of the report's ``Row``: nothing is worked out again here.
 """
 
