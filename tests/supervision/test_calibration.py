@@ -4,16 +4,20 @@ warning on the "now" page (see the ``calibrated`` world in conftest.py)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 
+from tests.desk.helpers import html
 from tests.factories import CategoryFactory, TicketFactory
 from tests.supervision.conftest import T, settled_promise
 from tickets.supervision.calibration import Calibration, Group, calibrate, narrow, wilson
 from tickets.supervision.figures import PROMISES, Period, from_json, report, rows_behind, to_json
+from tickets.supervision.forms import DrillDownForm
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +141,67 @@ def test_the_calibration_costs_one_query_whatever_the_groups(calibrated, alice, 
         settled_promise(ticket, alice, kept=True)
     with django_assert_num_queries(1):
         assert len(calibrate(PROMISES.in_period(THIRTY_DAYS)).categories) == 8
+
+
+# --- The figures page ---------------------------------------------------------------------------------------
+
+
+def drill_links(page: str, selector: str) -> dict[str, str]:
+    """The drill-down links of one row of a calibration table: {data-figure: href}."""
+    row = re.search(rf'<tr data-group="{selector}">(.*?)</tr>', page, re.S)
+    assert row, selector
+    return {name: unescape(href) for href, name in re.findall(r'href="([^"]+)" data-figure="([^"]+)"', row[1])}
+
+
+def test_the_figures_page_shows_each_group_in_its_band(client_for, carol, calibrated, billing, technical):
+    page = html(client_for(carol).get(reverse("desk:figures"), AROUND_T))
+
+    teams = page.split('aria-label="Calibration per team"')[1].split("</table>")[0]
+    assert re.search(rf'data-group="team:{billing.pk}">.*?In band.*?24</a>.*?79%</a>', teams, re.S)
+    assert re.search(rf'data-group="team:{technical.pk}">.*?Out of band: low.*?50%</a>.*?30%.70%', teams, re.S)
+    categories = page.split('aria-label="Calibration per category"')[1].split("</table>")[0]
+    refunds = calibrated["Refunds"].category_id
+    assert re.search(rf'data-group="category:{refunds}">.*?Too few.*?75%</a>', categories, re.S)
+    assert "2</a> made on a category's default target" in page
+
+
+def test_every_calibration_figure_links_to_exactly_the_rows_it_counts(client_for, carol, calibrated, technical):
+    client = client_for(carol)
+    page = html(client.get(reverse("desk:figures"), AROUND_T))
+    links = drill_links(page, f"team:{technical.pk}")
+    assert set(links) == {"counted", "kept", "broken"}
+
+    for figure, expected, outcomes in (("counted", 20, {"Kept", "Broken"}), ("kept", 10, {"Kept"}),
+                                       ("broken", 10, {"Broken"})):  # fmt: skip
+        listed = html(client.get(links[figure]))
+        assert listed.count("data-reference=") == expected, figure
+        assert set(re.findall(r"<td>(Kept|Broken|Pending|Superseded)</td>", listed)) == outcomes
+        assert "at or after the guard&#x27;s estimate, settled · Technical" in listed
+
+    outage = calibrated["Outage"].category_id
+    broken = html(client.get(drill_links(page, f"category:{outage}")["broken"]))
+    assert broken.count("data-reference=") == 10 and "· Outage ·" in broken
+
+
+def test_a_period_with_nothing_that_followed_the_guard_says_so(client_for, carol, world):
+    page = html(client_for(carol).get(reverse("desk:figures"), AROUND_T))
+    # The fixed world's estimates are all the category's default target: nothing to judge the guard by.
+    assert "No promise made at or after the guard's estimate has settled in this period." in page
+    assert "Calibration per team" not in page
+
+
+# --- The drill-down's new filters ----------------------------------------------------------------------------
+
+
+def test_the_drill_down_lists_one_category(client_for, carol, calibrated):
+    refunds = calibrated["Refunds"]
+    query = {**AROUND_T, "figure": "made", "category": refunds.category_id}
+    listed = html(client_for(carol).get(reverse("desk:drill-down"), query))
+    assert listed.count("data-reference=") == 4
+    assert set(re.findall(r'data-reference="([^"]+)"', listed)) == {refunds.reference}
+
+
+def test_a_category_and_the_guard_only_narrow_promise_figures():
+    form = DrillDownForm({"figure": "rating", "guard": "followed"})
+    assert not form.is_valid()
+    assert form.non_field_errors() == ["Only promise figures are listed by category or by the guard."]

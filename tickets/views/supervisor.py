@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from helpdesk.clock import database_now
+from tickets.supervision.calibration import GUARDS, narrow
 from tickets.supervision.exports import csv_response
 from tickets.supervision.figures import FIGURES, Report, Row, Week, desk_zone, report, rolling, rows_behind
 from tickets.supervision.forms import DrillDownForm, PeriodForm
@@ -184,16 +185,20 @@ def _behind(form: DrillDownForm) -> Any:
         team=data["team"].pk if data.get("team") else None,
         agent=data["agent"].pk if data.get("agent") else None,
     )
+    rows = narrow(rows, guard=data.get("guard") or "", category=data["category"].pk if data.get("category") else None)
     return ordered(rows, figure)
 
 
 def _whose(form: DrillDownForm) -> str:
     data = form.cleaned_data
+    names = []
     if data.get("team"):
-        return data["team"].name
+        names.append(data["team"].name)
     if data.get("agent"):
-        return str(data["agent"].get_full_name() or data["agent"].username)
-    return "Everyone"
+        names.append(str(data["agent"].get_full_name() or data["agent"].username))
+    if data.get("category"):
+        names.append(data["category"].name)
+    return " · ".join(names) or "Everyone"
 
 
 @supervisor_only
@@ -214,6 +219,7 @@ def drill_down(request: StaffRequest) -> HttpResponse:
         "form": form,
         "figure": FIGURES[figure],
         "whose": _whose(form),
+        "guard": GUARDS[form.cleaned_data["guard"]][0] if form.cleaned_data.get("guard") else "",
         "period": form.chosen(),
         "columns": listing.columns,
         "table": list(listing.table(found[pk] for pk in page.ids if pk in found)),
