@@ -10,11 +10,15 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.desk.helpers import html
 from tests.factories import CategoryFactory, TicketFactory
 from tests.supervision.conftest import T, settled_promise
+from tickets import tasks
 from tickets.supervision.calibration import Calibration, Group, calibrate, narrow, wilson
 from tickets.supervision.figures import PROMISES, Period, from_json, report, rows_behind, to_json
 from tickets.supervision.forms import DrillDownForm
@@ -205,3 +209,48 @@ def test_a_category_and_the_guard_only_narrow_promise_figures():
     form = DrillDownForm({"figure": "rating", "guard": "followed"})
     assert not form.is_valid()
     assert form.non_field_errors() == ["Only promise figures are listed by category or by the guard."]
+
+
+# --- The warning on the "now" page ---------------------------------------------------------------------------
+
+
+def test_the_now_page_warns_of_each_group_out_of_band_with_its_rows(client_for, carol, calibrated_at, technical):
+    tickets = calibrated_at(timezone.now() - timedelta(days=2))
+    tasks.refresh_figures.apply()  # as beat does: the last 30 days' figures, computed ahead
+    client = client_for(carol)
+
+    page = html(client.get(NOW_URL))
+
+    warning = page.split('data-calibration="drifting"')[1].split("</section>")[0]
+    assert "out of band for 2 groups" in warning
+    technical_line = re.search(rf'<li data-drift="team:{technical.pk}">(.*?)</li>', warning, re.S)
+    assert technical_line and "kept 10 of 20 (50%) against an aim of 80%" in technical_line[1]
+    assert "less often" in technical_line[1]
+    assert f'data-drift="category:{tickets["Outage"].category_id}"' in warning
+    assert "Billing" not in warning  # in band (the team and its category) and too few (Refunds): not listed
+    [link] = re.findall(r'href="([^"]+)"', technical_line[1])
+    rows = html(client.get(unescape(link)))
+    assert rows.count("data-reference=") == 20 and "· Technical · the last 30 days" in rows
+
+
+def test_no_warning_while_every_group_is_in_band_or_too_few(client_for, carol, category, alice):
+    ticket = TicketFactory(category=category, now=timezone.now() - timedelta(days=3))
+    for n in range(20):
+        settled_promise(ticket, alice, kept=n < 16, at=timezone.now() - timedelta(days=2))
+    tasks.refresh_figures.apply()
+
+    page = html(client_for(carol).get(NOW_URL))
+
+    assert "out of band" not in page and "drifting" not in page
+
+
+def test_the_live_part_that_refreshes_every_15_seconds_leaves_the_warning_out(client_for, carol, calibrated_at):
+    calibrated_at(timezone.now() - timedelta(days=2))
+    tasks.refresh_figures.apply()
+    client = client_for(carol)
+    with CaptureQueriesContext(connection) as whole:
+        assert "out of band" in html(client.get(NOW_URL))
+    with CaptureQueriesContext(connection) as live:
+        part = html(client.get(NOW_URL, HTTP_HX_REQUEST="true"))
+    assert "out of band" not in part
+    assert len(live) == len(whole) - 1  # no snapshot read every 15 seconds

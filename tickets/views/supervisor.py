@@ -29,15 +29,20 @@ from tickets.views.desk import IdPage
 # --- Now ------------------------------------------------------------------------------------------
 
 
+DRIFT_DAYS = 30  # the period whose calibration the "now" page warns about: a rolling one, computed ahead
+
+
 @supervisor_only
 @require_GET
 def now(request: StaffRequest) -> HttpResponse:
-    """At risk and breached, by team or by agent; htmx refreshes the live part every 15 seconds."""
+    """At risk and breached, by team or by agent; htmx refreshes the live part every 15 seconds. The whole
+    page also warns of the teams and categories where the guard is out of band over the last 30 days."""
     group_by = request.GET.get("by", "team")
     group_by = group_by if group_by in GROUPINGS else "team"
     beat, moment = last_beat(), database_now()
     lapse = behind(now=moment)
-    context = {
+    live = request.headers.get("HX-Request")
+    context: dict[str, Any] = {
         "danger": danger(request.user, group_by=group_by),
         "group_by": group_by,
         "beat": beat,
@@ -47,8 +52,16 @@ def now(request: StaffRequest) -> HttpResponse:
         "behind": is_behind(lapse),
         "here": request.get_full_path(),
     }
-    template = "supervisor/_now_live.html" if request.headers.get("HX-Request") else "supervisor/now.html"
-    return render(request, template, context)
+    if live:
+        return render(request, "supervisor/_now_live.html", context)
+    recent, as_of = rolling(DRIFT_DAYS, now=timezone.now())
+    context.update(
+        drifting=recent.calibration.out_of_band(),
+        drift_as_of=as_of,
+        drift_period=recent.period,
+        drift_query=urlencode({"period": DRIFT_DAYS}),
+    )
+    return render(request, "supervisor/now.html", context)
 
 
 # --- Over time ------------------------------------------------------------------------------------
