@@ -23,6 +23,7 @@ URL = reverse("api:metrics-promises")
 AROUND_T = {"start": "2026-10-20", "end": "2026-11-20", "time_zone": "UTC"}  # the world (A to F), not G
 UTC = ZoneInfo("UTC")
 world = supervision.world  # the fixed world, with its figures worked out by hand
+calibrated_at, calibrated = supervision.calibrated_at, supervision.calibrated  # the guard's calibration
 
 
 @pytest.fixture(autouse=True)
@@ -166,6 +167,53 @@ def test_every_number_is_the_reports_own(api, carol, world):
             same(line, row)
 
 
+def test_the_guards_calibration_per_team_and_category(api, carol, calibrated, technical):
+    body = figures(api(carol), AROUND_T)["calibration"]
+
+    assert (body["min_settled"], body["confidence"]) == (20, 0.95)
+    assert [group["name"] for group in body["teams"]] == ["Billing", "Technical"]
+    assert [group["name"] for group in body["categories"]] == ["Billing question", "Outage", "Refunds"]
+    assert body["teams"][1] == {
+        "id": technical.pk,
+        "name": "Technical",
+        "settled": 20,
+        "kept": 10,
+        "broken": 10,
+        "kept_rate": 0.5,
+        "aim": pytest.approx(0.8),
+        "interval": [pytest.approx(0.2993, abs=1e-4), pytest.approx(0.7007, abs=1e-4)],
+        "band": "out_of_band",
+        "drift": "below",
+        "on_default": 0,
+    }
+    total, refunds = body["total"], body["categories"][2]
+    assert (total["id"], total["settled"], total["kept"], total["on_default"]) == (None, 44, 29, 2)
+    assert (refunds["settled"], refunds["band"], refunds["drift"]) == (4, "too_few", None)
+
+
+def test_the_calibration_is_the_pages_own(api, client_for, carol, calibrated):
+    # given the calibration the figures page shows for the same days
+    page = client_for(carol).get(reverse("desk:figures"), {"period": "dates", "start": AROUND_T["start"],
+                                                           "end": AROUND_T["end"]})  # fmt: skip
+    shown = page.context["report"].calibration
+
+    # when the API is asked
+    body = figures(api(carol), AROUND_T)["calibration"]
+
+    # then every group carries the page's numbers and band
+    def same(line: dict, group) -> None:
+        assert (line["id"], line["name"]) == (group.key, group.name)
+        for name in ("settled", "kept", "broken", "kept_rate", "aim", "band", "drift", "on_default"):
+            assert line[name] == getattr(group, name), name
+        assert line["interval"] == list(group.interval)
+
+    same(body["total"], shown.total)
+    for lines, groups in ((body["teams"], shown.teams), (body["categories"], shown.categories)):
+        assert len(lines) == len(groups) > 0
+        for line, group in zip(lines, groups, strict=True):
+            same(line, group)
+
+
 # --- The period --------------------------------------------------------------------------------
 
 
@@ -259,10 +307,11 @@ def test_a_bad_period_is_explained(api, carol, query, field, message):
 # --- Cost ---------------------------------------------------------------------------------------------
 
 
-def test_chosen_dates_cost_the_reports_eleven_queries_and_three_more(api, carol, world, django_assert_max_num_queries):
+def test_chosen_dates_cost_the_reports_twelve_queries_and_two_more(api, carol, world, django_assert_max_num_queries):
     client = api(carol)
-    # The token, its last-used time (its first use), "is a supervisor?"; then the report's 11 (see
-    # tests/supervision/test_figures.py): teams, promise and rating counts, six medians, weeks, people.
+    # The token (with "is a supervisor?"), its last-used time (its first use); then the report's 12 (see
+    # tests/supervision/test_figures.py): teams, promise and rating counts, six medians, weeks, people, the
+    # guard's calibration.
     with django_assert_max_num_queries(14):
         figures(client, AROUND_T)
 

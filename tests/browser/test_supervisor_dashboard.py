@@ -8,6 +8,8 @@ inline, and reads who keeps their word over time.
    cancelled, the note survives), then she escalates it and it moves up to Technical.
 4. On the figures page the weekly kept-rate chart is drawn with a line per team; a team's "Broken" figure
    drills down to exactly the tickets behind it.
+5. Where promises that followed the guard were kept less often than it aims, the "now" page warns, and the
+   figures page shows each team and category in its band; both link to the promises behind them.
 
 Screenshots go to artifacts/screenshots/supervisor-*.png for people to look at.
 """
@@ -22,6 +24,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD, CategoryFactory, EscalationPathFactory, StaffFactory, TicketFactory
+from tests.supervision import conftest as supervision
 from tickets import services
 from tickets.models import Interaction, InteractionKind, Promise, PromiseState, Ticket
 from tickets.sweep import sweep
@@ -285,3 +288,46 @@ def test_carol_reads_the_kept_rate_chart_and_the_tickets_behind_a_figure(
     page.get_by_role("navigation", name="breadcrumb").get_by_role("link", name="Figures").click()
     expect(page).to_have_url(re.compile(r"/desk/promises/figures/\?period=30$"))
     assert Ticket.objects.filter(promise_state__in=[PromiseState.AT_RISK, PromiseState.BREACHED]).count() == 0
+
+
+calibrated_at = supervision.calibrated_at  # promises that followed the guard: in band, too few, out of band
+
+
+def test_carol_is_warned_where_the_guard_drifts_and_reads_its_calibration(
+    new_page, screenshot, carol, technical, calibrated_at
+):
+    tickets = calibrated_at(timezone.now() - timedelta(days=2))
+    page = new_page()
+    sign_in_to_dashboard(page, "carol")
+
+    # --- the warning on the "now" page: Technical and Outage kept 10 of 20 against 80% ---------------------
+    warning = page.get_by_role("region", name=re.compile(r"^The guard is out of band for 2 groups"))
+    expect(warning).to_be_visible()
+    expect(warning.locator("li")).to_have_count(2)
+    technical_line = warning.locator(f'li[data-drift="team:{technical.pk}"]')
+    expect(technical_line).to_contain_text("kept 10 of 20 (50%) against an aim of 80%")
+    screenshot(page, "supervisor-now-calibration")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "supervisor-now-calibration-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    technical_line.get_by_role("link", name="Technical").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Promises made · at or after the guard's estimate, settled · Technical · the last 30 days"
+    )
+    expect(page.locator("table.drill-down td[data-reference]")).to_have_count(20)
+    screenshot(page, "supervisor-drill-down-calibration")
+
+    # --- the figures page: each team and category in its band ---------------------------------------------
+    page.goto("/desk/promises/figures/?period=30#calibration")
+    teams = page.get_by_role("table", name="Calibration per team")
+    expect(teams.locator(f'tr[data-group="team:{technical.pk}"] [data-band]')).to_have_text("Out of band: low")
+    categories = page.get_by_role("table", name="Calibration per category")
+    refunds = categories.locator(f'tr[data-group="category:{tickets["Refunds"].category_id}"]')
+    expect(refunds.locator("[data-band]")).to_have_text("Too few")
+    screenshot(page, "supervisor-figures-calibration")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "supervisor-figures-calibration-phone")
+
+    refunds.locator('[data-figure="counted"]').click()
+    expect(page.locator("table.drill-down td[data-reference]")).to_have_count(4)

@@ -20,8 +20,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.factories import TicketFactory
+from tests.factories import CategoryFactory, EscalationPathFactory, TicketFactory
 from tickets import services
+from tickets.models import Promise
 from tickets.sweep import sweep
 
 T = datetime(2026, 11, 4, 9, 0, tzinfo=UTC)
@@ -77,3 +78,69 @@ def world(category, alice, bob, dave):
     promise(g, alice, at=T - timedelta(days=40), hours=6)
     services.resolve(g, by=alice, summary="Fixed.", now=T - timedelta(days=40) + H)
     return {"A": a, "B": b, "C": c, "D": d, "E": e, "F": f, "G": g}
+
+
+def settled_promise(ticket, by, *, kept, at=T, percentile=0.8, basis="category", sooner=False, estimate=4 * H):
+    """A settled promise, stored directly: the guard's calibration reads only its estimate and whether it was
+    followed, its outcome, its team and the ticket's category (the services make these as the desk does)."""
+    return Promise.objects.create(
+        ticket=ticket,
+        team=ticket.team,
+        made_by=by,
+        made_at=at,
+        due_at=at + 6 * H,
+        words="Within 6 h.",
+        estimate=estimate,
+        estimate_percentile=percentile,
+        estimate_basis=basis,
+        overrode_estimate=sooner,
+        override_reason="A known fix." if sooner else "",
+        outcome=Promise.Outcome.KEPT if kept else Promise.Outcome.BROKEN,
+        settled_at=at + 6 * H,
+        resolved_at=at + (3 if kept else 7) * H,
+    )
+
+
+@pytest.fixture
+def calibrated_at(category, alice, bob, technical):
+    """``calibrated_at(moment)``: promises made at that moment that followed the guard (its 80th percentile,
+    from history), settled:
+
+    - Billing question (Billing team): 16 kept of 20: in band.
+    - Refunds (Billing team): 3 kept of 4: too few to judge.
+    - Outage (Technical team): 10 kept of 20: out of band, below.
+    So Billing (the team) kept 19 of 24: in band. Not counted, in Billing question: two sooner than the
+    estimate, one without an estimate (made before the guard), one pending, one made 40 days earlier, and two
+    on the category's default target (counted apart). Returns the three tickets, by category.
+    """
+
+    def make(at):
+        refunds = CategoryFactory(name="Refunds", escalation_path=category.escalation_path)
+        outage = CategoryFactory(name="Outage", escalation_path=EscalationPathFactory(name="Tech", teams=[technical]))
+        tickets = {
+            one.name: TicketFactory(category=one, subject=f"About {one.name}", now=at - timedelta(days=41))
+            for one in (category, refunds, outage)
+        }
+
+        def settle(name, by, kept, broken, *, when=at, **extra):
+            for n in range(kept + broken):
+                settled_promise(tickets[name], by, kept=n < kept, at=when, **extra)
+
+        settle("Billing question", alice, 16, 4)
+        settle("Refunds", alice, 3, 1)
+        settle("Outage", bob, 10, 10)
+        settle("Billing question", alice, 1, 1, sooner=True)
+        settle("Billing question", alice, 1, 0, estimate=None, percentile=None, basis="")
+        settle("Billing question", alice, 1, 1, basis="default")
+        settle("Billing question", alice, 1, 0, when=at - timedelta(days=40))
+        pending = settled_promise(tickets["Billing question"], alice, kept=True, at=at)
+        Promise.objects.filter(pk=pending.pk).update(outcome=Promise.Outcome.PENDING, settled_at=None, resolved_at=None)
+        return tickets
+
+    return make
+
+
+@pytest.fixture
+def calibrated(calibrated_at):
+    """The calibrated world, made at T (the fixed world's moment)."""
+    return calibrated_at(T)

@@ -29,6 +29,7 @@ SUPERVISOR_PAGES = {
     "figures": (reverse("desk:figures"), {}),
     "figures-csv": (reverse("desk:figures-csv"), {}),
     "drill-down": (reverse("desk:drill-down"), {"figure": "made"}),
+    "drill-down-calibration": (reverse("desk:drill-down"), {"figure": "kept", "guard": "followed"}),
     "drill-down-csv": (reverse("desk:drill-down-csv"), {"figure": "made"}),
 }
 
@@ -198,10 +199,16 @@ def test_a_bad_period_is_explained(client_for, carol, query, message):
         ({"figure": "kept", "team": "999999"}, "There is no such team."),
         ({"figure": "kept", "agent": "abc"}, "There is no such staff member."),
         ({"figure": "kept", "team": "TEAM", "agent": "AGENT"}, "List by a team or by an agent, not both."),
+        ({"figure": "kept", "category": "999999"}, "There is no such category."),
+        ({"figure": "kept", "category": "billing"}, "There is no such category."),
+        ({"figure": "kept", "guard": "sometimes"}, "sometimes is not a way to follow the guard: say followed or"),
+        ({"figure": "rating", "guard": "followed"}, "Only promise figures are listed by category or by the guard."),
+        ({"figure": "first_response", "category": "CATEGORY"}, "Only promise figures are listed by category or by"),
     ],
 )
-def test_a_bad_drill_down_is_explained(client_for, carol, alice, billing, query, message):
-    query = {key: {"TEAM": billing.pk, "AGENT": alice.pk}.get(value, value) for key, value in query.items()}
+def test_a_bad_drill_down_is_explained(client_for, carol, alice, billing, category, query, message):
+    named = {"TEAM": billing.pk, "AGENT": alice.pk, "CATEGORY": category.pk}
+    query = {key: named.get(value, value) for key, value in query.items()}
     for name in ("desk:drill-down", "desk:drill-down-csv"):
         response = client_for(carol).get(reverse(name), query)
         assert response.status_code == 400
@@ -220,20 +227,22 @@ def cost(client, url, query) -> int:
     return len(queries)
 
 
-# Every page: session, user, "is a supervisor?". The figures: the report's 11 (see test_figures.py) and the
+# Every page: session, user, "is a supervisor?". The figures: the report's 12 (see test_figures.py) and the
 # unread badge. A drill-down: its page of ids, those rows (joined), the unread badge; ratings also look up
 # the names they credit (people, teams). The CSVs: the same, without the badge; one chunk of rows here.
 @pytest.mark.parametrize(
     ("name", "query", "most"),
     [
-        ("desk:figures", AROUND_T, 15),
-        ("desk:figures-csv", AROUND_T, 14),
+        ("desk:figures", AROUND_T, 16),
+        ("desk:figures-csv", AROUND_T, 15),
         ("desk:drill-down", {**AROUND_T, "figure": "made"}, 6),
+        ("desk:drill-down", {**AROUND_T, "figure": "kept", "guard": "followed", "category": "CATEGORY"}, 6),
         ("desk:drill-down", {**AROUND_T, "figure": "rating"}, 8),
         ("desk:drill-down-csv", {**AROUND_T, "figure": "rating"}, 6),
     ],
 )
 def test_the_pages_cost_the_same_for_few_and_many_rows(client_for, carol, world, category, alice, name, query, most):
+    query = {key: category.pk if value == "CATEGORY" else value for key, value in query.items()}
     client = client_for(carol)
     few = cost(client, reverse(name), query)
     for i in range(30):

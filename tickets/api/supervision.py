@@ -6,8 +6,9 @@ The dashboard's figures, from the same place (``tickets.supervision.figures``) a
    (``?start=&end=``, days in ``?time_zone=``). The page's ``PeriodForm`` judges it, so the API accepts and
    refuses exactly what the page does, in the same words.
 2. A rolling period is read from its snapshot, computed ahead, and says ``as_of`` when; chosen dates are
-   computed when asked (eleven queries, whatever the data).
-3. Every number is a field or property of the report's ``Row``: nothing is worked out again here.
+   computed when asked (twelve queries, whatever the data).
+3. Every number is a field or property of the report's ``Row`` (or, for the guard's calibration, of its
+   ``Group``): nothing is worked out again here.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tickets.api.access import IsSupervisor
 from tickets.api.base import ApiView
 from tickets.api.errors import GENERAL
 from tickets.api.fields import QueryParameters
+from tickets.supervision.calibration import BANDS, MIN_SETTLED
 from tickets.supervision.figures import (
     FIGURES,
     ROLLING_DAYS,
@@ -184,6 +186,50 @@ class WeekFigures(serializers.Serializer):
         ]  # fmt: skip
 
 
+class CalibrationGroup(serializers.Serializer):
+    """Everyone, a team or a category: its promises made at or after the guard's estimate, and settled."""
+
+    id = serializers.IntegerField(
+        source="key", allow_null=True, help_text="The team's or category's id; null for everyone."
+    )
+    name = serializers.CharField()
+    settled = serializers.IntegerField(help_text="Made at or after the guard's estimate, and kept or broken.")
+    kept = serializers.IntegerField()
+    broken = serializers.IntegerField()
+    kept_rate = rate("Kept / settled.")
+    aim = rate("The share the guard aimed to keep: the percentile of each promise's estimate, averaged.")
+    interval = serializers.ListField(
+        child=serializers.FloatField(min_value=0, max_value=1),
+        min_length=2,
+        max_length=2,
+        allow_null=True,
+        help_text="The 95 % Wilson score interval around the kept rate, [low, high]; null with none settled.",
+    )
+    band = serializers.ChoiceField(
+        choices=list(BANDS.items()),
+        help_text=f"too_few under {MIN_SETTLED} settled; out_of_band when the aim lies outside the interval; "
+        "else in_band.",
+    )
+    drift = serializers.ChoiceField(
+        choices=[("below", "kept less often than the aim"), ("above", "kept more often than the aim")],
+        allow_null=True,
+        help_text="Which side of the band, when out of it; else null.",
+    )
+    on_default = serializers.IntegerField(
+        help_text="Settled promises made at or after the category's default target: not counted (no percentile)."
+    )
+
+
+class CalibrationFigures(serializers.Serializer):
+    """How often promises that followed the guard were kept, against its percentile (README, *Calibration*)."""
+
+    min_settled = serializers.IntegerField(help_text="Settled promises a group needs before it is judged.")
+    confidence = serializers.FloatField(help_text="Of the interval around each kept rate: 0.95.")
+    total = CalibrationGroup(help_text="Everyone.")
+    teams = CalibrationGroup(many=True, help_text="Per team that had the ticket when promised, by name.")
+    categories = CalibrationGroup(many=True, help_text="Per ticket category, by name.")
+
+
 class PeriodSerializer(serializers.Serializer):
     start = serializers.DateTimeField(help_text="Included.")
     end = serializers.DateTimeField(help_text="Excluded.")
@@ -197,6 +243,7 @@ class PromiseFigures(serializers.Serializer):
     teams = FiguresRow(many=True, help_text="Every team, by name.")
     agents = AgentFiguresRow(many=True, help_text="Every agent with figures or a team, by name.")
     weeks = WeekFigures(many=True, help_text="The kept rate per team and week, oldest first.")
+    calibration = CalibrationFigures(help_text="The guard's calibration: per team and per category.")
 
 
 class PromiseMetrics(ApiView):

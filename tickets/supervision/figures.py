@@ -12,7 +12,8 @@ What counts, and when:
 - Slack is the promised time minus the actual resolution (positive: early). A promise broken by a breach
   is measured against the ticket's later resolution; a changed promise has no slack.
 - Calibration compares, per agent, the median span promised (made to due, less any time the clock was
-  paused), the median actual span to resolution, and the median guard estimate, over the same promises.
+  paused), the median actual span to resolution, and the median guard estimate, over the same promises;
+  and, per team and category, how often promises that followed the guard were kept (``calibration``).
 - First-response time is over the tickets first answered in the period (created to first reply), credited
   to whoever answered and the team that had the ticket then.
 - Ratings are those given in the period (one per resolution: a rating given again replaces the first, and
@@ -49,6 +50,7 @@ from django.db.models.functions import TruncWeek
 from tickets.aggregates import Median, Seconds
 from tickets.models import FiguresSnapshot, Promise, PromiseOutcome, Rating, Team, Ticket
 from tickets.promises import aware_from_local
+from tickets.supervision.calibration import Calibration, calibrate
 
 # --- The period ---------------------------------------------------------------------------------
 
@@ -238,13 +240,14 @@ class Report:
     teams: list[Row]
     agents: list[Row]
     weeks: list[Week]
+    calibration: Calibration
 
 
 def report(period: Period, *, zone: zoneinfo.ZoneInfo) -> Report:
     """Every figure for the period: everyone, each team, each agent, and the weekly kept rate per team.
 
-    Eleven queries whatever the data: the teams; the promise and rating counts, one pass each; the promise
-    and first-response medians, three groupings each; the weeks; the staff names.
+    Twelve queries whatever the data: the teams; the promise and rating counts, one pass each; the promise
+    and first-response medians, three groupings each; the weeks; the staff names; the guard's calibration.
     """
     total = Row(key=None, name="Everyone")
     teams: dict[int, Row] = {team.pk: Row(key=team.pk, name=team.name) for team in Team.objects.all()}
@@ -278,6 +281,7 @@ def report(period: Period, *, zone: zoneinfo.ZoneInfo) -> Report:
         teams=sorted((row for row in teams.values() if row.name), key=lambda row: row.name.lower()),
         agents=sorted(agents.values(), key=lambda row: row.name.lower()),
         weeks=_weeks(period, zone=zone),
+        calibration=calibrate(PROMISES.in_period(period)),
     )
 
 
@@ -378,6 +382,7 @@ def to_json(figures: Report) -> dict[str, Any]:
         "teams": [asdict(row) for row in figures.teams],
         "agents": [asdict(row) for row in figures.agents],
         "weeks": [week(one) for one in figures.weeks],
+        "calibration": figures.calibration.to_json(),
     }  # fmt: skip
 
 
@@ -399,4 +404,5 @@ def from_json(data: dict[str, Any]) -> Report:
             Week(start=datetime.fromisoformat(week["start"]), kept=counts(week["kept"]), broken=counts(week["broken"]))
             for week in data["weeks"]
         ],
+        calibration=Calibration.from_json(data["calibration"]),
     )

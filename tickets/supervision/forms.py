@@ -1,5 +1,6 @@
 """Choosing what the figures cover: a period (the last 7, 30 or 90 days, or dates), and for a drill-down,
-the figure and whose. Every value is checked against a list or a range; bad input gets a clear message."""
+the figure, whose, and for promises which category and whether they followed the guard. Every value is
+checked against a list or a range; bad input gets a clear message."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from tickets.forms import PersonField, QuickSelect
-from tickets.models import Team
-from tickets.supervision.figures import FIGURES, Period
+from tickets.models import Category, Team
+from tickets.supervision.calibration import GUARDS
+from tickets.supervision.figures import FIGURES, PROMISES, Period
 
 PERIODS = {"7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days", "dates": "Dates"}
 DEFAULT_PERIOD = "30"
@@ -92,7 +94,8 @@ class PeriodForm(forms.Form):
 
 
 class DrillDownForm(PeriodForm):
-    """The rows behind one figure: for everyone, one team, or one agent."""
+    """The rows behind one figure: for everyone, one team, or one agent; promises also of one category, and
+    of those the guard's calibration counts or leaves out (``guard``)."""
 
     figure = forms.ChoiceField(
         choices=[(name, figure.label) for name, figure in FIGURES.items()],
@@ -112,9 +115,23 @@ class DrillDownForm(PeriodForm):
         required=False,
         error_messages={"invalid_choice": "There is no such staff member."},
     )
+    category = forms.ModelChoiceField(
+        Category.objects.all(),
+        required=False,
+        widget=QuickSelect,
+        error_messages={"invalid_choice": "There is no such category."},
+    )
+    guard = forms.ChoiceField(
+        choices=[("", "Any"), *((name, label) for name, (label, _) in GUARDS.items())],
+        required=False,
+        error_messages={"invalid_choice": "%(value)s is not a way to follow the guard: say followed or default."},
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("team") and data.get("agent"):
             raise forms.ValidationError("List by a team or by an agent, not both.")
+        figure = data.get("figure")
+        if figure and (data.get("category") or data.get("guard")) and FIGURES[figure].source is not PROMISES:
+            raise forms.ValidationError("Only promise figures are listed by category or by the guard.")
         return data

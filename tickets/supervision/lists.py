@@ -75,8 +75,10 @@ PROMISE_LIST = Listing(
         Column("Resolved", lambda p: p.resolved_at, "time"),
         Column("Slack", lambda p: _seconds(p.due_at, p.resolved_at), "slack"),
         Column("Sooner than the estimate because", lambda p: p.override_reason),
+        Column("Category", lambda p: p.ticket.category.name),
+        Column("Guard's estimate", lambda p: p.estimate.total_seconds() if p.estimate else None, "duration"),
     ),
-    related=("ticket__customer", "made_by", "team"),
+    related=("ticket__customer", "ticket__category", "made_by", "team"),
 )
 
 RESPONSE_LIST = Listing(

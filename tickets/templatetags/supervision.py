@@ -62,12 +62,17 @@ def seconds_ago(seconds: float | None) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def drill_url(context: Any, figure: str, period_query: str, scope: str = "", key: int | None = None) -> str:
-    """The drill-down behind a figure: for everyone, or one team or agent (``scope`` "team" or "agent").
+def drill_url(
+    context: Any, figure: str, period_query: str, scope: str = "", key: int | None = None, guard: str = ""
+) -> str:
+    """The drill-down behind a figure: for everyone, or one team, agent or category (``scope``); with
+    ``guard``, of the promises the guard's calibration counts ("followed") or leaves out ("default").
     The page's ``drill_base`` saves a reverse() per figure (there are hundreds on a busy page)."""
     query = f"{period_query}&{urlencode({'figure': figure})}"
-    if scope in ("team", "agent") and key is not None:
+    if scope in ("team", "agent", "category") and key is not None:
         query += f"&{urlencode({scope: key})}"
+    if guard:
+        query += f"&{urlencode({'guard': guard})}"
     return f"{context.get('drill_base') or reverse('desk:drill-down')}?{query}"
 
 

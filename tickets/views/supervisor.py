@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from helpdesk.clock import database_now
+from tickets.supervision.calibration import GUARDS, narrow
 from tickets.supervision.exports import csv_response
 from tickets.supervision.figures import FIGURES, Report, Row, Week, desk_zone, report, rolling, rows_behind
 from tickets.supervision.forms import DrillDownForm, PeriodForm
@@ -28,15 +29,20 @@ from tickets.views.desk import IdPage
 # --- Now ------------------------------------------------------------------------------------------
 
 
+DRIFT_DAYS = 30  # the period whose calibration the "now" page warns about: a rolling one, computed ahead
+
+
 @supervisor_only
 @require_GET
 def now(request: StaffRequest) -> HttpResponse:
-    """At risk and breached, by team or by agent; htmx refreshes the live part every 15 seconds."""
+    """At risk and breached, by team or by agent; htmx refreshes the live part every 15 seconds. The whole
+    page also warns of the teams and categories where the guard is out of band over the last 30 days."""
     group_by = request.GET.get("by", "team")
     group_by = group_by if group_by in GROUPINGS else "team"
     beat, moment = last_beat(), database_now()
     lapse = behind(now=moment)
-    context = {
+    live = request.headers.get("HX-Request")
+    context: dict[str, Any] = {
         "danger": danger(request.user, group_by=group_by),
         "group_by": group_by,
         "beat": beat,
@@ -46,8 +52,16 @@ def now(request: StaffRequest) -> HttpResponse:
         "behind": is_behind(lapse),
         "here": request.get_full_path(),
     }
-    template = "supervisor/_now_live.html" if request.headers.get("HX-Request") else "supervisor/now.html"
-    return render(request, template, context)
+    if live:
+        return render(request, "supervisor/_now_live.html", context)
+    recent, as_of = rolling(DRIFT_DAYS, now=timezone.now())
+    context.update(
+        drifting=recent.calibration.out_of_band(),
+        drift_as_of=as_of,
+        drift_period=recent.period,
+        drift_query=urlencode({"period": DRIFT_DAYS}),
+    )
+    return render(request, "supervisor/now.html", context)
 
 
 # --- Over time ------------------------------------------------------------------------------------
@@ -184,16 +198,20 @@ def _behind(form: DrillDownForm) -> Any:
         team=data["team"].pk if data.get("team") else None,
         agent=data["agent"].pk if data.get("agent") else None,
     )
+    rows = narrow(rows, guard=data.get("guard") or "", category=data["category"].pk if data.get("category") else None)
     return ordered(rows, figure)
 
 
 def _whose(form: DrillDownForm) -> str:
     data = form.cleaned_data
+    names = []
     if data.get("team"):
-        return data["team"].name
+        names.append(data["team"].name)
     if data.get("agent"):
-        return str(data["agent"].get_full_name() or data["agent"].username)
-    return "Everyone"
+        names.append(str(data["agent"].get_full_name() or data["agent"].username))
+    if data.get("category"):
+        names.append(data["category"].name)
+    return " · ".join(names) or "Everyone"
 
 
 @supervisor_only
@@ -214,6 +232,7 @@ def drill_down(request: StaffRequest) -> HttpResponse:
         "form": form,
         "figure": FIGURES[figure],
         "whose": _whose(form),
+        "guard": GUARDS[form.cleaned_data["guard"]][0] if form.cleaned_data.get("guard") else "",
         "period": form.chosen(),
         "columns": listing.columns,
         "table": list(listing.table(found[pk] for pk in page.ids if pk in found)),
