@@ -402,7 +402,7 @@ class Ticket(models.Model):
     # Set while waiting on the customer: the promise clock is paused from this moment.
     paused_at = models.DateTimeField(null=True, blank=True)
     # Time spent waiting on the customer in earlier (closed) spells: left out of how long the ticket took.
-    waited = models.DurationField(default=timedelta(0))
+    waited = models.DurationField(default=timedelta(0), db_default=timedelta(0))
 
     first_response_at = models.DateTimeField(null=True, blank=True)
     # Who answered first, and for which team: the supervisor's first-response figures per agent and team.
@@ -685,7 +685,9 @@ class Promise(models.Model):
     estimate_percentile = models.FloatField(
         null=True, blank=True, help_text="The share of similar tickets the estimate says are solved in time."
     )
-    estimate_basis = models.CharField(max_length=20, blank=True, help_text="Which tickets the estimate came from.")
+    estimate_basis = models.CharField(
+        max_length=20, blank=True, default="", db_default="", help_text="Which tickets the estimate came from."
+    )
     overrode_estimate = models.BooleanField(default=False, help_text="Promised sooner than the estimate.")
     override_reason = models.TextField(blank=True, help_text="Why sooner than the estimate is realistic.")
     change_reason = models.TextField(blank=True, help_text="Why an earlier promise was changed.")
