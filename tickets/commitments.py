@@ -33,6 +33,9 @@ The words are a language's (``Cues``); English is the only one so far: another l
      late is broken);
    - a month or a year alone ("in March") is too vague to promise; a time not after now is not a promise.
 The reading is an offer to the rep, never an action: the desk shows it and the rep decides.
+
+``check_reply`` adds the overpromise guard's verdict on each time (the desk's notice, the API's reply check);
+``the_commitment`` finds again the one a rep chose to record with the reply.
 """
 
 from __future__ import annotations
@@ -45,6 +48,12 @@ from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
 from dateparser.search import search_dates
+from django.conf import settings
+from django.contrib.auth.models import User
+
+from customers.models import Customer
+from tickets.models import Ticket
+from tickets.promises import Verdict, judge
 
 END_OF_DAY = time(17, 0)  # a day promised without a time of day: the end of its working day
 MAX_WORDS = 1000  # a promise's words (what the customer was told) as the promise forms take them
@@ -340,3 +349,47 @@ class Rewritten:
                 return old_start if edge == "start" else old_end
             shift = old_end - new_end
         return position + shift
+
+
+# --- A reply's commitments, judged ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A commitment of a reply with what the overpromise guard says of its time: what the desk's notice and the
+    API's reply check show before the reply is sent."""
+
+    commitment: Commitment
+    zone: ZoneInfo  # the customer's
+    verdict: Verdict
+
+    @property
+    def due_local(self) -> datetime:
+        return self.commitment.due_at.astimezone(self.zone)
+
+
+def customer_zone(customer: Customer) -> ZoneInfo:
+    """The customer's own zone, else the site's: where their status page and emails show times."""
+    return ZoneInfo(customer.time_zone or settings.TIME_ZONE)
+
+
+def check_reply(ticket: Ticket, *, body: str, by: User, now: datetime) -> list[Checked]:
+    """The times ``body`` would promise the ticket's customer, each with the guard's verdict for ``by``."""
+    zone = customer_zone(ticket.customer)
+    return [
+        Checked(commitment, zone, judge(ticket, due_at=commitment.due_at, by=by, now=now))
+        for commitment in find_commitments(body, zone=zone, now=now)
+    ]
+
+
+def the_commitment(text: str, phrase: str, *, zone: ZoneInfo, now: datetime) -> Commitment | None:
+    """The commitment of ``text`` whose words are ``phrase`` (spacing and case aside), read at ``now``."""
+    wanted = " ".join(phrase.split()).casefold()
+    return next(
+        (
+            found
+            for found in find_commitments(text, zone=zone, now=now)
+            if " ".join(found.phrase.split()).casefold() == wanted
+        ),
+        None,
+    )
