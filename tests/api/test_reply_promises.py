@@ -14,10 +14,12 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.services import update_customer
 from tests.api.conftest import error_of
-from tests.desk.helpers import written
+from tests.api.test_parity import trail
+from tests.desk.helpers import action_url, written
+from tests.factories import TicketFactory
 from tickets import services
 from tickets.commitments import find_commitments
-from tickets.models import Promise, Ticket
+from tickets.models import CustomerEmail, Promise, Ticket
 
 NEW_YORK = ZoneInfo("America/New_York")
 REALISTIC = "I'll have the refund through within 3 days."
@@ -187,3 +189,20 @@ def test_bob_of_another_team_cannot_reply_with_a_promise(api, bob, ticket):
     data = {"kind": "reply", "body": REALISTIC, "promise": "within 3 days"}
     assert api(bob).post(url(ticket, "interactions/"), data, format="json").status_code == 404
     assert written(ticket) == before
+
+
+def test_a_reply_with_promise_leaves_the_same_trail_as_from_the_desk(api, client_for, ticket, category, alice):
+    # given two identical tickets of Dave's
+    twin = TicketFactory(customer=ticket.customer, category=category, subject=ticket.subject)
+    marks = {one.pk: one.interactions.order_by("-id").values_list("id", flat=True).first() for one in (ticket, twin)}
+    CustomerEmail.objects.all().delete()
+    # when alice sends the same reply and records its promise in the desk on one, and through the API on the other
+    desk = client_for(alice).post(action_url(ticket, "reply"), {"body": REALISTIC, "promise": "within 3 days"})
+    assert desk.status_code == 302
+    data = {"kind": "reply", "body": REALISTIC, "promise": "within 3 days"}
+    assert api(alice).post(url(twin, "interactions/"), data, format="json").status_code == 201
+    # then both wrote the same story and emailed Dave the same
+    on_the_desk, through_api = trail(ticket, marks[ticket.pk]), trail(twin, marks[twin.pk])
+    assert [entry[0] for entry in on_the_desk["log"]] == ["reply", "status_change", "promise_made"]
+    through_api["emailed"] = [(to, s.replace(twin.reference, ticket.reference)) for to, s in through_api["emailed"]]
+    assert through_api == on_the_desk
