@@ -17,8 +17,9 @@ The words are a language's (``Cues``); English is the only one so far: another l
    b. it is not a word that is a date only to dateparser ("we" for Wednesday, "may");
    c. the word right before it is not one that places it in the past or makes it a span ("since Monday",
       "for 2 hours", "last Friday", "every Monday");
-   d. its clause holds no doubt: a habit, a negation, a condition, a request ("we usually reply within a day",
-      "we can't promise it by Friday", "if it is not fixed by Friday", "please reply by Friday");
+   d. its clause holds no doubt: a habit, a negation, a condition, a request, the past ("we usually reply within
+      a day", "we can't promise it by Friday", "if it is not fixed by Friday", "please reply by Friday", "it was
+      due by Friday");
    e. a deadline word stands right before it ("by", "within", "before", "no later than"; "in" before a time
       counted from now, "in 30 minutes", not "in March"), or the sentence commits before it ("I'll",
       "we will", "you'll", "expect", "should": "I'll call you tomorrow morning").
@@ -143,20 +144,15 @@ class Commitment:
 
 
 def find_commitments(text: str, *, zone: ZoneInfo, now: datetime, language: str = "en") -> list[Commitment]:
-    """The times ``text`` commits to, in order, read in ``zone`` at ``now`` (the module says how)."""
+    """The times ``text`` commits to, in order, read in ``zone`` at ``now`` (the module says how). ``language`` is
+    a dateparser language code with its ``Cues`` in ``CUES``."""
     cues = CUES[language]
     rewritten = Rewritten.of(text, cues.idioms)
     base = now.astimezone(zone).replace(tzinfo=None)
-    settings = {
-        "RELATIVE_BASE": base,
-        "PREFER_DATES_FROM": "future",
-        "TIMEZONE": WALL,
-        "RETURN_AS_TIMEZONE_AWARE": True,
-        "RETURN_TIME_AS_PERIOD": True,
-    }
-    found = search_dates(rewritten.text, languages=[language], settings=settings) or []
-    reader = DateDataParser(languages=[language], settings=settings)
-    moved = DateDataParser(languages=[language], settings={**settings, "RELATIVE_BASE": base + RELATIVE_PROBE})
+    options = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "TIMEZONE": WALL, "RETURN_AS_TIMEZONE_AWARE": True}
+    found = search_dates(rewritten.text, languages=[language], settings=options) or []
+    reader = DateDataParser(languages=[language], settings=options)
+    moved = DateDataParser(languages=[language], settings={**options, "RELATIVE_BASE": base + RELATIVE_PROBE})
     commitments, cursor = [], 0
     for match, _ in found:
         start = rewritten.text.find(match, cursor)
