@@ -19,6 +19,7 @@ from tickets.forms import PersonField, QuickSelect, staff_people
 from tickets.models import Category, Interaction, Priority, Promise, Team, Ticket, TicketStatus
 from tickets.promises import Verdict, aware_from_local, validate_due
 from tickets.services.conversation import MAX_CALL_DURATION
+from tickets.services.promised_reply import reply_with_promise
 
 # --- Ticket actions ----------------------------------------------------------------------------
 
@@ -46,11 +47,31 @@ def text_field(label: str, *, rows: int = 4, required: bool = True, max_length: 
 
 
 class ReplyForm(ActionForm):
+    """A reply; with ``promise`` (the words of a time it commits to, which the desk's notice offers to record),
+    the reply is sent and that time promised in one step."""
+
     body = text_field("Reply to the customer")
+    promise = forms.CharField(label="The words that promise", required=False, max_length=200)
+    reason = text_field("Why sooner than the estimate is realistic", rows=2, required=False, max_length=2000)
+    change_reason = text_field(
+        "Why the promise changes (the customer reads this)", rows=2, required=False, max_length=2000
+    )
     success = "Reply sent."
 
     def perform(self, user: User) -> Interaction:
-        return services.reply(self.ticket, by=user, body=self.cleaned_data["body"])
+        data = self.cleaned_data
+        if not data["promise"]:
+            return services.reply(self.ticket, by=user, body=data["body"])
+        interaction, _ = reply_with_promise(
+            self.ticket,
+            by=user,
+            body=data["body"],
+            phrase=data["promise"],
+            reason=data["reason"],
+            change_reason=data["change_reason"],
+        )
+        self.success = f"Reply sent, and “{data['promise']}” recorded as the promise."
+        return interaction
 
 
 class NoteForm(ActionForm):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("tickets/new/", desk.new_ticket, name="new-ticket"),
     path("tickets/<str:reference>/", desk.ticket_page, name="ticket"),
     path("tickets/<str:reference>/promise/check/", desk.promise_check, name="promise-check"),
+    path("tickets/<str:reference>/reply/check/", desk.reply_check, name="reply-check"),
     path("tickets/<str:reference>/files/<int:pk>/", desk.attachment, name="attachment"),
     path("tickets/<str:reference>/<slug:action>/", desk.ticket_action, name="action"),
     path("promises/", supervisor.now, name="promises"),

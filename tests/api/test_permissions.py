@@ -76,6 +76,8 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/tickets/{reference}/interactions/"): Call(
         TICKET, ticket_path("interactions/"), lambda w: {"kind": "note", "body": "Checked."}),
     ("GET", "/api/v1/tickets/{reference}/promise/"): Call(TICKET, ticket_path("promise/")),
+    ("POST", "/api/v1/tickets/{reference}/reply-check/"): Call(
+        TICKET, ticket_path("reply-check/"), lambda w: {"body": "I'll call you back within 3 days."}),
     ("GET", "/api/v1/tickets/{reference}/files/{id}/"): Call(
         TICKET, lambda w: f"/api/v1/tickets/{w['ticket'].reference}/files/{w['file'].pk}/"),
     ("POST", "/api/v1/tickets/{reference}/promise/"): Call(

@@ -34,7 +34,7 @@ from tickets.forms import QUEUE_VIEWS
 from tickets.views.desk import HISTORY_SHOWN
 
 QUEUE = [f"queue:{view}" for view in QUEUE_VIEWS]
-TICKET_PAGES = ["ticket", "promise-check"]
+TICKET_PAGES = ["ticket", "promise-check", "reply-check"]
 TICKET_ACTIONS = [f"action:{name}" for name in VALID_POSTS]
 OWN_PAGES = ["notifications", "notification-open", "notifications-read-all", "password-change", "tokens", "new-ticket"]
 EVERYTHING = [*QUEUE, *TICKET_PAGES, *TICKET_ACTIONS, *OWN_PAGES]
@@ -49,6 +49,8 @@ def route(endpoint, *, ticket, notification):
         return "get", ticket_url(ticket), {}
     if kind == "promise-check":
         return "get", f"{check_url(ticket)}?{urlencode({'due_at': typed(timezone.now() + timedelta(days=2))})}", {}
+    if kind == "reply-check":
+        return "post", reverse("desk:reply-check", args=[ticket.reference]), {"body": "I'll call you in 3 days."}
     if kind == "action":
         return "post", action_url(ticket, arg), VALID_POSTS[arg](ticket)
     if kind == "notifications":
@@ -225,6 +227,9 @@ def assert_allowed(persona, endpoint, *, client, ticket, user, by):
     elif kind == "promise-check":
         assert response.status_code == 200
         assert 'data-guard="realistic"' in html(response)
+    elif kind == "reply-check":
+        assert response.status_code == 200
+        assert 'data-commitment="realistic"' in html(response)
     elif kind == "action":
         assert response.status_code == 302, html(response)
         # Handing the ticket to Technical takes it out of alice's sight: she goes back to her queue.

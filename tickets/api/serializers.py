@@ -36,6 +36,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.services.conversation import MAX_CALL_DURATION
+from tickets.services.promised_reply import reply_with_promise
 
 # --- Output -----------------------------------------------------------------------------------------
 
@@ -205,7 +206,8 @@ def text(help_text: str = "", max_length: int = 10_000) -> serializers.CharField
 
 
 class InteractionCreateSerializer(ActionSerializer):
-    """A reply (emailed to the customer), an internal note, or a phone call (with its length)."""
+    """A reply (emailed to the customer), an internal note, or a phone call (with its length). A reply may record
+    as the promise a time it commits to in words: ``promise`` names them (a ``phrase`` from ``reply-check/``)."""
 
     KINDS = {"reply": "Reply to the customer", "note": "Internal note", "call": "Phone call"}
     kind = serializers.ChoiceField(choices=list(KINDS.items()))
@@ -216,16 +218,46 @@ class InteractionCreateSerializer(ActionSerializer):
         max_value=int(MAX_CALL_DURATION.total_seconds() // 60),
         help_text="How long the call lasted (calls only).",
     )
+    promise = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Replies only: the words of the reply that promise a time (a `phrase` from `reply-check/`). The "
+        "reply is sent and that time, read as it is sent, made the promise, in one step: if the promise is "
+        "refused (409 sooner than the estimate without a `reason`, 400 otherwise), the reply is not sent either.",
+    )
+    reason = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=2000,
+        help_text="With `promise`: why sooner than the estimate is realistic, needed when it is.",
+    )  # fmt: skip
+    change_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=2000,
+        help_text="With `promise`: why the promise changes (the customer reads it), needed when one is pending.",
+    )  # fmt: skip
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if data["kind"] == "call" and "minutes" not in data:
             raise serializers.ValidationError({"minutes": "Say how many minutes the call lasted."})
         if data["kind"] != "call" and "minutes" in data:
             raise serializers.ValidationError({"minutes": "Only calls have a length: leave minutes out."})
+        if data["kind"] != "reply" and "promise" in data:
+            raise serializers.ValidationError({"promise": "Only a reply can record a promise: leave promise out."})
+        for name in ("reason", "change_reason"):
+            if data[name] and "promise" not in data:
+                raise serializers.ValidationError({name: f"{name} goes with promise: name the words that promise."})
         return data
 
     def perform(self, ticket: Ticket, user: User) -> Interaction:
         data = self.validated_data
+        if data["kind"] == "reply" and "promise" in data:
+            interaction, _ = reply_with_promise(
+                ticket,
+                by=user,
+                body=data["body"],
+                phrase=data["promise"],
+                reason=data["reason"],
+                change_reason=data["change_reason"],
+            )
+            return interaction
         if data["kind"] == "reply":
             return services.reply(ticket, by=user, body=data["body"])
         if data["kind"] == "note":

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import FileResponse
 from django.urls import path
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
@@ -21,6 +22,7 @@ from rest_framework.response import Response
 
 from helpdesk.input import whole_number
 from tickets.api.base import ApiView
+from tickets.api.commitments import ReplyCheckResult, ReplyCheckSerializer
 from tickets.api.fields import (
     AwareDateTimeField,
     PriorityField,
@@ -43,6 +45,7 @@ from tickets.api.serializers import (
     TicketSerializer,
     TicketUpdateSerializer,
 )
+from tickets.commitments import check_reply
 from tickets.models import Category, PromiseState, Team, Ticket, TicketQuerySet, TicketStatus
 from tickets.views.files import download
 
@@ -152,9 +155,11 @@ class TicketDetail(ApiView):
 
 class TicketInteractions(ApiView):
     """The ticket's log, oldest first (internal entries included: this is the staff's view); POST adds a
-    reply (emailed to the customer), an internal note or a phone call."""
+    reply (emailed to the customer), an internal note or a phone call. A reply with ``promise`` also makes the
+    promise its words commit to, or, refused, is not sent: 409 with the verdict when sooner than the estimate."""
 
     pagination_class = NumberedPages
+    error_codes = {"POST": ("409",)}  # a reply's promise sooner than the estimate without a reason
 
     @extend_schema(responses=InteractionSerializer(many=True))
     def get(self, request: Request, reference: str) -> Response:
@@ -170,6 +175,20 @@ class TicketInteractions(ApiView):
         interaction = self.valid(InteractionCreateSerializer, request.data).perform(ticket, request.user)
         context = {"reference": ticket.reference}
         return Response(InteractionSerializer(interaction, context=context).data, status=status.HTTP_201_CREATED)
+
+
+class TicketReplyCheck(ApiView):
+    """What a reply would promise, before it is sent: each time it commits to in words ("by 3pm tomorrow",
+    "within two hours"), read in the customer's time zone, with the overpromise guard's verdict: what the desk
+    shows under its reply box. Nothing is sent or stored; to record one, send the reply to ``interactions/``
+    with its ``phrase`` as ``promise``."""
+
+    @extend_schema(request=ReplyCheckSerializer, responses=ReplyCheckResult)
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = visible(request.user, reference)
+        body = self.valid(ReplyCheckSerializer, request.data).validated_data["body"]
+        checks = check_reply(ticket, body=body, by=request.user, now=timezone.now())
+        return Response(ReplyCheckResult({"commitments": checks}).data)
 
 
 class TicketAttachment(ApiView):
@@ -255,6 +274,7 @@ urlpatterns = [
     path("tickets/", TicketList.as_view(), name="tickets"),
     path("tickets/<str:reference>/", TicketDetail.as_view(), name="ticket"),
     path("tickets/<str:reference>/interactions/", TicketInteractions.as_view(), name="ticket-interactions"),
+    path("tickets/<str:reference>/reply-check/", TicketReplyCheck.as_view(), name="ticket-reply-check"),
     path("tickets/<str:reference>/promise/", TicketPromise.as_view(), name="ticket-promise"),
     path("tickets/<str:reference>/files/<int:pk>/", TicketAttachment.as_view(), name="ticket-file"),
     *(path(f"tickets/<str:reference>/{name}/", action_view(name), name=f"ticket-{name}") for name in ACTIONS),

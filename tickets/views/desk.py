@@ -19,9 +19,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk.input import whole_number
-from tickets.action_forms import ACTION_LABELS, ACTIONS, ActionForm, PromiseForm, WallClockField, parse_due
+from tickets.action_forms import (
+    ACTION_LABELS,
+    ACTIONS,
+    ActionForm,
+    PromiseForm,
+    ReplyForm,
+    WallClockField,
+    parse_due,
+)
+from tickets.commitments import check_reply
 from tickets.forms import QUEUE_VIEWS, NewTicketForm, QueueFilterForm, add_service_errors
-from tickets.models import EscalationLevel, PromiseState, Ticket, is_supervisor
+from tickets.models import EscalationLevel, Promise, PromiseState, Ticket, is_supervisor
 from tickets.promises import Overpromise, judge
 from tickets.services.customer import Sender
 from tickets.views.access import StaffRequest, safe_next, staff_only
@@ -216,6 +225,8 @@ def ticket_action(request: StaffRequest, reference: str, action: str) -> HttpRes
     context = ticket_context(ticket, request.user, {action: form})
     context["open_action"] = action
     context["failed_form"] = form
+    if isinstance(form, ReplyForm):  # what the reply promises, with the reason asked for beside it
+        context["reply_notice"] = reply_notice(ticket, form, request.user)
     return render(request, "desk/ticket.html", context, status=400)
 
 
@@ -250,6 +261,31 @@ def promise_check(request: StaffRequest, reference: str) -> HttpResponse:
         "desk/_promise_guard.html",
         {"verdict": verdict, "problem": problem, "reason": request.GET.get("reason", "")},
     )
+
+
+@staff_only
+@require_POST
+def reply_check(request: StaffRequest, reference: str) -> HttpResponse:
+    """What the reply being typed promises, in the customer's time, and what the guard says of each time (htmx
+    partial). A POST, as a reply is too long for a query string; it writes nothing."""
+    ticket = visible_ticket(request.user, reference)
+    form = ReplyForm(request.POST, ticket=ticket, action="reply")
+    form.is_valid()
+    return render(request, "desk/_reply_commitments.html", {"notice": reply_notice(ticket, form, request.user)})
+
+
+def reply_notice(ticket: Ticket, form: ReplyForm, user: User) -> dict[str, Any]:
+    """The reply form's notice: each time the reply commits to with the guard's verdict, and the reasons typed."""
+    body = getattr(form, "cleaned_data", {}).get("body", "")
+    checks = check_reply(ticket, body=body, by=user, now=timezone.now()) if body else []
+    return {
+        "checks": checks,
+        "sooner": any(check.verdict.sooner_than_estimate for check in checks),
+        "changes": bool(checks) and ticket.promises.filter(outcome=Promise.Outcome.PENDING).exists(),
+        "zone_known": bool(ticket.customer.time_zone),
+        "customer": ticket.customer,
+        "form": form,
+    }
 
 
 @staff_only
