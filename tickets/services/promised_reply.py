@@ -32,7 +32,8 @@ def reply_with_promise(
     1. Read the reply's commitments in the customer's zone at ``now`` (``tickets.commitments``): ``phrase`` must
        be one of them. A time counted from now ("within two hours") counts from the moment it is sent.
     2. Send the reply, then make the promise with the sentence that holds the phrase as its words, through the
-       services that do each alone. One transaction: whatever refuses the promise (sooner than the estimate
+       services that do each alone; the customer is emailed the reply, not a second email for the promise it
+       makes. One transaction: whatever refuses the promise (sooner than the estimate
        without a ``reason``, a change without a ``change_reason``, past the horizon) sends no reply either.
     """
     now = now or timezone.now()
@@ -48,6 +49,7 @@ def reply_with_promise(
         words=commitment.words,
         reason=reason,
         change_reason=change_reason,
+        email_customer=False,  # the reply they are emailed says it in the rep's words
         now=now,
     )
     return interaction, promise

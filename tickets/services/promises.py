@@ -172,9 +172,11 @@ def make_promise(
     words: str,
     reason: str = "",
     change_reason: str = "",
+    email_customer: bool = True,
     now: datetime | None = None,
 ) -> Promise:
-    """Promise the customer a resolution time, or change the promise made.
+    """Promise the customer a resolution time, or change the promise made (``email_customer`` False when a
+    reply sent with it already tells them).
 
     1. Check the time: in the future, within the horizon, aware.
     2. A change needs a reason the customer will read; the old promise is superseded.
@@ -239,7 +241,8 @@ def make_promise(
         },
     )
     schedule(ticket, now=now)  # after the log says what was promised: it may warn at once
-    queue_customer_email(ticket, interaction, kind="promise", now=now)
+    if email_customer:
+        queue_customer_email(ticket, interaction, kind="promise", now=now)
     ticket.save()
     promise.verdict = verdict  # what the guard said at that moment (its load is not stored)
     return promise
