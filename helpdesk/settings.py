@@ -287,6 +287,9 @@ FIGURES_REFRESH_INTERVAL = env.integer("FIGURES_REFRESH_SECONDS", 300, min_value
 
 # How often the overpromise guard's estimates are refreshed from history, in seconds.
 ESTIMATES_REFRESH = 15 * 60
+# The largest history file (docs/history.md) the import reads, from the command or the upload page: past it
+# the whole file is refused before anything is parsed into memory. 50 MB is about 700,000 tickets.
+HISTORY_IMPORT_MAX_BYTES = env.integer("HISTORY_IMPORT_MAX_MB", 50, min_value=1, max_value=2000) * 1024 * 1024
 
 # All periodic work, in one place. No entry expires: an expiry is a moment on beat's clock that the worker
 # judges on its own, and with beat's clock behind the workers' every sweep was discarded as expired. A task
