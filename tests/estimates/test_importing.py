@@ -249,7 +249,7 @@ def test_new_categories_need_an_escalation_path(db):
     problem = refusal(csv_bytes(HEADER, OPEN, OTHER.replace("Billing question", "Refunds")))
     assert str(problem) == (
         "The file has 2 categories new to the desk, and a category needs an escalation path: create one on the "
-        "Configuration page first (or map the categories to existing ones)."
+        "Configuration page first (or map them to existing categories)."
     )
     assert problem.problems == []
 

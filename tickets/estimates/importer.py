@@ -76,6 +76,12 @@ class ImportRefused(Exception):
         super().__init__(reason)
 
 
+def refusal(problems: list[Problem]) -> ImportRefused:
+    """The refusal of a file with these bad rows."""
+    n = len({problem.line for problem in problems})
+    return ImportRefused(f"{n:,} row{'' if n == 1 else 's'} can't be imported.", problems)
+
+
 def priority_of(word: str, priorities: Mapping[str, int] | None = None) -> int | None:
     """Our priority for a file's word: the caller's mapping first, then the synonyms; None if unknown."""
     folded = word.strip().casefold()
@@ -170,7 +176,7 @@ def import_history(
         raise AlreadyImported(previous)
     plan = _Plan(rows, priorities=priorities or {}, categories=categories or {})
     if plan.problems:
-        raise ImportRefused(f"{_rows(len({p.line for p in plan.problems}))} can't be imported.", plan.problems)
+        raise refusal(plan.problems)
     if record is None:
         record = HistoryImport(file_name=file_name, digest=digest, imported_by=by, started_at=now)
     try:
@@ -246,8 +252,8 @@ class _Plan:
         path = EscalationPath.objects.order_by("pk").first()
         if path is None:
             raise ImportRefused(
-                f"The file has {len(self.created)} categories new to the desk, and a category needs an escalation "
-                "path: create one on the Configuration page first (or map the categories to existing ones)."
+                f"The file has {_categories(len(self.created))} new to the desk, and a category needs an escalation "
+                "path: create one on the Configuration page first (or map them to existing categories)."
             )
         taken = set(Category.objects.values_list("slug", flat=True))
         for category in self.created.values():
@@ -351,8 +357,8 @@ def _known(priorities: Mapping[str, int]) -> str:
     return f"the known ones are {', '.join(dict.fromkeys(words))}; map it to one of ours (low, normal, high, urgent)"
 
 
-def _rows(n: int) -> str:
-    return f"{n:,} row{'' if n == 1 else 's'}"
+def _categories(n: int) -> str:
+    return f"{n:,} categor{'y' if n == 1 else 'ies'}"
 
 
 def digest_of(chunks: Iterable[bytes]) -> str:
