@@ -83,11 +83,11 @@ def test_carol_imports_the_volvo_log_mapping_one_category_and_creating_the_rest(
     text = page(supervisor.get(url("history-import", record.pk)))
     assert "704 categories in the file are new to the desk." in text
     assert "Every priority in the file is one of ours" in text
-    assert "Create “PROD582” (inactive)" in text
-    assert "Import 7554 past tickets" in text
+    assert 'placeholder="New: “PROD582”"' in text
+    assert "Import 7,554 past tickets" in text
     asked = record.mapping["new_categories"].index("PROD582")
     with django_capture_on_commit_callbacks() as queued:
-        response = supervisor.post(url("history-import", record.pk), {f"category-{asked}": category.pk})
+        response = supervisor.post(url("history-import", record.pk), {f"category-{asked}": "billing QUESTION"})
     assert response.status_code == 302
     assert len(queued) == 1
     record.refresh_from_db()
@@ -214,8 +214,7 @@ def test_a_file_with_bad_rows_is_refused_with_every_one_and_not_kept(supervisor,
     assert kept_files(settings) == []
     assert "Nothing was imported. 3 rows can't be imported." in words(supervisor.get(url("history-import", record.pk)))
     text = page(supervisor.get(url("history-import", record.pk)))
-    cell = r'<td class="text-end">\d+</td><td><code>(\w+)</code></td><td class="text-break">(.*?)</td>'
-    rows = re.findall(r'<tr data-line="(\d+)">' + cell, text)
+    rows = re.findall(r'<tr data-line="(\d+)">.*?<code data-column>(\w+)</code>: <span data-why>(.*?)</span>', text)
     assert rows == [
         ("3", "opened_at", "no time zone: write it with its offset, e.g. 2012-05-01T09:00:00+02:00"),
         ("4", "reference", "“PD-1” is also on line 2: each ticket once"),
@@ -321,7 +320,18 @@ def test_an_unknown_import_is_404(supervisor, db):
     assert supervisor.post(url("history-cancel", 999999)).status_code == 404
 
 
-def test_a_past_ticket_category_mapping_to_a_category_made_since_is_offered(supervisor, category, standard_path):
+def test_a_category_made_since_the_upload_is_offered(supervisor, category, standard_path):
     record = uploaded(supervisor, csv_bytes(HEADER, OTHER.replace("P1", "High")))
-    refunds = CategoryFactory(name="Refunds", escalation_path=standard_path)
-    assert f'<option value="{refunds.pk}">Refunds</option>' in page(supervisor.get(url("history-import", record.pk)))
+    CategoryFactory(name="Refunds", escalation_path=standard_path)
+    assert '<option value="Refunds"></option>' in page(supervisor.get(url("history-import", record.pk)))
+
+
+def test_a_category_the_desk_does_not_have_is_refused_naming_the_way_out(supervisor, category):
+    record = uploaded(supervisor, csv_bytes(HEADER, OTHER.replace("P1", "High")))
+    before = everything()
+    response = supervisor.post(url("history-import", record.pk), {"category-0": "Refundz"})
+    assert response.status_code == 400
+    assert "The desk has no category “Refundz”: choose one of the list, or leave it empty to create “PROD582”." in page(
+        response
+    )
+    assert everything() == before

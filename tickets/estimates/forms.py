@@ -3,6 +3,7 @@ doesn't know (its priorities and its categories). The checks of the file itself 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -11,9 +12,9 @@ from django.conf import settings
 from tickets.estimates.files import COLUMNS
 from tickets.estimates.models import HistoryImport
 
-# Categories asked about one by one, at most: each is a field of the POST (Django refuses a POST of more
-# than DATA_UPLOAD_MAX_NUMBER_FIELDS); the rest are created, as the command would.
-ASKED = 500
+# Categories asked about one by one, at most: each is a field of the POST, and Django refuses a POST of more
+# than DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) with a 400; the rest are created, as the command would.
+ASKED = 900
 
 
 class HistoryUploadForm(forms.Form):
@@ -48,13 +49,15 @@ class HistoryUploadForm(forms.Form):
 
 
 class HistoryAnswersForm(forms.Form):
-    """One field per priority the desk doesn't know (which of ours it is: required) and per category (one
-    of ours, or empty to create it, inactive)."""
+    """One field per priority the desk doesn't know (which of ours it is: required) and per category (the
+    name of one of ours, from a list the page offers once for every field; empty to create it, inactive)."""
 
-    def __init__(self, data: Any = None, *, record: HistoryImport, categories: list[tuple[int, str]]) -> None:
+    def __init__(self, data: Any = None, *, record: HistoryImport, categories: Mapping[str, int]) -> None:
+        """``categories``: the desk's, their name -> id."""
         from tickets.models import Priority
 
         super().__init__(data)
+        self.desk_categories = categories
         self.priorities: list[str] = record.mapping.get("new_priorities", [])
         self.categories: list[str] = record.mapping.get("new_categories", [])
         for i, word in enumerate(self.priorities):
@@ -65,13 +68,27 @@ class HistoryAnswersForm(forms.Form):
                 error_messages={"required": f"Say which of our priorities “{word}” is."},
             )
         for i, word in enumerate(self.categories[:ASKED]):
-            self.fields[f"category-{i}"] = forms.TypedChoiceField(
+            self.fields[f"category-{i}"] = forms.CharField(
                 label=word,
-                choices=[("", f"Create “{word}” (inactive)"), *categories],
-                coerce=int,
                 required=False,
-                empty_value=None,
+                max_length=100,
+                widget=forms.TextInput(attrs={"list": "desk-categories", "placeholder": f"New: “{word}”"}),
             )
+
+    def clean(self) -> dict[str, Any]:
+        """Each category named must be one of the desk's, in any case."""
+        data = super().clean() or self.cleaned_data
+        ours = {name.casefold(): pk for name, pk in self.desk_categories.items()}
+        for i, word in enumerate(self.categories[:ASKED]):
+            name = (data.get(f"category-{i}") or "").strip()
+            if name and name.casefold() not in ours:
+                why = (
+                    f"The desk has no category “{name}”: choose one of the list, or leave it empty to create “{word}”."
+                )
+                self.add_error(f"category-{i}", why)
+            elif name:
+                data[f"category-{i}"] = ours[name.casefold()]
+        return data
 
     def priority_fields(self) -> list[forms.BoundField]:
         return [self[f"priority-{i}"] for i in range(len(self.priorities))]
@@ -83,8 +100,10 @@ class HistoryAnswersForm(forms.Form):
         return max(len(self.categories) - ASKED, 0)
 
     def answers(self) -> tuple[dict[str, int], dict[str, int | None]]:
-        """(their priority -> ours, their category -> ours or None to create it)."""
+        """(their priority -> ours, their category -> the id of ours, for those mapped)."""
         data = self.cleaned_data
         priorities = {word: data[f"priority-{i}"] for i, word in enumerate(self.priorities)}
-        categories = {word: data[f"category-{i}"] for i, word in enumerate(self.categories[:ASKED])}
+        categories: dict[str, int | None] = {
+            word: pk for i, word in enumerate(self.categories[:ASKED]) if (pk := data[f"category-{i}"])
+        }
         return priorities, categories

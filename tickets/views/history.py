@@ -55,7 +55,7 @@ def history_import(request: StaffRequest, pk: int) -> HttpResponse:
     record = get_object_or_404(HistoryImport.objects.select_related("imported_by"), pk=pk)
     form = None
     if record.state == ImportState.UPLOADED:
-        categories = list(Category.objects.values_list("pk", "name"))
+        categories = dict(Category.objects.values_list("name", "pk"))
         posted = request.POST if request.method == "POST" else None  # bound even when empty: nothing to answer
         form = HistoryAnswersForm(posted, record=record, categories=categories)
         if form.is_bound and form.is_valid():
