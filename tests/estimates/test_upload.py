@@ -335,3 +335,11 @@ def test_a_category_the_desk_does_not_have_is_refused_naming_the_way_out(supervi
         response
     )
     assert everything() == before
+
+
+def test_past_a_thousand_bad_rows_the_page_counts_the_rest_and_the_download_has_them_all(supervisor, category):
+    record = uploaded(supervisor, csv_bytes(HEADER, *[f"PD-{n},yesterday,,High,X,,," for n in range(1005)]))
+    text = page(supervisor.get(url("history-import", record.pk)))
+    assert text.count("<tr data-line=") == 1000
+    assert "And 5 more." in text
+    assert len(supervisor.get(url("history-problems", record.pk)).content.decode().splitlines()) == 1 + 1005
