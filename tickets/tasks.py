@@ -6,7 +6,7 @@ machines whose clocks disagree, and a due time is a fact about the database's ro
 Every task is safe to run twice or at once from several workers: the sweep claims rows with locks and
 conditional updates, notifications carry unique dedupe keys, the outbox claims each email with a
 conditional update before sending it, and the estimates and figures refreshes are upserts that skip a run the
-previous one made unnecessary.
+previous one made unnecessary. An uploaded history file's import is claimed from its queued state first.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from helpdesk.clock import database_now
 from tickets import customer_emails, notifications, sweep
+from tickets.estimates import uploads
 from tickets.estimates.refresh import refresh_estimates as refresh_estimates_at
 from tickets.models import Estimate, FiguresSnapshot
 from tickets.supervision import figures
@@ -77,6 +78,13 @@ def refresh_figures() -> dict[int, int]:
     if kept["n"] == len(figures.ROLLING_DAYS) and _fresh(kept["at"], now=now, every=settings.FIGURES_REFRESH_INTERVAL):
         return {}
     return figures.refresh_snapshots(now=now)
+
+
+@shared_task(acks_late=True, soft_time_limit=uploads.SOFT_TIME_LIMIT, time_limit=uploads.TIME_LIMIT)
+def import_uploaded_history(pk: int) -> str:
+    """Import a supervisor's uploaded history file. A duplicate delivery finds it claimed or done and skips."""
+    record = uploads.run_import(pk, now=database_now())
+    return record.state if record is not None else "skipped: claimed or done already"
 
 
 def _fresh(computed_at: datetime | None, *, now: datetime, every: int) -> bool:

@@ -6,6 +6,7 @@ strings, so nothing here imports ``tickets.models``.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -54,6 +55,22 @@ class Estimate(models.Model):
         return f"{self.category} p{self.priority}: {self.duration} from {self.sample_size} tickets"
 
 
+class ImportState(models.TextChoices):
+    """Where an import is. The command's imports are written ``imported`` at once; an upload goes through
+    the others (``tickets.estimates.uploads``)."""
+
+    UPLOADED = "uploaded", "waiting for your answers"
+    QUEUED = "queued", "waiting for a worker"
+    RUNNING = "running", "importing"
+    IMPORTED = "imported", "imported"
+    REFUSED = "refused", "not imported"
+
+
+def history_file_name(instance: object, filename: str) -> str:
+    """Where an uploaded file waits for its import: a generated name, never the uploader's."""
+    return f"history/{uuid.uuid4().hex}.csv"
+
+
 class HistoryImport(models.Model):
     """One history file imported: who, when, what it held. The same file twice adds nothing."""
 
@@ -68,13 +85,39 @@ class HistoryImport(models.Model):
     added = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
+    new_categories = models.PositiveIntegerField(default=0, help_text="Categories created (inactive) for it.")
+    state = models.CharField(max_length=10, choices=ImportState.choices, default=ImportState.IMPORTED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the file read, for the page's bar.")
+    file = models.FileField(
+        upload_to=history_file_name, blank=True, help_text="An uploaded file, kept until its import has run."
+    )
+    mapping = models.JSONField(
+        default=dict, blank=True, help_text="The columns, priorities and categories mapped: {ours: theirs}, …"
+    )
+    problems = models.JSONField(
+        default=list, blank=True, help_text="Why it was refused: [line, column, why], …; line 0 is the whole file."
+    )
 
     class Meta:
         app_label = "tickets"
         ordering = ["-started_at", "-id"]
+        constraints = [
+            # The same file is imported once: import_history's "already imported?" is
+            # WHERE digest = … AND state = 'imported'; two at once can't both commit.
+            models.UniqueConstraint(fields=["digest"], condition=Q(state="imported"), name="history_import_file_once"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.rows} rows)"
+
+    def summary(self, did: str = "Imported") -> str:
+        """What the import did, as the command prints it and the upload page shows it."""
+        n = self.new_categories
+        new = f"; {n:,} new categor{'y' if n == 1 else 'ies'} (inactive)" if n else ""
+        return (
+            f"{did} {self.rows:,} past ticket{'' if self.rows == 1 else 's'} from {self.file_name}: "
+            f"{self.added:,} added, {self.updated:,} updated, {self.unchanged:,} unchanged{new}"
+        )
 
 
 class PastTicket(models.Model):

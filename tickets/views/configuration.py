@@ -1,4 +1,5 @@
-"""Configuration pages for supervisors: teams and members, escalation paths and levels, categories.
+"""Configuration pages for supervisors: teams and members, escalation paths and levels, categories; and
+the imported history, whose pages live in ``tickets.views.history``.
 
 Thin: each page reads its row, hands the POST to a form from ``tickets.configuration`` and, once the form
 has saved, goes back to the overview with a message. Supervisors and superusers only; agents get a 403.
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tickets.configuration import CategoryForm, PathForm, TeamForm, delete_path, delete_team, overview
 from tickets.forms import add_service_errors
 from tickets.models import Category, EscalationPath, Team
+from tickets.views import history
 from tickets.views.access import StaffRequest, supervisor_only
 
 GET_OR_POST = require_http_methods(["GET", "POST"])
@@ -115,4 +117,8 @@ urlpatterns = [
     path("paths/<int:pk>/delete/", path_delete, name="path-delete"),
     path("categories/new/", category, name="category-new"),
     path("categories/<int:pk>/", category, name="category-edit"),
+    path("history/", history.history, name="history"),
+    path("history/<int:pk>/", history.history_import, name="history-import"),
+    path("history/<int:pk>/cancel/", history.history_cancel, name="history-cancel"),
+    path("history/<int:pk>/problems.txt", history.history_problems, name="history-problems"),
 ]

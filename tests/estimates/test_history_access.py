@@ -1,0 +1,142 @@
+"""Only supervisors (and superusers) import history: every History page and method is checked for every
+persona, and the pages that list things cost the same number of queries for few rows as for many."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.configuration import signed_in
+from tests.desk.helpers import assert_sent_to_sign_in
+from tests.estimates import HEADER, csv_bytes, everything
+from tests.factories import CategoryFactory, UserFactory
+from tickets.estimates.models import ImportState
+from tickets.models import HistoryImport
+
+OPEN = "PD-1,2012-05-01T09:00:00+02:00,,Medium,PROD1,Front,L1,0"
+ENDPOINTS = [
+    ("get", "history"),
+    ("post", "history"),
+    ("get", "history-import"),
+    ("post", "history-import"),
+    ("post", "history-cancel"),
+    ("get", "history-problems"),
+]
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"desk:config:{name}", args=args)
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def waiting(category, carol):
+    """An upload waiting for its answers."""
+    response = signed_in(carol).post(url("history"), {"file": SimpleUploadedFile("h.csv", csv_bytes(HEADER, OPEN))})
+    assert response.status_code == 302
+    return HistoryImport.objects.get()
+
+
+@pytest.fixture
+def root(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+def send(client, method, page, record):
+    target = url(page) if page == "history" else url(page, record.pk)
+    data = {"file": SimpleUploadedFile("other.csv", csv_bytes(HEADER, OPEN.replace("PD-1", "PD-2")))}
+    response = client.get(target) if method == "get" else client.post(target, data if page == "history" else {})
+    return response, target
+
+
+@pytest.mark.parametrize(("method", "page"), ENDPOINTS)
+def test_an_anonymous_visitor_is_sent_to_sign_in_and_back(method, page, waiting):
+    before = everything()
+    response, target = send(signed_in(None), method, page, waiting)
+    assert_sent_to_sign_in(response, target)
+    assert everything() == before
+
+
+@pytest.mark.parametrize("persona", ["eve", "alice"])
+@pytest.mark.parametrize(("method", "page"), ENDPOINTS)
+def test_anyone_but_a_supervisor_is_refused_and_changes_nothing(persona, method, page, request, waiting):
+    before = everything()
+    response, _ = send(signed_in(request.getfixturevalue(persona)), method, page, waiting)
+    assert response.status_code == 403
+    assert everything() == before
+
+
+@pytest.mark.parametrize("persona", ["carol", "root"])
+@pytest.mark.parametrize(("method", "page"), ENDPOINTS)
+def test_a_supervisor_or_superuser_gets_through(persona, method, page, request, waiting):
+    response, _ = send(signed_in(request.getfixturevalue(persona)), method, page, waiting)
+    assert response.status_code == (200 if method == "get" else 302), response.content.decode()[:500]
+
+
+@pytest.mark.parametrize("page", ["history-cancel"])
+def test_cancelling_answers_only_post(page, carol, waiting):
+    assert signed_in(carol).get(url(page, waiting.pk)).status_code == 405
+    assert HistoryImport.objects.exists()
+
+
+@pytest.mark.parametrize("page", ["history", "history-import", "history-problems"])
+def test_other_methods_are_405(page, carol, waiting):
+    target = url(page) if page == "history" else url(page, waiting.pk)
+    assert signed_in(carol).put(target).status_code == 405
+
+
+# --- Query counts ---------------------------------------------------------------------------------
+
+# Every page: session, user, "is a supervisor?" (the decorator; the header reuses it), the unread badge.
+PAGE = 4
+# The list: the imports with who made them (one join).
+HISTORY_QUERIES = PAGE + 1
+# Questions: the import with who made it, the categories offered (one list for every select).
+QUESTIONS_QUERIES = PAGE + 2
+
+
+@pytest.fixture
+def queries(django_assert_max_num_queries):
+    def measure(client, target, *, at_most):
+        with django_assert_max_num_queries(at_most), CaptureQueriesContext(connection) as captured:
+            response = client.get(target)
+        assert response.status_code == 200
+        return len(captured)
+
+    return measure
+
+
+def test_the_list_of_imports_costs_the_same_for_few_as_for_many(carol, alice, queries):
+    client = signed_in(carol)
+    few = queries(client, url("history"), at_most=HISTORY_QUERIES)
+    for n in range(30):
+        HistoryImport.objects.create(
+            file_name=f"{n}.csv", digest=f"{n:064}", started_at=timezone.now(), imported_by=(carol, alice, None)[n % 3]
+        )
+    assert queries(client, url("history"), at_most=HISTORY_QUERIES) == few
+
+
+def test_the_questions_cost_the_same_for_few_categories_as_for_many(carol, standard_path, queries):
+    client = signed_in(carol)
+    record = HistoryImport.objects.create(
+        file_name="h.csv",
+        digest="1" * 64,
+        started_at=timezone.now(),
+        imported_by=carol,
+        state=ImportState.UPLOADED,
+        mapping={"columns": {}, "new_priorities": ["P1"], "new_categories": ["A"]},
+    )
+    few = queries(client, url("history-import", record.pk), at_most=QUESTIONS_QUERIES)
+    for _ in range(20):
+        CategoryFactory(escalation_path=standard_path)
+    record.mapping = {"columns": {}, "new_priorities": ["P1", "P2"], "new_categories": [f"C{n}" for n in range(300)]}
+    record.save()
+    assert queries(client, url("history-import", record.pk), at_most=QUESTIONS_QUERIES) == few
