@@ -15,6 +15,7 @@ Steps of ``import_history``:
    form does not offer them, on the first escalation path); the rows whose key is new or whose values
    changed are upserted in batches (``INSERT … ON CONFLICT (key) DO UPDATE``), the unchanged ones left
    alone; the ``HistoryImport`` row records who, when and the counts.
+4. Anything added or changed: the estimates are refreshed at once, so the guard reads the new history now.
 
 A row's key is its reference, or for a row without one a digest of its opening time, category, priority
 and team as written (and how many identical rows came before it in the file): so an updated export of the
@@ -37,6 +38,7 @@ from django.utils.text import slugify
 
 from tickets.estimates.files import HistoryRow, Problem, quoted
 from tickets.estimates.models import HistoryImport, ImportState, PastTicket
+from tickets.estimates.refresh import refresh_estimates
 
 BATCH = 2000  # rows per upsert, and keys per look-up of what is stored
 
@@ -197,6 +199,8 @@ def import_history(
         raise ImportRefused(
             "Someone changed the categories while this file was imported, so nothing was imported: try again."
         ) from None
+    if record.added or record.updated:
+        refresh_estimates(now=now)  # the guard reads the new history now, not at the next periodic refresh
     return record
 
 
