@@ -3,6 +3,8 @@ persona, and the pages that list things cost the same number of queries for few 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -13,7 +15,7 @@ from django.utils import timezone
 from tests.configuration import signed_in
 from tests.desk.helpers import assert_sent_to_sign_in
 from tests.estimates import HEADER, csv_bytes, everything
-from tests.factories import CategoryFactory, UserFactory
+from tests.factories import CategoryFactory, UserFactory, history_says
 from tickets.estimates.models import ImportState
 from tickets.models import HistoryImport
 
@@ -97,8 +99,9 @@ def test_other_methods_are_405(page, carol, waiting):
 
 # Every page: session, user, "is a supervisor?" (the decorator; the header reuses it), the unread badge.
 PAGE = 4
-# The list: the imports with who made them (one join).
-HISTORY_QUERIES = PAGE + 1
+# The list: the imports with who made them (one join); the guard's estimates from a category's own history
+# (their categories joined), how many, and how many borrow; the imported past's count and dates.
+HISTORY_QUERIES = PAGE + 5
 # Questions: the import with who made it, the categories offered (one list for every select).
 QUESTIONS_QUERIES = PAGE + 2
 
@@ -122,6 +125,27 @@ def test_the_list_of_imports_costs_the_same_for_few_as_for_many(carol, alice, qu
             file_name=f"{n}.csv", digest=f"{n:064}", started_at=timezone.now(), imported_by=(carol, alice, None)[n % 3]
         )
     assert queries(client, url("history"), at_most=HISTORY_QUERIES) == few
+    for n in range(40):  # more estimates than the page shows, each of its own category
+        history_says(CategoryFactory(), timedelta(hours=n + 1), priority=2, seen=100 + n)
+    assert queries(client, url("history"), at_most=HISTORY_QUERIES) == few
+
+
+def test_the_page_shows_what_the_guard_reads_now_most_tickets_first(carol, category):
+    history_says(category, timedelta(hours=5), priority=2, seen=412)
+    history_says(CategoryFactory(name="Refunds"), timedelta(hours=3), priority=4, seen=20)
+    history_says(CategoryFactory(name="Borrowing"), timedelta(hours=9), priority=1, seen=900, basis="desk")
+
+    page = signed_in(carol).get(url("history")).content.decode()
+
+    section = page[page.index("What the guard reads now") :]
+    assert "No past imported yet: the desk" in section
+    assert section.index(category.name) < section.index("Refunds")
+    assert "<td>Normal</td>" in section and "<td>Urgent</td>" in section
+    assert "5 h</td>" in section and "412</td>" in section and "5 h more</td>" in section
+    assert "From opening" in section and "After a day" in section
+    assert "this category</td>" in section and "28 days</td>" in section
+    assert "Borrowing" not in section  # its estimate is the whole desk's, not its own
+    assert "1 other category and priority pair borrows the estimate of their priority or of the whole desk" in section
 
 
 def test_the_questions_cost_the_same_for_few_categories_as_for_many(carol, standard_path, queries):

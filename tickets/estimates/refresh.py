@@ -6,19 +6,19 @@ check is one read by the table's unique key.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
 
-from tickets.estimates.estimator import Estimator, History, Policy
-from tickets.estimates.models import Estimate, PastTicket
+from tickets.estimates.estimator import Curve, Estimator, History, Policy
+from tickets.estimates.models import Estimate, EstimateBasis, PastTicket
+from tickets.models import Category, Priority, Ticket
 
 
 def desk_history(now: datetime, *, days: int) -> History:
     """Every ticket, live or imported, that was open at some moment of the last ``days`` before ``now``."""
-    from tickets.models import Ticket
-
     since = now - timedelta(days=days)
     rows: list[tuple[float, float | None, float, int, int]] = []
     waited_open: list[float] = []
@@ -44,8 +44,6 @@ def refresh_estimates(*, now: datetime) -> int:
     Groups that can't be estimated (no history near enough) get no row: the guard then uses the category's
     default target.
     """
-    from tickets.models import Category, Priority
-
     policy = Policy.from_settings()
     estimator = Estimator(desk_history(now, days=policy.longest_window_days), now.timestamp(), policy)
     rows = []
@@ -78,3 +76,34 @@ def refresh_estimates(*, now: datetime) -> int:
         # Groups with no history left in reach fall back to the default target.
         Estimate.objects.exclude(computed_at=now).delete()
     return len(rows)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One estimate, as the supervisors' History page shows it."""
+
+    row: Estimate
+    priority: str
+    at_opening: timedelta
+    after_a_day: timedelta
+    seen_after_a_day: int
+
+
+def guard_readings(limit: int) -> tuple[list[Reading], int, int]:
+    """The estimates from a category's own history, resting on most tickets first (the first ``limit``); how
+    many there are, and how many borrow a coarser group's (the priority's, the whole desk's)."""
+    own = Estimate.objects.filter(basis__in=[EstimateBasis.CATEGORY_PRIORITY, EstimateBasis.CATEGORY])
+    readings = []
+    for row in own.select_related("category").order_by("-sample_size", "category__name", "priority")[:limit]:
+        curve = Curve.from_json(row.basis, row.curve, sample_size=row.sample_size, window_days=row.window_days)
+        day = curve.at(24 * 3600.0)
+        readings.append(
+            Reading(
+                row=row,
+                priority=Priority(row.priority).label if row.priority in Priority.values else str(row.priority),
+                at_opening=timedelta(seconds=round(curve.points[0].remaining)),
+                after_a_day=timedelta(seconds=round(day.remaining)),
+                seen_after_a_day=day.seen,
+            )
+        )
+    return readings, own.count(), Estimate.objects.exclude(pk__in=own.values("pk")).count()

@@ -8,6 +8,7 @@ Thin, as the other configuration pages: each view reads its row, hands the input
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Count, Max, Min
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,18 +18,21 @@ from tickets.estimates import uploads
 from tickets.estimates.files import HistoryFileError
 from tickets.estimates.forms import HistoryAnswersForm, HistoryUploadForm
 from tickets.estimates.importer import AlreadyImported
-from tickets.estimates.models import HistoryImport, ImportState
+from tickets.estimates.models import HistoryImport, ImportState, PastTicket
+from tickets.estimates.refresh import guard_readings
 from tickets.models import Category
 from tickets.views.access import StaffRequest, supervisor_only
 
 LISTED = 100  # past imports listed, newest first
+READINGS = 30  # the guard's estimates shown, those resting on most tickets first
 SHOWN = 1000  # bad rows shown on the page; the download has them all
 
 
 @supervisor_only
 @require_http_methods(["GET", "POST"])
 def history(request: StaffRequest) -> HttpResponse:
-    """The upload form (step 1) and the past imports."""
+    """The upload form (step 1), the past imports, and what the guard reads now (the estimates the history
+    gives)."""
     form = HistoryUploadForm(request.POST, request.FILES) if request.method == "POST" else None
     if form is not None and form.is_valid():
         try:
@@ -43,7 +47,16 @@ def history(request: StaffRequest) -> HttpResponse:
         else:
             return redirect("desk:config:history-import", pk=record.pk)
     imports = list(HistoryImport.objects.select_related("imported_by")[: LISTED + 1])
-    context = {"form": form or HistoryUploadForm(), "imports": imports[:LISTED], "more": len(imports) > LISTED}
+    readings, estimates, borrowed = guard_readings(READINGS)
+    context = {
+        "form": form or HistoryUploadForm(),
+        "imports": imports[:LISTED],
+        "more": len(imports) > LISTED,
+        "readings": readings,
+        "estimates": estimates,
+        "borrowed": borrowed,
+        "past": PastTicket.objects.aggregate(count=Count("id"), first=Min("opened_at"), last=Max("opened_at")),
+    }
     return render(request, "configuration/history.html", context, status=400 if form is not None else 200)
 
 
