@@ -15,7 +15,8 @@ Steps of ``import_history``:
    form does not offer them, on the first escalation path); the rows whose key is new or whose values
    changed are upserted in batches (``INSERT … ON CONFLICT (key) DO UPDATE``), the unchanged ones left
    alone; the ``HistoryImport`` row records who, when and the counts.
-4. Anything added or changed: the estimates are refreshed at once, so the guard reads the new history now.
+   Anything added or changed, the estimates are refreshed in the same transaction: imported means the
+   guard reads it.
 
 A row's key is its reference, or for a row without one a digest of its opening time, category, priority
 and team as written (and how many identical rows came before it in the file): so an updated export of the
@@ -188,6 +189,8 @@ def import_history(
                 record.save()
             counts = _write(plan.past_tickets(record), progress=progress)
             record.rows, (record.added, record.updated, record.unchanged) = len(rows), counts
+            if record.added or record.updated:
+                refresh_estimates(now=now)  # imported means the guard reads it, not at the next periodic refresh
             record.new_categories = len(plan.created)
             record.state, record.progress = ImportState.IMPORTED, 100
             record.finished_at = now + timedelta(seconds=time.monotonic() - started)
@@ -199,8 +202,6 @@ def import_history(
         raise ImportRefused(
             "Someone changed the categories while this file was imported, so nothing was imported: try again."
         ) from None
-    if record.added or record.updated:
-        refresh_estimates(now=now)  # the guard reads the new history now, not at the next periodic refresh
     return record
 
 
