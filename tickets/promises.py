@@ -120,6 +120,13 @@ SIMILAR: dict[str, str] = {
 }
 
 
+def share_in_words(percentile: float) -> str:
+    """0.8 -> '8 in 10', 0.95 -> '95 in 100': how the guard says its percentile."""
+    if round(percentile * 100) % 10 == 0:
+        return f"{round(percentile * 10)} in 10"
+    return f"{round(percentile * 100)} in 100"
+
+
 @dataclass(frozen=True)
 class Estimated:
     """What history says of a ticket of some category and priority at some age (``estimate_for``)."""
@@ -134,11 +141,7 @@ class Estimated:
         """'8 in 10 similar tickets still open after 1 day were solved within another 3 days (from 412).'"""
         if self.basis == EstimateBasis.DEFAULT:
             return f"Too little history yet: the category's target is {humanize_duration(self.remaining)}."
-        share = (
-            f"{round(self.percentile * 10)} in 10"
-            if round(self.percentile * 100) % 10 == 0
-            else (f"{round(self.percentile * 100)} in 100")
-        )
+        share = share_in_words(self.percentile)
         similar = SIMILAR.get(self.basis, "similar tickets")
         tickets = f"{self.sample_size} ticket{'s' if self.sample_size != 1 else ''}"
         if self.age < timedelta(minutes=15):

@@ -130,14 +130,18 @@ def test_the_list_of_imports_costs_the_same_for_few_as_for_many(carol, alice, qu
     assert queries(client, url("history"), at_most=HISTORY_QUERIES) == few
 
 
-def test_the_page_shows_what_the_guard_reads_now_most_tickets_first(carol, category):
+def test_the_page_shows_what_the_guard_reads_now_most_tickets_first(carol, category, settings):
+    settings.PROMISE_ESTIMATE_PERCENTILE = 0.9
     history_says(category, timedelta(hours=5), priority=2, seen=412)
     history_says(CategoryFactory(name="Refunds"), timedelta(hours=3), priority=4, seen=20)
     history_says(CategoryFactory(name="Borrowing"), timedelta(hours=9), priority=1, seen=900, basis="desk")
 
     page = signed_in(carol).get(url("history")).content.decode()
 
+    assert "<title>History · Configuration · Promise Desk</title>" in page
+    assert page.count("What the guard reads now") == 1
     section = page[page.index("What the guard reads now") :]
+    assert "the time within which 9 in 10 similar tickets were solved" in section
     assert "No past imported yet: the desk" in section
     assert section.index(category.name) < section.index("Refunds")
     assert "<td>Normal</td>" in section and "<td>Urgent</td>" in section

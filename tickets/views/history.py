@@ -7,6 +7,7 @@ Thin, as the other configuration pages: each view reads its row, hands the input
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Max, Min
 from django.http import HttpResponse
@@ -21,6 +22,7 @@ from tickets.estimates.importer import AlreadyImported
 from tickets.estimates.models import HistoryImport, ImportState, PastTicket
 from tickets.estimates.refresh import guard_readings
 from tickets.models import Category
+from tickets.promises import share_in_words
 from tickets.views.access import StaffRequest, supervisor_only
 
 LISTED = 100  # past imports listed, newest first
@@ -55,6 +57,7 @@ def history(request: StaffRequest) -> HttpResponse:
         "readings": readings,
         "estimates": estimates,
         "borrowed": borrowed,
+        "share": share_in_words(settings.PROMISE_ESTIMATE_PERCENTILE),
         "past": PastTicket.objects.aggregate(count=Count("id"), first=Min("opened_at"), last=Max("opened_at")),
     }
     return render(request, "configuration/history.html", context, status=400 if form is not None else 200)
