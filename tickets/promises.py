@@ -135,7 +135,8 @@ class Estimated:
     sample_size: int  # tickets the history saw open at that age (0: the default target)
     basis: str  # an EstimateBasis value
     percentile: float
-    age: timedelta  # the ticket's age the estimate was read at (active time: waiting left out)
+    age: timedelta  # the ticket's age (active time: waiting left out)
+    read_at: timedelta | None = None  # the age the history answered for, when less (too few tickets older)
 
     def explain(self) -> str:
         """'8 in 10 similar tickets still open after 1 day were solved within another 3 days (from 412).'"""
@@ -144,11 +145,17 @@ class Estimated:
         share = share_in_words(self.percentile)
         similar = SIMILAR.get(self.basis, "similar tickets")
         tickets = f"{self.sample_size} ticket{'s' if self.sample_size != 1 else ''}"
-        if self.age < timedelta(minutes=15):
+        at = self.age if self.read_at is None else min(self.age, self.read_at)
+        if at < timedelta(minutes=15):
             return f"{share} {similar} were solved within {humanize_duration(self.remaining)} (from {tickets})."
+        older = (
+            f"; this one has lasted {humanize_duration(self.age)}, longer than the history holds enough tickets for"
+            if self.age - at > timedelta(minutes=1)
+            else ""
+        )
         return (
-            f"{share} {similar} still open after {humanize_duration(self.age)} were solved within another "
-            f"{humanize_duration(self.remaining)} (from {tickets})."
+            f"{share} {similar} still open after {humanize_duration(at)} were solved within another "
+            f"{humanize_duration(self.remaining)} (from {tickets}{older})."
         )
 
 
@@ -214,6 +221,7 @@ def estimate_for(category: Category, priority: int, *, age: timedelta = timedelt
         basis=row.basis,
         percentile=row.percentile,
         age=age,
+        read_at=timedelta(seconds=round(point.age)),
     )
 
 

@@ -181,9 +181,16 @@ def test_the_guard_reads_the_time_still_to_run_at_the_tickets_age_waits_left_out
     assert verdict.explain().startswith(
         "8 in 10 tickets of this category still open after 1 day were solved within another 3 days (from 412 tickets)."
     )
-    # Halfway between the curve's ages, halfway between its answers.
+    # Halfway between the curve's ages, halfway between its answers, from the fewer tickets of the two.
     later = judge(ticket, due_at=now + 6 * H, by=alice, now=now + 12 * H)
-    assert later.estimate == 4 * 24 * H and later.estimated.age == 36 * H
+    assert (later.estimate, later.estimated.age, later.sample_size) == (4 * 24 * H, 36 * H, 90)
+    # Older than the history holds enough tickets for: the last age it answered for, and it says so.
+    oldest = judge(ticket, due_at=now + 6 * H, by=alice, now=now + 5 * 24 * H)
+    assert (oldest.estimate, oldest.sample_size) == (5 * 24 * H, 90)
+    assert oldest.explain().startswith(
+        "8 in 10 tickets of this category still open after 2 days were solved within another 5 days (from 90 "
+        "tickets; this one has lasted 6 days, longer than the history holds enough tickets for)."
+    )
 
 
 # --- The clock follows the status -------------------------------------------------------------

@@ -92,17 +92,19 @@ class Curve:
     thin: bool = False  # fewer resolved than the policy's min_sample: used only where nothing better is
 
     def at(self, age: float) -> Point:
-        """The point for a ticket of ``age`` seconds: interpolated between the curve's ages; past its last
-        age (older than the history saw enough tickets), the last point."""
+        """The point for a ticket of ``age`` seconds: interpolated between the curve's ages (from the fewer
+        tickets of the two); past its last age (older than the history saw enough tickets), the last point,
+        whose ``age`` says so."""
         age = max(age, 0.0)
         ages = [p.age for p in self.points]
         i = bisect.bisect_right(ages, age) - 1
         here = self.points[i]
-        if i + 1 == len(self.points):
+        if i + 1 == len(self.points) or age == here.age:
             return here
         there = self.points[i + 1]
         share = (age - here.age) / (there.age - here.age)
-        return Point(age=age, remaining=here.remaining + share * (there.remaining - here.remaining), seen=here.seen)
+        remaining = here.remaining + share * (there.remaining - here.remaining)
+        return Point(age=age, remaining=remaining, seen=min(here.seen, there.seen))
 
     def to_json(self) -> list[list[float | int]]:
         return [[round(p.age), round(p.remaining), p.seen] for p in self.points]
