@@ -401,7 +401,8 @@ class Ticket(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
     # Set while waiting on the customer: the promise clock is paused from this moment.
     paused_at = models.DateTimeField(null=True, blank=True)
-    # Time spent waiting on the customer in earlier (closed) spells: left out of how long the ticket took.
+    # Time not worked on in earlier (closed) spells: waiting on the customer, and lying resolved before a
+    # reopening. Left out of how long the ticket took, for the estimates.
     waited = models.DurationField(default=timedelta(0), db_default=timedelta(0))
 
     first_response_at = models.DateTimeField(null=True, blank=True)

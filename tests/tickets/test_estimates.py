@@ -16,7 +16,7 @@ from tickets import services, tasks
 from tickets.estimates.models import HistoryImport, PastTicket
 from tickets.estimates.refresh import refresh_estimates
 from tickets.models import Estimate, Priority
-from tickets.promises import judge
+from tickets.promises import active_age, judge
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +133,12 @@ def test_open_tickets_count_their_waits_so_far_left_out(dave, category, alice, n
 
     # Active for an hour each, the open ones say nothing against "4 hours": 8 in 10 are done by then.
     assert Estimate.objects.get(category=category, priority=Priority.NORMAL).duration == 4 * H
+
+
+def test_a_reopened_ticket_does_not_count_the_days_it_lay_resolved(dave, category, alice, now):
+    ticket = TicketFactory(customer=dave, category=category, now=now - 10 * 24 * H)
+    services.resolve(ticket, by=alice, summary="Done.", now=now - 10 * 24 * H + 2 * H)
+    services.reopen(ticket, by=alice, reason="It came back.", now=now - 3 * H)
+
+    assert ticket.waited == 10 * 24 * H - 2 * H - 3 * H
+    assert active_age(ticket, now=now) == 5 * H  # two hours' work, then three since the reopening

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -41,6 +41,8 @@ def move_status(ticket: Ticket, to: str, *, now: datetime, by: User | None, note
     if to == TicketStatus.RESOLVED:
         ticket.resolved_at = now
     elif to in Ticket.OPEN_STATUSES:
+        if ticket.resolved_at is not None:  # reopened: the days it lay resolved were not days of work on it
+            ticket.waited += max(now - ticket.resolved_at, timedelta(0))
         ticket.resolved_at = None
     return record(
         ticket,
