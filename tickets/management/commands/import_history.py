@@ -14,9 +14,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.utils import timezone
 from tqdm import tqdm
 
+from helpdesk.clock import database_now
 from tickets.estimates.files import COLUMNS, HistoryFileError, Problem, read_history
 from tickets.estimates.importer import (
     AlreadyImported,
@@ -102,7 +102,7 @@ class Command(BaseCommand):
                     file_name=path.name,
                     digest=digest,
                     by=None,
-                    now=timezone.now(),
+                    now=database_now(),
                     priorities=priorities,
                     categories=categories,
                     progress=moved(writing),
