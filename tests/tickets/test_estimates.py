@@ -142,3 +142,17 @@ def test_a_reopened_ticket_does_not_count_the_days_it_lay_resolved(dave, categor
 
     assert ticket.waited == 10 * 24 * H - 2 * H - 3 * H
     assert active_age(ticket, now=now) == 5 * H  # two hours' work, then three since the reopening
+
+
+def test_an_imported_ticket_open_when_exported_is_known_only_until_its_import(source, category, now, settings):
+    settings.PROMISE_ESTIMATE_MIN_SAMPLE = 30
+    for day in range(1, 21):
+        past(source, category, opened=now - timedelta(days=day), took=2 * H, n=2)
+    old = HistoryImport.objects.create(file_name="old.csv", digest="1" * 64, started_at=now - timedelta(days=65))
+    past(old, category, opened=now - timedelta(days=70), n=20)  # open at the export, 65 days ago: fate unknown
+
+    refresh_estimates(now=now)
+
+    row = Estimate.objects.get(category=category, priority=Priority.NORMAL)
+    # Not 20 tickets open for 70 days in the window: the window (28 days) saw none of them.
+    assert (row.duration, row.sample_size) == (2 * H, 40)

@@ -131,14 +131,20 @@ class History:
     priority: np.ndarray
     # The waiting of tickets still open, as far as it is known (production knows it; a replay doesn't).
     waited_open: Floats | None = None
+    # When the history stopped knowing a ticket still open (epoch seconds; inf: it knows it up to now).
+    known_until: Floats | None = None
     _groups: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_rows(
-        cls, rows: list[tuple[float, float | None, float, int, int]], *, waited_open: list[float] | None = None
+        cls,
+        rows: list[tuple[float, float | None, float, int, int]],
+        *,
+        waited_open: list[float] | None = None,
+        known_until: list[float] | None = None,
     ) -> History:
-        """From ``(opened, resolved or None, waited, category, priority)`` rows, and what open tickets
-        have waited so far (when it is known)."""
+        """From ``(opened, resolved or None, waited, category, priority)`` rows, what open tickets have
+        waited so far and until when they were known (when the caller knows)."""
         data = np.array([(o, np.inf if r is None else r, w, c, p) for o, r, w, c, p in rows], dtype=np.float64)
         data = data.reshape(-1, 5)
         return cls(
@@ -148,6 +154,7 @@ class History:
             category=data[:, 3].astype(np.int64),
             priority=data[:, 4].astype(np.int64),
             waited_open=None if waited_open is None else np.array(waited_open, dtype=np.float64),
+            known_until=None if known_until is None else np.array(known_until, dtype=np.float64),
         )
 
     def members(self, category: int, priority: int) -> np.ndarray:
@@ -224,12 +231,15 @@ class Estimator:
 
     def _spells(self, rows: np.ndarray, width: float) -> tuple[Survival, int, int] | None:
         h, now = self.history, self.now
-        rows = rows[(h.opened[rows] < now) & (h.resolved[rows] > now - width)]
+        # Seen until now, or until the history stopped knowing (an imported ticket open when exported).
+        seen_until = np.full(len(rows), now) if h.known_until is None else np.minimum(h.known_until[rows], now)
+        inside = (h.opened[rows] < seen_until) & (h.resolved[rows] > now - width) & (seen_until > now - width)
+        rows, seen_until = rows[inside], seen_until[inside]
         if rows.size == 0:
             return None
         opened, resolved = h.opened[rows], h.resolved[rows]
-        done = resolved <= now
-        wall = np.where(done, resolved, now) - opened
+        done = resolved <= seen_until
+        wall = np.where(done, resolved, seen_until) - opened
         # A replay knows a ticket's waiting once it is resolved, not earlier; production knows it so far.
         so_far = 0.0 if h.waited_open is None else np.minimum(h.waited_open[rows], wall)
         active = np.maximum(wall - np.where(done, h.waited[rows], so_far), 1.0)

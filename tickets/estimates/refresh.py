@@ -6,6 +6,7 @@ check is one read by the table's unique key.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,20 +23,28 @@ def desk_history(now: datetime, *, days: int) -> History:
     since = now - timedelta(days=days)
     rows: list[tuple[float, float | None, float, int, int]] = []
     waited_open: list[float] = []
-    for model, opened, paused in ((Ticket, "created_at", "paused_at"), (PastTicket, "opened_at", None)):
+    known_until: list[float] = []
+    sources = (
+        (Ticket, "created_at", "paused_at"),
+        # An imported ticket still open is known only until it was imported: its fate after is not.
+        (PastTicket, "opened_at", "source__started_at"),
+    )
+    for model, opened, last_known in sources:
         seen = model.objects.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=since), **{f"{opened}__lt": now})
-        fields = [opened, "resolved_at", "waited", "category_id", "priority"] + ([paused] if paused else [])
-        for opened_at, resolved_at, waited, category, priority, *waiting_since in seen.values_list(*fields).iterator(
-            chunk_size=5000
-        ):
+        for opened_at, resolved_at, waited, category, priority, moment in seen.values_list(
+            opened, "resolved_at", "waited", "category_id", "priority", last_known
+        ).iterator(chunk_size=5000):
             waits = waited.total_seconds()
             rows.append((opened_at.timestamp(), resolved_at.timestamp() if resolved_at else None, waits, category,
                          priority))  # fmt: skip
-            # An open ticket waiting on the customer right now has waited since then too.
-            if waiting_since and waiting_since[0] is not None:
-                waits += max((now - waiting_since[0]).total_seconds(), 0.0)
-            waited_open.append(waits)
-    return History.from_rows(rows, waited_open=waited_open)
+            if model is Ticket:
+                # An open ticket waiting on the customer right now has waited since then too.
+                waited_open.append(waits + (max((now - moment).total_seconds(), 0.0) if moment else 0.0))
+                known_until.append(math.inf)
+            else:
+                waited_open.append(waits)
+                known_until.append(moment.timestamp() if resolved_at is None else math.inf)
+    return History.from_rows(rows, waited_open=waited_open, known_until=known_until)
 
 
 def refresh_estimates(*, now: datetime) -> int:
