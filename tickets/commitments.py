@@ -10,8 +10,12 @@ The words are a language's (``Cues``); English is the only one so far: another l
 
 1. A few idioms dateparser does not read are put in words it does (``Cues.idioms``): "end of day", "EOD" and
    "close of business" are 17:00; "end of the week" Friday 17:00; "morning" 12:00 (a promise for the morning is
-   kept by noon), "afternoon" 17:00, "evening" and "tonight" 21:00; "first thing" 09:00.
+   kept by noon), "afternoon" 17:00, "evening" and "tonight" 21:00; "first thing" 09:00; but an hour given wins
+   ("by 9 tonight" is 21:00, "by 10 this morning" 10:00); "5.30pm", the UK's form, is 5:30pm.
 2. dateparser finds the dates, read from the customer's wall-clock now, preferring the future.
+   a. a match is cut where a clause ends inside it: at ";", "and", "but", and a comma before those or a deadline
+      word ("by 3pm, and by Friday" is two promises); a comma alone is the date's own ("Monday, 14 December");
+   b. a clock time alone right before or after a day without one is that day's ("by 10am next Tuesday").
 3. A date is a commitment when, in its sentence:
    a. it is not in a quoted line ("> On Mon 7 Dec you wrote:") nor in a question;
    b. it is not a word that is a date only to dateparser ("we" for Wednesday, "may");
@@ -29,6 +33,8 @@ The words are a language's (``Cues``); English is the only one so far: another l
      a clock change too;
    - a day without a time of day ("by Friday", "tomorrow", "in 3 days", "next week") means the end of that
      working day, ``END_OF_DAY`` (17:00) in the customer's zone;
+   - a weekday alone that is today's ("by Friday" on a Friday) is today while its time is still ahead, else next
+     week's (dateparser's); "next Friday" is always next week's;
    - a clock time is read in the customer's zone (or the zone it names: "3pm CET"); one the clocks skip moves
      on by the gap (2:30 becomes 3:30), one they repeat is the first of the two (the earlier: a promise kept
      late is broken);
@@ -45,6 +51,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
@@ -78,11 +85,19 @@ class Cues:
     lead: tuple[str, ...]  # prepositions dateparser may take into the start of a match ("by Friday")
     joins: tuple[str, ...]  # words dateparser may take in at either end that are no part of the phrase
     articles: tuple[str, ...]  # between a cue and its date: "within a day", "by the end of the week"
+    clause_joins: tuple[str, ...]  # a match is cut where they join two clauses: "by 3pm, and by Friday" (2a)
+    clock: str  # a match that is only a time of day ("by 10am"), which a day next to it takes in (2b)
+    next_week: tuple[str, ...]  # a weekday after them is never today's ("next Friday", said on a Friday: 4)
 
 
 # fmt: off
 ENGLISH = Cues(
     idioms=(
+        # an hour before a part of the day is that hour of it ("by 9 tonight" is 21:00: rule 1)
+        (r"((?:1[01]|[1-9])(?::[0-5]\d)?) (?:tonight|this evening|this afternoon)", r"\1pm today"),
+        (r"((?:1[01]|[1-9])(?::[0-5]\d)?) this morning", r"\1am today"),
+        (r"(\d{1,2}(?::[0-5]\d)? ?[ap]m|[012]?\d:[0-5]\d) (?:tonight|this (?:evening|afternoon|morning))", r"\1 today"),
+        (r"(\d{1,2})\.([0-5]\d) ?([ap])(?:m|\.m\.)", r"\1:\2\3m"),  # "5.30pm", the UK's way, is 17:30
         (r"(?:the )?(?:end|close) of (?:the )?(?:business |working )?(?:day|business|play)|eod|cob|eop", "17:00"),
         (r"(?:the )?end of (?:the |this )?(?:working )?week|eow", "Friday 17:00"),
         (r"this morning", "today 12:00"),
@@ -117,6 +132,9 @@ ENGLISH = Cues(
           "every"),
     joins=("and", "or", "but", "so", "then", "the", "to", "a"),
     articles=("a", "an", "the"),
+    clause_joins=("and", "but"),
+    clock=r"(?:(?:by|at|before|until|till) )?(?:\d{1,2}(?::[0-5]\d)? ?[ap]m|\d{1,2}:[0-5]\d|noon|midnight)",
+    next_week=("next",),
 )
 # fmt: on
 
@@ -152,47 +170,93 @@ def find_commitments(text: str, *, zone: ZoneInfo, now: datetime, language: str 
     options = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "TIMEZONE": WALL, "RETURN_AS_TIMEZONE_AWARE": True}
     found = search_dates(rewritten.text, languages=[language], settings=options) or []
     reader = DateDataParser(languages=[language], settings=options)
-    moved = DateDataParser(languages=[language], settings={**options, "RELATIVE_BASE": base + RELATIVE_PROBE})
-    commitments, cursor = [], 0
-    for match, _ in found:
-        start = rewritten.text.find(match, cursor)
-        if start < 0:
-            continue
-        cursor = end = start + len(match)
-        if not committed(rewritten.text, start, end, cues, from_now=True):
-            continue  # the words alone rule it out: no need to read it
+    parsers = {
+        shift: DateDataParser(languages=[language], settings={**options, "RELATIVE_BASE": base + shift})
+        for shift in (RELATIVE_PROBE, -timedelta(days=1))
+    }
+    commitments = []
+    try:  # a date at the calendar's edge ("by 9999-12-31 23:59"): no promise
+        readings = adjoined(rewritten.text, readings_of(rewritten.text, [m for m, _ in found], reader, cues), cues)
+    except OverflowError:
+        return []
+    for reading in readings:
+        if not committed(rewritten.text, reading.start, reading.end, cues, from_now=True):
+            continue  # the words alone rule it out: no need to read it again
         try:
-            due_at = read(match, reader, moved, rewritten.text, start, end, cues, zone=zone, now=now, base=base)
-        except OverflowError:  # a date at the calendar's edge ("by 9999-12-31 23:59"): no promise
+            due_at = read(reading, parsers, rewritten.text, cues, zone=zone, now=now, base=base)
+        except OverflowError:
             continue
         if due_at is not None and due_at > now:
-            commitments.append(written(text, rewritten, start, end, due_at, cues))
+            commitments.append(written(text, rewritten, reading.start, reading.end, due_at, cues))
     return commitments
 
 
+class Reading(NamedTuple):  # dateparser's of text[start:end]; ``day``: the words that give its day (rule 2b)
+    start: int
+    end: int
+    date: datetime
+    parts: tuple[str, ...]
+    day: str
+
+
+def readings_of(text: str, matches: Sequence[str], reader: DateDataParser, cues: Cues) -> list[Reading]:
+    """Rule 2a: dateparser's matches in ``text``, each cut where a clause ends inside it, each piece read."""
+    joins, after_comma = "|".join(cues.clause_joins), "|".join((*cues.clause_joins, *cues.deadline))
+    boundary = re.compile(rf";|,?\s+(?:{joins})\s+|,(?=\s+(?:{after_comma})\b)", re.I)
+    readings, cursor = [], 0
+    for match in matches:
+        start = text.find(match, cursor)
+        if start < 0:
+            continue
+        cursor = end = start + len(match)
+        cuts = [(cut.start(), cut.end()) for cut in boundary.finditer(text, start, end)]
+        for first, last in zip([start, *(cut[1] for cut in cuts)], [*(cut[0] for cut in cuts), end], strict=True):
+            piece = text[first:last]
+            first, last = first + len(piece) - len(piece.lstrip()), last - len(piece) + len(piece.rstrip())
+            data = reader.get_date_data(text[first:last]) if WORD.search(text, first, last) else None
+            if data is not None and data.date_obj is not None:
+                readings.append(Reading(first, last, data.date_obj, tuple(data.parts), text[first:last]))
+    return readings
+
+
+def adjoined(text: str, readings: list[Reading], cues: Cues) -> list[Reading]:
+    """Rule 2b: a time of day alone right before or after a day without one, as one reading."""
+    joined: list[Reading] = []
+    for reading in readings:
+        if joined and joined[-1].end < reading.start and not text[joined[-1].end : reading.start].strip():
+            day, clock = sorted((joined[-1], reading), key=lambda one: "time" in one.parts)
+            if "time" not in day.parts and "time" in clock.parts and re.fullmatch(cues.clock, clock.day, re.I):
+                at = day.date.replace(hour=clock.date.hour, minute=clock.date.minute, second=clock.date.second)
+                joined[-1] = Reading(joined[-1].start, reading.end, at, (*day.parts, "time"), day.day)
+                continue
+        joined.append(reading)
+    return joined
+
+
 def read(
-    match: str,
-    reader: DateDataParser,
-    moved: DateDataParser,
+    reading: Reading,
+    parsers: dict[timedelta, DateDataParser],
     text: str,
-    start: int,
-    end: int,
     cues: Cues,
     *,
     zone: ZoneInfo,
     now: datetime,
     base: datetime,
 ) -> datetime | None:
-    """The instant a match found at ``text[start:end]`` commits to, or None: read at now and a little later, to
-    tell a time counted from now ("in 30 minutes") from a clock time (rules 3e and 4)."""
-    reading = reader.get_date_data(match)
-    if reading.date_obj is None:
+    """The instant a reading commits to, or None. Its day's words are read again a little later, to tell a time
+    counted from now ("in 30 minutes") from a clock time (rules 3e and 4), and from yesterday, to tell a weekday
+    alone ("by Friday"), which dateparser puts a week ahead when it is today's, from a date (rule 4)."""
+    shifted = parsers[RELATIVE_PROBE].get_date_data(reading.day).date_obj
+    from_now = shifted is not None and shifted - reading.date == RELATIVE_PROBE
+    if not from_now and not committed(text, reading.start, reading.end, cues, from_now=False):
         return None
-    shifted = moved.get_date_data(match).date_obj
-    from_now = shifted is not None and shifted - reading.date_obj == RELATIVE_PROBE
-    if not from_now and not committed(text, start, end, cues, from_now=False):
-        return None
-    return instant(reading.date_obj, reading.parts, zone=zone, now=now, base=base, from_now=from_now)
+    sooner = reading.date - timedelta(days=7)
+    if not from_now and sooner.date() == base.date() and not set(words(reading.day)) & set(cues.next_week):
+        yesterday = parsers[-timedelta(days=1)].get_date_data(reading.day).date_obj
+        today = instant(sooner, reading.parts, zone=zone, now=now, base=base, from_now=False)
+        if yesterday is not None and yesterday.date() == base.date() and today is not None and today > now:
+            return today  # a weekday alone that is today's, its time still ahead
+    return instant(reading.date, reading.parts, zone=zone, now=now, base=base, from_now=from_now)
 
 
 def committed(text: str, start: int, end: int, cues: Cues, *, from_now: bool) -> bool:

@@ -74,7 +74,7 @@ PROMISES = [
     ("We'll have the engineer there by 8 December.", "by 8 December", "2026-12-08 17:00"),
     ("I promise to reply by 4pm.", "by 4pm", "2026-12-07 16:00"),
     ("I'll give you a call in a couple of hours.", "in a couple of hours", "2026-12-07 11:00"),
-    ("We will get back to you by Monday.", "by Monday", "2026-12-14 17:00"),
+    ("We will get back to you by Monday.", "by Monday", "2026-12-07 17:00"),  # today: 17:00 is still ahead
     ("You will hear from me by 9:30 tomorrow.", "by 9:30 tomorrow", "2026-12-08 09:30"),
     ("We aim to fix this within three hours.", "within three hours", "2026-12-07 12:00"),
     ("I'll have the answer by 10am on Wednesday.", "by 10am on Wednesday", "2026-12-09 10:00"),
@@ -91,6 +91,61 @@ PROMISES = [
         "2026-12-08 15:00",
     ),
 ]
+
+# (the reply, when it is said, in which zone, what it promises: (words, due there)): the reviewer's cases, at the
+# end of March 2026 in London (still GMT) or Berlin (CET).
+LONDON, BERLIN = ZoneInfo("Europe/London"), ZoneInfo("Europe/Berlin")
+THURSDAY = datetime(2026, 3, 26, 8, 0, tzinfo=UTC)  # 08:00 in London, 09:00 in Berlin
+FRIDAY = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)  # 09:00 in London
+FRIDAY_EVENING = datetime(2026, 3, 27, 17, 30, tzinfo=UTC)
+AT_THE_END_OF_MARCH = [
+    # a weekday that is today means today while its time is ahead, else next week's
+    ("You'll have it by Friday.", FRIDAY, LONDON, [("by Friday", "2026-03-27 17:00")]),
+    ("You'll have it by Friday.", FRIDAY_EVENING, LONDON, [("by Friday", "2026-04-03 17:00")]),
+    ("We'll respond by Thursday.", THURSDAY, BERLIN, [("by Thursday", "2026-03-26 17:00")]),
+    ("We'll respond by Thursday 10am.", THURSDAY, BERLIN, [("by Thursday 10am", "2026-03-26 10:00")]),
+    ("We'll respond by Thursday 9am.", THURSDAY, BERLIN, [("by Thursday 9am", "2026-04-02 09:00")]),
+    ("You'll have it by next Friday.", FRIDAY, LONDON, [("by next Friday", "2026-04-03 17:00")]),
+    ("You'll have it by Friday 3 April.", FRIDAY, LONDON, [("by Friday 3 April", "2026-04-03 17:00")]),
+    # a clock time next to a day is that day's
+    ("I'll reply by 10am next Tuesday.", FRIDAY, LONDON, [("by 10am next Tuesday", "2026-03-31 10:00")]),
+    ("I'll reply by 10:30am next Tuesday.", FRIDAY, LONDON, [("by 10:30am next Tuesday", "2026-03-31 10:30")]),
+    ("I'll reply next Tuesday at 10am.", FRIDAY, LONDON, [("next Tuesday at 10am", "2026-03-31 10:00")]),
+    # an explicit hour wins over the part of the day
+    ("I'll call you by 9pm tonight.", FRIDAY, LONDON, [("by 9pm tonight", "2026-03-27 21:00")]),
+    ("I'll call you by 9 tonight.", FRIDAY, LONDON, [("by 9 tonight", "2026-03-27 21:00")]),
+    ("I'll call you by 21:30 tonight.", FRIDAY, LONDON, [("by 21:30 tonight", "2026-03-27 21:30")]),
+    ("I'll call you tonight.", FRIDAY, LONDON, [("tonight", "2026-03-27 21:00")]),
+    ("I'll call you by 11 this morning.", FRIDAY, LONDON, [("by 11 this morning", "2026-03-27 11:00")]),
+    ("I'll call you by 4 this afternoon.", FRIDAY, LONDON, [("by 4 this afternoon", "2026-03-27 16:00")]),
+    # two clauses, two promises
+    (
+        "I'll reply by 3pm, and by Friday I'll have the fix.",
+        THURSDAY,
+        LONDON,
+        [("by 3pm", "2026-03-26 15:00"), ("by Friday", "2026-03-27 17:00")],
+    ),
+    (
+        "I'll reply by 3pm; by Friday I'll have the fix.",
+        THURSDAY,
+        LONDON,
+        [("by 3pm", "2026-03-26 15:00"), ("by Friday", "2026-03-27 17:00")],
+    ),
+    ("I'll have it by Monday, 30 March.", THURSDAY, LONDON, [("by Monday, 30 March", "2026-03-30 17:00")]),
+    # the UK's dot
+    ("I'll reply by 5.30pm.", FRIDAY, LONDON, [("by 5.30pm", "2026-03-27 17:30")]),
+    ("I'll reply by 5.30 p.m. today.", FRIDAY, LONDON, [("by 5.30 p.m. today", "2026-03-27 17:30")]),
+]
+
+
+@pytest.mark.parametrize(
+    ("reply", "now", "zone", "promised"),
+    AT_THE_END_OF_MARCH,
+    ids=[f"{r[0]} {r[1]:%a %H:%M}" for r in AT_THE_END_OF_MARCH],
+)
+def test_the_reviewers_phrasings_mean_what_they_say(reply, now, zone, promised):
+    assert found(reply, zone, now) == promised
+
 
 # Replies that mention a time without committing to it.
 NOT_PROMISES = [
