@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.db.models import Count, Max, Min
 from django.utils import timezone
@@ -80,11 +80,19 @@ def refresh_figures() -> dict[int, int]:
     return figures.refresh_snapshots(now=now)
 
 
-@shared_task(acks_late=True, soft_time_limit=uploads.SOFT_TIME_LIMIT, time_limit=uploads.TIME_LIMIT)
-def import_uploaded_history(pk: int) -> str:
-    """Import a supervisor's uploaded history file. A duplicate delivery finds it claimed or done and skips."""
-    record = uploads.run_import(pk, now=database_now())
-    return record.state if record is not None else "skipped: claimed or done already"
+@shared_task(bind=True, acks_late=True, soft_time_limit=uploads.SOFT_TIME_LIMIT, time_limit=uploads.TIME_LIMIT)
+def import_uploaded_history(self: Task, pk: int) -> str:
+    """Import a supervisor's uploaded history file. A duplicate delivery finds it done and skips, or finds it
+    running and comes back when a run that long would be lost (a worker killed mid-import: the delivery
+    that follows it then takes the import over)."""
+    now = database_now()
+    record = uploads.run_import(pk, now=now)
+    if record is not None:
+        return record.state
+    wait = uploads.until_lost(pk, now=now)
+    if wait is not None:
+        raise self.retry(countdown=wait.total_seconds() + 5, max_retries=3)
+    return "skipped: not waiting to be imported (done, or not answered yet)"
 
 
 def _fresh(computed_at: datetime | None, *, now: datetime, every: int) -> bool:

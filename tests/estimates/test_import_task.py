@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import Retry
 from django.core.files.base import ContentFile
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
@@ -45,17 +46,23 @@ def test_a_duplicate_delivery_does_nothing(category):
     record = queued(csv_bytes(HEADER, OPEN))
     assert tasks.import_uploaded_history(record.pk) == "imported"
     imported = list(HistoryImport.objects.values())
-    assert tasks.import_uploaded_history(record.pk) == "skipped: claimed or done already"
+    assert tasks.import_uploaded_history(record.pk) == "skipped: not waiting to be imported (done, or not answered yet)"
     assert list(HistoryImport.objects.values()) == imported
     assert PastTicket.objects.count() == 1
 
 
-def test_a_delivery_while_another_worker_imports_it_does_nothing(category):
+def test_a_delivery_while_another_worker_imports_it_comes_back_when_that_run_would_be_lost(category):
     record = queued(csv_bytes(HEADER, OPEN))
-    HistoryImport.objects.filter(pk=record.pk).update(state=ImportState.RUNNING, started_at=database_now())
-    assert tasks.import_uploaded_history(record.pk) == "skipped: claimed or done already"
+    started = database_now()
+    HistoryImport.objects.filter(pk=record.pk).update(state=ImportState.RUNNING, started_at=started)
+    # (a redelivery after a worker died mid-import looks the same: it must not be dropped)
+    with pytest.raises(Retry):
+        tasks.import_uploaded_history(record.pk)
     assert not PastTicket.objects.exists()
     assert HistoryImport.objects.get().state == ImportState.RUNNING
+    wait = uploads.until_lost(record.pk, now=started + timedelta(minutes=1))
+    assert wait == uploads.LOST_AFTER - timedelta(minutes=1)
+    assert uploads.until_lost(record.pk, now=started + uploads.LOST_AFTER * 2) == timedelta(0)
 
 
 def test_an_import_whose_worker_died_is_taken_over_once_its_time_limit_is_past(category):
@@ -71,7 +78,7 @@ def test_an_import_whose_worker_died_is_taken_over_once_its_time_limit_is_past(c
 def test_an_upload_not_yet_answered_is_not_imported(category):
     record = queued(csv_bytes(HEADER, OPEN))
     HistoryImport.objects.filter(pk=record.pk).update(state=ImportState.UPLOADED)
-    assert tasks.import_uploaded_history(record.pk) == "skipped: claimed or done already"
+    assert tasks.import_uploaded_history(record.pk) == "skipped: not waiting to be imported (done, or not answered yet)"
     assert not PastTicket.objects.exists()
 
 

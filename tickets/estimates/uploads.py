@@ -86,6 +86,15 @@ def queue_import(record: HistoryImport, *, priorities: Mapping[str, int], catego
     return bool(queued)
 
 
+def until_lost(pk: int, *, now: datetime) -> timedelta | None:
+    """How long until an import running now counts as lost (its worker gone) and may be claimed again; None
+    if it isn't running."""
+    started = HistoryImport.objects.filter(pk=pk, state=ImportState.RUNNING).values_list("started_at", flat=True)
+    for started_at in started:
+        return max(started_at + LOST_AFTER - now, timedelta(0))
+    return None
+
+
 def cancel_upload(record: HistoryImport) -> bool:
     """An upload not yet queued, forgotten with its file; False if it was queued meanwhile."""
     deleted, _ = HistoryImport.objects.filter(pk=record.pk, state=ImportState.UPLOADED).delete()
