@@ -102,6 +102,8 @@ def desk_paths_for(reference: str) -> Iterator[tuple[str, str]]:
         if "<slug:action>" in route:
             for action in ACTIONS:
                 yield "POST", route.replace("<slug:action>", action)
+        elif route.endswith("/reply/check/"):  # the reply being typed is posted (too long for a query string)
+            yield "POST", route
         else:
             yield "GET", route
 

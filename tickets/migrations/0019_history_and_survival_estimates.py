@@ -64,9 +64,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="promise",
             name="estimate_basis",
-            field=models.CharField(
-                blank=True, db_default="", default="", help_text="Which tickets the estimate came from.", max_length=20
-            ),
+            field=models.CharField(blank=True, help_text="Which tickets the estimate came from.", max_length=20),
         ),
         migrations.AddField(
             model_name="promise",
@@ -78,7 +76,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="ticket",
             name="waited",
-            field=models.DurationField(db_default=datetime.timedelta(0), default=datetime.timedelta(0)),
+            field=models.DurationField(default=datetime.timedelta(0)),
         ),
         migrations.AlterField(
             model_name="estimate",
