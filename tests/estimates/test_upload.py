@@ -105,6 +105,8 @@ def test_carol_imports_the_volvo_log_mapping_one_category_and_creating_the_rest(
     )
     assert (record.progress, record.file.name) == (100, "")
     assert kept_files(settings) == []
+    done = page(supervisor.get(url("history-import", record.pk), headers={"HX-Request": "true"}))
+    assert "The guard already reads them: the estimates were refreshed with the import" in done
     in_prod582 = shared_file("volvo-it-2013-tickets.csv").read_text().count(",PROD582,")
     assert PastTicket.objects.filter(category=category).count() == in_prod582 > 0
 
