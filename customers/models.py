@@ -8,6 +8,7 @@ import zoneinfo
 from typing import Any
 
 import idna
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -132,3 +133,8 @@ class Customer(models.Model):
     def greeting_name(self) -> str:
         """The name to greet them by: the preferred one, else the first word of their name."""
         return self.preferred_name or self.name.split()[0]
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """Their time zone: the one on record, else the site's. Times shown or read for them are in it."""
+        return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)

@@ -10,7 +10,6 @@ rate-limited per address.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -72,8 +71,7 @@ def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponse
         except LinkReplaced:
             response = render(request, "customers/link_replaced.html", status=410)
         else:
-            if ticket.customer.time_zone:  # times in the customer's own zone, when we know it
-                timezone.activate(zoneinfo.ZoneInfo(ticket.customer.time_zone))
+            timezone.activate(ticket.customer.zone)  # times in the customer's own zone
             response = view(request, ticket, *args, now=now, **kwargs)
         # No Referer leaves the site (outbound links never see the token). Not "no-referrer": browsers then
         # send "Origin: null" with the page's own forms, which CSRF protection rightly refuses.

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -139,3 +140,16 @@ def api() -> Callable[..., APIClient]:
         return caller
 
     return client
+
+
+@pytest.fixture
+def queries(django_assert_max_num_queries):
+    """``queries(client, url, at_most=n)``: how many queries one GET costs, asserting it is at most ``n``."""
+
+    def measure(client, target, *, at_most):
+        with django_assert_max_num_queries(at_most), CaptureQueriesContext(connection) as captured:
+            response = client.get(target)
+        assert response.status_code == 200
+        return len(captured)
+
+    return measure

@@ -56,10 +56,8 @@ from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
 from dateparser.search import search_dates
-from django.conf import settings
 from django.contrib.auth.models import User
 
-from customers.models import Customer
 from tickets.commitment_cues import CUES, Cues
 from tickets.models import Ticket
 from tickets.promises import Verdict, judge
@@ -360,14 +358,9 @@ class Checked:
         return self.commitment.due_at.astimezone(self.zone)
 
 
-def customer_zone(customer: Customer) -> ZoneInfo:
-    """The customer's own zone, else the site's: where their status page and emails show times."""
-    return ZoneInfo(customer.time_zone or settings.TIME_ZONE)
-
-
 def check_reply(ticket: Ticket, *, body: str, by: User, now: datetime) -> list[Checked]:
     """The times ``body`` would promise the ticket's customer, each with the guard's verdict for ``by``."""
-    zone = customer_zone(ticket.customer)
+    zone = ticket.customer.zone
     return [
         Checked(commitment, zone, judge(ticket, due_at=commitment.due_at, by=by, now=now))
         for commitment in find_commitments(body, zone=zone, now=now)

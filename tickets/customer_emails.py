@@ -30,7 +30,7 @@ def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str,
         "expectation": expectation(ticket),
     }
     # Times in the customer's own zone when we know it, else the site's, whoever triggered the email.
-    with timezone.override(ticket.customer.time_zone or settings.TIME_ZONE):
+    with timezone.override(ticket.customer.zone):
         rendered = render_email(f"customer-{kind}", context)
     email = CustomerEmail.objects.create(
         ticket=ticket,

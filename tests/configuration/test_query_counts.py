@@ -4,8 +4,6 @@ and categories there are: each page is measured with few and with many, and must
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from tests.configuration import signed_in, url
 from tests.factories import CategoryFactory, EscalationPathFactory, StaffFactory, TeamFactory
@@ -25,19 +23,6 @@ PATH_QUERIES = PAGE + 5
 
 # A category: the category with its path, the path option list.
 CATEGORY_QUERIES = PAGE + 2
-
-
-@pytest.fixture
-def queries(django_assert_max_num_queries):
-    """``queries(client, url, at_most=n)``: how many queries one GET costs, asserting it is at most ``n``."""
-
-    def measure(client, target, *, at_most):
-        with django_assert_max_num_queries(at_most), CaptureQueriesContext(connection) as captured:
-            response = client.get(target)
-        assert response.status_code == 200
-        return len(captured)
-
-    return measure
 
 
 def more_of_everything(n, *, team, path):

@@ -7,8 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -104,17 +102,6 @@ PAGE = 4
 HISTORY_QUERIES = PAGE + 5
 # Questions: the import with who made it, the categories offered (one list for every select).
 QUESTIONS_QUERIES = PAGE + 2
-
-
-@pytest.fixture
-def queries(django_assert_max_num_queries):
-    def measure(client, target, *, at_most):
-        with django_assert_max_num_queries(at_most), CaptureQueriesContext(connection) as captured:
-            response = client.get(target)
-        assert response.status_code == 200
-        return len(captured)
-
-    return measure
 
 
 def test_the_list_of_imports_costs_the_same_for_few_as_for_many(carol, alice, queries):

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from tickets.estimates.files import COLUMNS
 from tickets.estimates.models import HistoryImport
+from tickets.models import Priority
 
 # Categories asked about one by one, at most: each is a field of the POST, and Django refuses a POST of more
 # than DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) with a 400; the rest are created, as the command would.
@@ -54,8 +55,6 @@ class HistoryAnswersForm(forms.Form):
 
     def __init__(self, data: Any = None, *, record: HistoryImport, categories: Mapping[str, int]) -> None:
         """``categories``: the desk's, their name -> id."""
-        from tickets.models import Priority
-
         super().__init__(data)
         self.desk_categories = categories
         self.priorities: list[str] = record.mapping.get("new_priorities", [])

@@ -40,21 +40,21 @@ from django.utils.text import slugify
 from tickets.estimates.files import HistoryRow, Problem, quoted
 from tickets.estimates.models import HistoryImport, ImportState, PastTicket
 from tickets.estimates.refresh import refresh_estimates
+from tickets.models import Category, EscalationPath, Priority
 
 BATCH = 2000  # rows per upsert, and keys per look-up of what is stored
 
 # The priorities other systems use, read case-insensitively, as ours (docs/history.md has the table).
-LOW, NORMAL, HIGH, URGENT = 1, 2, 3, 4  # tickets.models.Priority, which imports this package's models
 PRIORITY_SYNONYMS: dict[str, int] = {
-    "low": LOW,
-    "normal": NORMAL,
-    "medium": NORMAL,
-    "moderate": NORMAL,
-    "high": HIGH,
-    "urgent": URGENT,
-    "major": URGENT,
-    "critical": URGENT,
-    "highest": URGENT,
+    "low": Priority.LOW,
+    "normal": Priority.NORMAL,
+    "medium": Priority.NORMAL,
+    "moderate": Priority.NORMAL,
+    "high": Priority.HIGH,
+    "urgent": Priority.URGENT,
+    "major": Priority.URGENT,
+    "critical": Priority.URGENT,
+    "highest": Priority.URGENT,
 }
 LENGTHS = (("reference", "reference"), ("team", "team_name"), ("highest_level", "highest_level"))  # row, field
 FIGURES = ("rows", "added", "updated", "unchanged")
@@ -96,8 +96,6 @@ def priority_of(word: str, priorities: Mapping[str, int] | None = None) -> int |
 
 def known_categories() -> dict[str, int]:
     """Every category of the desk by its name and by its slug, case folded: what a file's words match."""
-    from tickets.models import Category
-
     known: dict[str, int] = {}
     for pk, name, slug in Category.objects.order_by("pk").values_list("pk", "name", "slug"):
         known.setdefault(slug.casefold(), pk)
@@ -211,8 +209,6 @@ class _Plan:
     def __init__(
         self, rows: list[HistoryRow], *, priorities: Mapping[str, int], categories: Mapping[str, int | None]
     ) -> None:
-        from tickets.models import Category, Priority
-
         self.rows = rows
         self.problems: list[Problem] = []
         self.priorities: dict[str, int | None] = {}  # the file's word, case folded -> ours (None: unknown)
@@ -250,8 +246,6 @@ class _Plan:
     def create_categories(self) -> None:
         """The categories the file needs that the desk lacks: inactive, on the first escalation path, each
         with a slug of its own."""
-        from tickets.models import Category, EscalationPath
-
         if not self.created:
             return
         path = EscalationPath.objects.order_by("pk").first()
@@ -282,7 +276,7 @@ class _Plan:
                     opened_at=row.opened_at,
                     resolved_at=row.resolved_at,
                     category_id=self.categories[row.category.casefold()],
-                    priority=self.priorities[row.priority.casefold()] or NORMAL,  # checked: never None
+                    priority=self.priorities[row.priority.casefold()] or Priority.NORMAL,  # checked: never None
                     team_name=row.team,
                     highest_level=row.highest_level,
                     waited=row.waited,
@@ -328,8 +322,6 @@ def _write(tickets: list[PastTicket], *, progress: Callable[[int], None] | None)
 def _categories_chosen(chosen: Mapping[str, int | None], known: dict[str, int]) -> dict[str, int]:
     """The desk's categories by the words that match them, with the caller's choices over them (a choice
     of None: no choice, match it or create it)."""
-    from tickets.models import Category
-
     ids = set(known.values())
     missing = {pk for pk in chosen.values() if pk is not None and pk not in ids}
     if missing and Category.objects.filter(pk__in=missing).count() != len(missing):

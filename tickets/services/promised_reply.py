@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from tickets.commitments import customer_zone, the_commitment
+from tickets.commitments import the_commitment
 from tickets.models import Interaction, Promise, Ticket
 from tickets.services.base import ticket_service
 from tickets.services.conversation import reply
@@ -37,7 +37,7 @@ def reply_with_promise(
        without a ``reason``, a change without a ``change_reason``, past the horizon) sends no reply either.
     """
     now = now or timezone.now()
-    commitment = the_commitment(body or "", phrase, zone=customer_zone(ticket.customer), now=now)
+    commitment = the_commitment(body or "", phrase, zone=ticket.customer.zone, now=now)
     if commitment is None:
         message = f"The reply does not promise “{phrase}” (any more): record a time it promises, or send it alone."
         raise ValidationError({"promise": message})
