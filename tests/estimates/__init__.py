@@ -48,7 +48,7 @@ def everything() -> tuple[Any, ...]:
 
 
 def shared_file(name: str) -> Path:
-    """One of the real logs in ../shared/data (beside the repository, on CI too): missing is a failure."""
-    path = Path(settings.BASE_DIR).parent / "shared" / "data" / name
-    assert path.is_file(), f"{path} is missing: the shared data sets live beside the repository"
+    """One of the real logs of ../shared/data, as copied into tests/data so any checkout has them."""
+    path = Path(settings.BASE_DIR) / "tests" / "data" / name
+    assert path.is_file(), f"{path} is missing"
     return path
