@@ -71,7 +71,8 @@ def private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponse
         except LinkReplaced:
             response = render(request, "customers/link_replaced.html", status=410)
         else:
-            timezone.activate(ticket.customer.zone)  # times in the customer's own zone
+            if ticket.customer.time_zone:  # their own zone when on record, else the one their browser gave
+                timezone.activate(ticket.customer.zone)
             response = view(request, ticket, *args, now=now, **kwargs)
         # No Referer leaves the site (outbound links never see the token). Not "no-referrer": browsers then
         # send "Origin: null" with the page's own forms, which CSRF protection rightly refuses.
