@@ -26,6 +26,7 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from customers.models import Customer
 from tests.api.conftest import error_of
 from tests.customers.test_pages import request_data
 from tests.desk.helpers import notice, write_as_david
@@ -33,7 +34,7 @@ from tests.factories import EscalationPathFactory, TeamFactory
 from tickets import services
 from tickets.api.access import issue_token
 from tickets.attachments import check_uploads
-from tickets.models import ApiToken, Customer, Interaction, Notification, Promise, Team, Ticket
+from tickets.models import ApiToken, Interaction, Notification, Promise, Team, Ticket
 
 CALLERS = ["anonymous", "customer", "eve", "alice", "bob", "carol"]
 OK = "ok"

@@ -12,12 +12,13 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from customers.models import Customer
 from tests.api.conftest import error_of
 from tests.customers.test_pages import request_data
 from tests.factories import StaffFactory
 from tickets import services
 from tickets.attachments import check_uploads
-from tickets.models import Customer, CustomerEmail, Ticket
+from tickets.models import CustomerEmail, Ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -13,13 +13,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from customers.models import Customer
 from tests.api.conftest import error_of
 from tests.desk.helpers import force, promised, written
 from tests.factories import CategoryFactory, CustomerFactory, TicketFactory
 from tickets import services
 from tickets.api.serializers import TicketSerializer
 from tickets.attachments import check_uploads
-from tickets.models import Customer, Interaction, Promise, Ticket
+from tickets.models import Interaction, Promise, Ticket
 from tickets.promises import humanize_duration
 
 

@@ -7,8 +7,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from customers.models import Customer
 from tests.desk.helpers import assert_sent_to_sign_in, html
-from tickets.models import Customer, CustomerEmail, Ticket
+from tickets.models import CustomerEmail, Ticket
 
 NEW = "/desk/tickets/new/"
 
