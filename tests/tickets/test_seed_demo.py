@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from tickets import demo, services
+from tickets.demo import world
 from tickets.models import (
     Category,
     Channel,
@@ -230,3 +231,37 @@ def test_demo_history_gives_the_supervisor_figures_a_story(output):
     assert all(agents[name].made and agents[name].rating for name in agents_in_teams)
     assert agents["Priya"].first_response and agents["Tom"].first_response  # Samuel takes them second
     assert figures.total.changed > 0
+
+
+# --- The world file ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("9d", timedelta(days=9)), ("2h20m", timedelta(hours=2, minutes=20)), ("1d30s", timedelta(days=1, seconds=30))],
+)
+def test_world_durations_read_as_days_hours_minutes_seconds(text, expected):
+    assert world.duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "2 hours", "20m2h", "1.5h", "h"])
+def test_world_refuses_a_duration_it_cannot_read(text):
+    with pytest.raises(ValueError, match="is not a duration such as 1d2h30m"):
+        world.duration(text)
+
+
+@pytest.mark.parametrize("step", [{"text": "No action."}, {"reply": "1h", "note": "2h"}])
+def test_world_step_names_exactly_one_action(step):
+    with pytest.raises(ValueError, match="A step names one action"):
+        world._step(step)
+
+
+def test_world_steps_read_with_their_delay_length_text_and_author():
+    step = world._step({"call": "5m", "length": "12m", "text": "Walked her through it.", "by": "sam"})
+    assert (step.action, step.after, step.call_length, step.text, step.by) == (
+        "call",
+        timedelta(minutes=5),
+        timedelta(minutes=12),
+        "Walked her through it.",
+        "sam",
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Protocol
 
 from customers.models import CustomerTier
 from tickets.models import (
@@ -13,10 +12,6 @@ from tickets.models import (
     Priority,
     Role,
 )
-
-MINUTE = timedelta(minutes=1)
-HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
 
 # --- The shapes of the data --------------------------------------------------------------------
 
@@ -105,34 +100,6 @@ class Step:
         # Strictly later than the previous step, so the timeline reads in the order it was written.
         if self.after <= timedelta(0):
             raise ValueError(f"A demo step must come after the previous one: {self}")
-
-
-class TextStep(Protocol):
-    def __call__(self, after: timedelta, text: str = "", *, by: str = "") -> Step: ...
-
-
-def _step(action: Action) -> TextStep:
-    """A constructor for the steps that carry only a text, so the data reads ``reply(2 * HOUR, "…")``."""
-
-    def make(after: timedelta, text: str = "", *, by: str = "") -> Step:
-        return Step(action, after, text, by)
-
-    make.__name__ = str(action)
-    return make
-
-
-customer_says = _step(Action.CUSTOMER)
-customer_reopens = _step(Action.REOPEN)
-reply = _step(Action.REPLY)
-note = _step(Action.NOTE)
-assign = _step(Action.ASSIGN)  # to the demo agent of the ticket's team
-wait = _step(Action.WAIT)  # waiting on the customer; the text is the internal note on the move
-resolve = _step(Action.RESOLVE)  # the text is the summary the customer reads
-close = _step(Action.CLOSE)
-
-
-def call(after: timedelta, length: timedelta, summary: str, *, by: str = "") -> Step:
-    return Step(Action.CALL, after, summary, by, length)
 
 
 @dataclass(frozen=True)
