@@ -144,7 +144,7 @@ class Ticket(models.Model):
     # The queue's order: open tickets first ("All I may see" also holds settled ones), then the nearest promise,
     # the unpromised after, the urgent and the old first. Every view of the queue sorts by all of it, even the
     # views of open tickets only: the indexes (QUEUE_INDEX_KEYS) begin with "open first", and a sort without it
-    # walked the promise-due index past every closed ticket (docs/benchmarks.md, Mixed load).
+    # walked the promise-due index past every closed ticket.
     OPEN_FIRST = QUEUE_INDEX_KEYS[0]  # the very CASE the indexes begin with
     QUEUE_ORDER = (OPEN_FIRST, models.F("promise_due_at").asc(nulls_last=True), "-priority", "created_at")
 

@@ -77,7 +77,7 @@ def drill_url(
 
 
 # --- One row of the "now" view, built in Python --------------------------------------------------------
-# The template loop cost 1.8 ms a row (docs/benchmarks.md); this costs about a tenth of that. Everything
+# Built here rather than by a template loop, which was most of the page's time on a long list. Everything
 # shown goes through format_html, which escapes it.
 
 _SENTINEL = "__reference__"
