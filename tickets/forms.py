@@ -15,7 +15,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from customers.models import check_phone, no_control_characters, one_line
+from helpdesk.text import check_phone, no_control_characters, one_line
 from tickets import services
 from tickets.models import (
     TAKEN_DOWN_CHANNELS,

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from rest_framework import serializers
 
-from customers.models import check_phone, no_control_characters, one_line
+from helpdesk.text import check_phone, no_control_characters, one_line
 from tickets import services
 from tickets.api.fields import (
     AwareDateTimeField,

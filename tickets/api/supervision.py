@@ -24,7 +24,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers.models import validate_time_zone
+from helpdesk.text import validate_time_zone
 from tickets.api.access import IsSupervisor
 from tickets.api.base import ApiView
 from tickets.api.errors import GENERAL
