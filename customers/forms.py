@@ -8,9 +8,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from helpdesk.forms import QuickEmailInput, QuickInput, QuickSelect, QuickTextarea
 from helpdesk.text import check_phone, no_control_characters, one_line
 from tickets.attachments import ALLOWED, ALLOWED_WORDS, CheckedFile, check_uploads
-from tickets.forms import QuickEmailInput, QuickInput, QuickSelect, QuickTextarea
 from tickets.models import Category
 
 

@@ -39,11 +39,11 @@ from customers.public import (
 )
 from helpdesk.clients import client_ip
 from helpdesk.clock import database_now
+from helpdesk.forms import add_service_errors
 from helpdesk.ratelimit import FAIL_CLOSED
 from helpdesk.text import normalise_email
 from tickets import services
 from tickets.customer_emails import expectation, queue_links_email, status_url
-from tickets.forms import add_service_errors
 from tickets.models import Ticket
 from tickets.views.files import download
 

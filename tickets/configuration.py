@@ -20,8 +20,9 @@ from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.forms.formsets import DELETION_FIELD_NAME, ORDERING_FIELD_NAME
 from django.utils.text import slugify
 
+from helpdesk.forms import QuickSelect
 from tickets.durations import SpokenDurationField, spoken_duration
-from tickets.forms import PersonField, QuickSelect, staff_people
+from tickets.forms import PersonField, staff_people
 from tickets.models import Category, EscalationLevel, EscalationPath, Promise, Team, Ticket
 from tickets.templatetags.desk import person
 

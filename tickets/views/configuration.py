@@ -19,8 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.forms import add_service_errors
 from tickets.configuration import CategoryForm, PathForm, TeamForm, delete_path, delete_team, overview
-from tickets.forms import add_service_errors
 from tickets.models import Category, EscalationPath, Team
 from tickets.views import history
 from tickets.views.access import StaffRequest, supervisor_only
