@@ -43,9 +43,8 @@ from helpdesk.forms import add_service_errors
 from helpdesk.ratelimit import FAIL_CLOSED
 from helpdesk.text import normalise_email
 from tickets import services
-from tickets.customer_emails import expectation, queue_links_email, status_url
 from tickets.models import Ticket
-from tickets.views.files import download
+from tickets.services import download, expectation, queue_links_email, status_url
 
 
 def please_wait(request: HttpRequest, refusal: TooMany | Paused) -> HttpResponse:

@@ -29,11 +29,12 @@ from rest_framework.exceptions import MethodNotAllowed, NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from helpdesk.api.base import ApiView
+from helpdesk.api.errors import GENERAL, Conflict
+from helpdesk.api.fields import StrictSerializer
+from helpdesk.api.pagination import NumberedPages
 from tickets.api.access import SupervisorWrites
-from tickets.api.base import ApiView
-from tickets.api.errors import GENERAL, Conflict
-from tickets.api.fields import PersonOut, PriorityField, Seconds, StrictSerializer
-from tickets.api.pagination import NumberedPages
+from tickets.api.fields import PersonOut, PriorityField, Seconds
 from tickets.api.serializers import Named
 from tickets.configuration import (
     CategoryForm,
