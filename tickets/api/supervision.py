@@ -30,17 +30,9 @@ from helpdesk.api.fields import QueryParameters
 from helpdesk.text import validate_time_zone
 from tickets.api.access import IsSupervisor
 from tickets.supervision.calibration import BANDS, MIN_SETTLED
-from tickets.supervision.figures import (
-    FIGURES,
-    ROLLING_DAYS,
-    Period,
-    Report,
-    Week,
-    desk_zone,
-    report,
-    rolling,
-)
+from tickets.supervision.figures import FIGURES, Period, Report, Week, report
 from tickets.supervision.forms import LONGEST_RANGE, PeriodForm
+from tickets.supervision.snapshots import ROLLING_DAYS, desk_zone, rolling
 
 # --- The period asked for ---------------------------------------------------------------------------
 
