@@ -522,7 +522,7 @@ def compute_ahead() -> None:
     """What the beat task does every FIGURES_REFRESH_SECONDS: the rolling periods' figures, computed ahead."""
     from django.utils import timezone
 
-    from tickets.supervision.figures import refresh_snapshots
+    from tickets.supervision.snapshots import refresh_snapshots
 
     taken = refresh_snapshots(now=timezone.now())
     print("[ahead] the task computed " + ", ".join(f"{days} days in {ms} ms" for days, ms in taken.items()), flush=True)

@@ -20,9 +20,9 @@ from rest_framework.response import Response
 
 from customers.models import Customer, CustomerTier
 from customers.services import create_customer, update_customer
-from tickets.api.base import ApiView
-from tickets.api.fields import QueryParameters, StrictSerializer
-from tickets.api.pagination import CursorPages, NumberedPages
+from helpdesk.api.base import ApiView
+from helpdesk.api.fields import QueryParameters, StrictSerializer
+from helpdesk.api.pagination import CursorPages, NumberedPages
 from tickets.api.serializers import TicketSerializer
 from tickets.api.tickets import ticket_page
 from tickets.models import Ticket

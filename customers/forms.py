@@ -8,10 +8,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from customers.models import check_phone, no_control_characters, one_line
-from tickets.attachments import ALLOWED, ALLOWED_WORDS, CheckedFile, check_uploads
-from tickets.forms import QuickEmailInput, QuickInput, QuickSelect, QuickTextarea
+from helpdesk.forms import QuickEmailInput, QuickInput, QuickSelect, QuickTextarea
+from helpdesk.text import check_phone, no_control_characters, one_line
 from tickets.models import Category
+from tickets.services import ALLOWED, ALLOWED_WORDS, CheckedFile, check_uploads
 
 
 class CustomerText(forms.CharField):
@@ -27,7 +27,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class AttachmentsField(forms.FileField):
-    """Several files at once, each checked by ``tickets.attachments.check_uploads``."""
+    """Several files at once, each checked by ``tickets.services.check_uploads``."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(ALLOWED)}))

@@ -26,10 +26,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from customers.forms import RequestForm
-from customers.models import normalise_email
+from helpdesk.forms import add_service_errors
 from helpdesk.ratelimit import FAIL_CLOSED, FAIL_OPEN, Unavailable, WhenUnavailable, allow, seconds_left
+from helpdesk.text import normalise_email
 from tickets import services
-from tickets.forms import add_service_errors
 from tickets.models import Promise, ReplacedLink, Ticket, TicketStatus, rating_of, status_token_digest
 
 HOUR, MINUTE = 3600, 60

@@ -28,15 +28,13 @@ from rest_framework.response import Response
 
 from customers.forms import RequestForm
 from customers.public import REPLACED, Ignored, LinkReplaced, Paused, TooMany, open_link, status_facts, submit_request
+from helpdesk.api.base import ApiView, Public
+from helpdesk.api.errors import GENERAL, Gone, ServiceUnavailable, TooManyRequests
+from helpdesk.api.fields import StrictSerializer
 from helpdesk.clients import client_ip
 from helpdesk.clock import database_now
-from tickets.api.access import Public
-from tickets.api.base import ApiView
-from tickets.api.errors import GENERAL, Gone, ServiceUnavailable, TooManyRequests
-from tickets.api.fields import StrictSerializer
-from tickets.attachments import ALLOWED
-from tickets.customer_emails import expectation, status_url
 from tickets.models import Author, Interaction, InteractionKind, Promise, PromiseOutcome, Ticket, TicketStatus
+from tickets.services import ALLOWED, expectation, status_url
 
 # --- Public: the request form ----------------------------------------------------------------------
 

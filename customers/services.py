@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from customers.models import Customer, CustomerTier, check_phone, no_control_characters, normalise_email, one_line
+from customers.models import Customer, CustomerTier
+from helpdesk.text import check_phone, no_control_characters, normalise_email, one_line
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.forms import LinksForm, RatingForm, ReopenForm, ReplyForm, RequestForm
-from customers.models import normalise_email
 from customers.public import (
     HOUR,
     Ignored,
@@ -40,12 +39,12 @@ from customers.public import (
 )
 from helpdesk.clients import client_ip
 from helpdesk.clock import database_now
+from helpdesk.forms import add_service_errors
 from helpdesk.ratelimit import FAIL_CLOSED
+from helpdesk.text import normalise_email
 from tickets import services
-from tickets.customer_emails import expectation, queue_links_email, status_url
-from tickets.forms import add_service_errors
 from tickets.models import Ticket
-from tickets.views.files import download
+from tickets.services import download, expectation, queue_links_email, status_url
 
 
 def please_wait(request: HttpRequest, refusal: TooMany | Paused) -> HttpResponse:

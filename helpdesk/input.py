@@ -4,7 +4,7 @@
 - ``whole_number``: a number typed in a query string (a page, a page size, an id), or None.
 
 Bodies are the forms' and serializers' to check: Django's form ``CharField`` and DRF's ``CharField`` refuse a
-NUL themselves, and ``tickets.api.parsers.JSONParser`` refuses a lone surrogate (tests/security/
+NUL themselves, and ``helpdesk.api.parsers.JSONParser`` refuses a lone surrogate (tests/security/
 test_unstorable_values.py holds every form and API body to it).
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from tickets.api import errors
+from helpdesk.api import errors
 
 NUL = "\x00"
 

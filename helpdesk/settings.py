@@ -128,7 +128,7 @@ else:
     # Django's PostgreSQL backend, but for a health check that spares a busy connection a round trip.
     DATABASES["default"]["ENGINE"] = "helpdesk.postgresql"
     # A server that does not answer at all (a host gone, a network cut) fails a new connection within this many
-    # seconds: the request is a 503 (tickets.api.errors.server_error), not a wait until gunicorn kills the
+    # seconds: the request is a 503 (helpdesk.api.errors.server_error), not a wait until gunicorn kills the
     # worker. A connect_timeout in DATABASE_URL's query string wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -337,13 +337,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["tickets.api.access.IsStaff"],
     "DEFAULT_RENDERER_CLASSES": ["tickets.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "tickets.api.parsers.JSONParser",
+        "helpdesk.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "tickets.api.pagination.NumberedPages",
+    "DEFAULT_PAGINATION_CLASS": "helpdesk.api.pagination.NumberedPages",
     "DEFAULT_SCHEMA_CLASS": "tickets.api.schema.PromiseDeskSchema",
-    "EXCEPTION_HANDLER": "tickets.api.errors.handle",
+    "EXCEPTION_HANDLER": "tickets.api.conflicts.handle",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -8,9 +8,9 @@ from helpdesk.health import healthz
 from tickets.views.access import staff_only
 
 # Django's error pages, answered in the API's error format under /api/.
-handler400 = "tickets.api.errors.bad_request"
-handler403 = "tickets.api.errors.permission_denied"
-handler500 = "tickets.api.errors.server_error"
+handler400 = "helpdesk.api.errors.bad_request"
+handler403 = "helpdesk.api.errors.permission_denied"
+handler500 = "helpdesk.api.errors.server_error"
 
 admin.site.site_header = "Promise Desk administration"
 admin.site.site_title = "Promise Desk"
@@ -30,7 +30,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("desk/", include("tickets.urls")),
-    path("api/", include("tickets.api.urls")),
+    path("api/", include("helpdesk.api.urls")),
     path("admin/", admin.site.urls),
     path("", include("customers.urls")),
 ]

@@ -14,8 +14,9 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk.forms import QuickSelect
 from tickets import services
-from tickets.forms import PersonField, QuickSelect, staff_people
+from tickets.forms import PersonField, staff_people
 from tickets.models import Category, Interaction, Priority, Promise, Team, Ticket, TicketStatus
 from tickets.promises import Verdict, aware_from_local, validate_due
 from tickets.services.conversation import MAX_CALL_DURATION

@@ -1,6 +1,6 @@
 """Database expressions the figures need, written once for PostgreSQL and once for SQLite (``make run``).
 
-``Seconds(duration)`` turns a duration (an interval in PostgreSQL, microseconds in SQLite) into seconds;
+``DurationSeconds(duration)`` turns a duration (an interval in PostgreSQL, microseconds in SQLite) into seconds;
 ``Percentile`` and ``Median`` are PostgreSQL's ``percentile_cont``, and on SQLite an aggregate of ours that
 interpolates the same way, registered on every new connection (``register_sqlite_functions``).
 """
@@ -12,7 +12,7 @@ from typing import Any
 from django.db import models
 
 
-class Seconds(models.Func):
+class DurationSeconds(models.Func):
     """A duration expression in seconds, as a float."""
 
     output_field = models.FloatField()

@@ -1,5 +1,6 @@
 """Files customers send: allowlisted by extension *and* by their content, size-limited, stored under
-generated names outside the web root, and only ever served as a download by a view that checks access."""
+generated names outside the web root, and only ever served as a download (``download``), for the
+customer's status page and the desk alike, each of which checks access first."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ import os
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse, Http404
+
+if TYPE_CHECKING:  # tickets.models imports this module, for storage_name
+    from tickets.models import Attachment
 
 # extension -> (the type we serve it as, how its first bytes must look)
 TEXT = "text"
@@ -81,3 +87,15 @@ def check_uploads(files: list[UploadedFile]) -> list[CheckedFile]:
             raise ValidationError(f"“{name}” does not look like a {extension[1:].upper()} file.")
         checked.append(CheckedFile(upload=upload, name=name, content_type=content_type))
     return checked
+
+
+def download(found: Attachment | None) -> FileResponse:
+    """Always a download, never shown inline: no sniffing, and a sandbox if a browser renders it anyway."""
+    if found is None:
+        raise Http404("No such file.")
+    response = FileResponse(
+        found.file.open("rb"), as_attachment=True, filename=found.original_name, content_type="application/octet-stream"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,34 +1,28 @@
-"""Supervisors' configuration: the forms for teams, escalation paths (with their levels) and categories,
-and the few rules that guard them (what may be deleted, how levels are renumbered).
+"""Supervisors' configuration: the forms for teams, escalation paths (with their levels) and categories.
 
 The views in ``tickets.views.configuration`` only read the object, hand the POST to one of these forms
-and redirect; everything a supervisor can get wrong is caught here, with a message that says what to do.
+and redirect. The forms check what was typed and call the rules in ``tickets.services.configuration``
+(what may be deleted, names taken, how levels are renumbered), which the API calls too: every mistake is
+caught with a message that says what to do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.forms.formsets import DELETION_FIELD_NAME, ORDERING_FIELD_NAME
-from django.utils.text import slugify
 
+from helpdesk.forms import QuickSelect
 from tickets.durations import SpokenDurationField, spoken_duration
-from tickets.forms import PersonField, QuickSelect, staff_people
-from tickets.models import Category, EscalationLevel, EscalationPath, Promise, Team, Ticket
+from tickets.forms import PersonField, staff_people
+from tickets.models import Category, EscalationLevel, EscalationPath, Team
+from tickets.services import configuration
 from tickets.templatetags.desk import person
-
-
-def spoken_fraction(fraction: float) -> str:
-    return f"{fraction * 100:g} %"
-
 
 # --- Shared pieces -------------------------------------------------------------------------------
 
@@ -53,34 +47,21 @@ class QuickSelectMultiple(QuickSelect, forms.SelectMultiple):
 
 
 class NamedForm(forms.ModelForm):
-    """A form for a configuration row with a unique name, saved in one transaction with its lists.
-
-    The name is how supervisors tell rows apart, so one that differs only in case ("billing") is refused
-    too, with a message saying which row has it.
-    """
+    """A form for a configuration row with a unique name (``configuration.check_name``), saved in one
+    transaction with its lists."""
 
     noun = "row"
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]
-        model = self._meta.model
-        taken = model._default_manager.filter(name__iexact=name).exclude(pk=self.instance.pk).first()
-        if taken is not None:
-            raise ValidationError(f"The name “{taken}” is taken by another {self.noun}: choose another.")
+        configuration.check_name(self._meta.model, name, pk=self.instance.pk, noun=self.noun)
         return name
 
     def save(self, commit: bool = True) -> Any:
-        """Save in one transaction. A clash the checks could not see (someone saved the same name a moment
-        earlier) is refused like any other mistake, rather than failing with a server error."""
+        """Save in one transaction, a clash refused (``configuration.save_together``)."""
         if not commit:
             raise ValueError("A configuration form saves its row and lists together: commit=False is not offered.")
-        try:
-            with transaction.atomic():
-                return self.write()
-        except IntegrityError:
-            raise ValidationError(
-                "Someone saved a clashing change a moment ago, so nothing was saved: check the names and try again."
-            ) from None
+        return configuration.save_together(self.write)
 
     def write(self) -> Any:
         """The writes ``save`` wraps: the row and its many-to-many lists."""
@@ -91,21 +72,11 @@ def _required(noun: str) -> dict[str, dict[str, str]]:
     return {"name": {"required": f"Give the {noun} a name."}}
 
 
-def _and(items: list[str]) -> str:
-    """A list as a sentence says it: "a", "a and b", "a, b and c"."""
-    return items[-1] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 # --- Teams ---------------------------------------------------------------------------------------
 
 
 class TeamForm(NamedForm):
-    """Name, lead and members. The lead must be ticked among the members: refused rather than added
-    silently, so nobody joins a team's queue without the supervisor seeing it."""
+    """Name, lead and members; the lead ticked among the members (``configuration.check_lead``)."""
 
     noun = "team"
     lead = PersonField(User.objects.none(), required=False, empty_label="No lead")
@@ -130,35 +101,12 @@ class TeamForm(NamedForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
-        lead, members = data.get("lead"), data.get("members")
-        if lead is not None and members is not None and lead not in members:
-            self.add_error("lead", f"{person(lead)} leads the team, so tick them among the members too.")
+        if data.get("members") is not None:
+            try:
+                configuration.check_lead(data.get("lead"), data["members"])
+            except ValidationError as refusal:
+                self.add_error(None, refusal)
         return data
-
-
-def team_in_use(team: Team) -> str:
-    """Why the team can't be deleted, or "" if nothing points at it (three counting queries)."""
-    tickets = Ticket.objects.filter(Q(team=team) | Q(first_response_team=team)).count()
-    promises = Promise.objects.filter(team=team).count()
-    levels = [
-        f"level {level.position} of {level.path}"
-        for level in team.escalation_levels.select_related("path").order_by("path__name", "position")
-    ]
-    uses = []
-    if tickets or promises:
-        uses.append(
-            "still has " + _and([_count(n, noun) for n, noun in ((tickets, "ticket"), (promises, "promise")) if n])
-        )
-    if levels:
-        uses.append("is " + _and(levels))
-    if not uses:
-        return ""
-    advice = []
-    if levels:
-        advice.append("Give those levels another team first.")
-    if tickets or promises:
-        advice.append("Tickets and promises keep their team as history: a team that has had any can only be renamed.")
-    return f"{team} can't be deleted: it {', and '.join(uses)}. {' '.join(advice)}"
 
 
 # --- Escalation paths and their levels -----------------------------------------------------------
@@ -198,14 +146,7 @@ class BaseLevelFormSet(forms.BaseInlineFormSet):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None:
             self.extra = self.NEW_PATH_ROWS
-        # Read once here rather than once per row: the page costs the same for one level or ten.
-        path = self.instance
-        people = staff_and(User.objects.filter(notified_at_levels__path=path)) if path.pk else staff_people()
-        self.shared = {
-            "teams": [("", "Choose a team"), *Team.objects.values_list("pk", "name")],
-            "people": people,
-            "people_choices": [(user.pk, person(user)) for user in people],
-        }
+        self.shared = level_choices(self.instance)
 
     def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
         return {**super().get_form_kwargs(index), **self.shared}
@@ -231,34 +172,23 @@ class BaseLevelFormSet(forms.BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
-        if not self.kept_forms():
-            raise ValidationError("A path needs at least one level: tickets start at level 1.")
-        refusals = [level_in_use(level) for level in self.removed_levels()]
-        if any(refusals):
-            raise ValidationError([refusal for refusal in refusals if refusal])
+        configuration.check_levels(len(self.kept_forms()), self.removed_levels())
 
     def save_in_order(self, path: EscalationPath) -> None:
-        """Write the levels numbered 1..n in the order shown. Runs inside the caller's transaction.
+        """Write the levels numbered 1..n in the order shown (``configuration.save_levels``)."""
+        kept = [(form.save(commit=False), form.cleaned_data["notify"]) for form in self.ordered_forms]
+        configuration.save_levels(path, kept, self.removed_levels())
 
-        1. Delete the levels ticked for removal (one tickets are still at is refused: PROTECT).
-        2. Lift the kept levels above every position in use, in one UPDATE: PostgreSQL checks the unique
-           (path, position) constraint row by row, so renumbering in place could collide midway.
-        3. Number the levels 1..n in the order shown and save them, new ones too, with their people.
-        """
-        for level in self.removed_levels():
-            try:
-                level.delete()
-            except models.ProtectedError:  # tickets reached it since the form was checked
-                raise ValidationError(level_in_use(level)) from None
-        ordered = self.ordered_forms
-        levels = EscalationLevel.objects.filter(path=path)
-        highest = levels.aggregate(highest=Max("position"))["highest"] or 0
-        levels.update(position=F("position") + max(highest, len(ordered)))
-        for position, form in enumerate(ordered, start=1):
-            level = form.save(commit=False)
-            level.path, level.position = path, position
-            level.save()
-            form.save_m2m()
+
+def level_choices(path: EscalationPath) -> dict[str, Any]:
+    """What every level's form offers, read once rather than once per row: a path's page (or API call) costs
+    the same for one level or ten."""
+    people = staff_and(User.objects.filter(notified_at_levels__path=path)) if path.pk else staff_people()
+    return {
+        "teams": [("", "Choose a team"), *Team.objects.values_list("pk", "name")],
+        "people": people,
+        "people_choices": [(user.pk, person(user)) for user in people],
+    }
 
 
 def _ticked_for_removal(form: forms.ModelForm) -> bool:
@@ -278,20 +208,8 @@ LevelFormSet = forms.inlineformset_factory(
 )
 
 
-def level_in_use(level: EscalationLevel) -> str:
-    """Why the level can't be removed, or "" when no ticket is at it."""
-    tickets = Ticket.objects.filter(escalation_level=level).count()
-    if not tickets:
-        return ""
-    return (
-        f"Level {level.position} “{level.name}” can't be removed: {_count(tickets, 'ticket')} "
-        f"{'is' if tickets == 1 else 'are'} at it. Escalate or move the open ones first; a level that closed "
-        "tickets ended at stays, but can be renamed or given another team."
-    )
-
-
-class PathForm(NamedForm):
-    """A path's name and description, with its levels as a formset (``form.levels``), saved together."""
+class PathDetailsForm(NamedForm):
+    """A path's name and description. The API sends the levels as a list and checks them itself."""
 
     noun = "path"
 
@@ -300,6 +218,10 @@ class PathForm(NamedForm):
         fields = ["name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         error_messages = _required("path")
+
+
+class PathForm(PathDetailsForm):
+    """The path's page: name and description, with its levels as a formset (``form.levels``), saved together."""
 
     def __init__(self, data: Any = None, *, instance: EscalationPath | None = None) -> None:
         super().__init__(data, instance=instance)
@@ -314,24 +236,6 @@ class PathForm(NamedForm):
         path: EscalationPath = super().write()
         self.levels.save_in_order(path)
         return path
-
-
-def path_in_use(path: EscalationPath) -> str:
-    """Why the path can't be deleted, or "" if no category uses it and no ticket is at its levels."""
-    categories = [category.name for category in path.categories.order_by("name")]
-    tickets = Ticket.objects.filter(escalation_level__path=path).count()
-    uses = []
-    if categories:
-        one = len(categories) == 1
-        uses.append(f"the {'category' if one else 'categories'} {_and(categories)} still use{'s' if one else ''} it")
-    if tickets:
-        uses.append(f"{_count(tickets, 'ticket')} {'is' if tickets == 1 else 'are'} at its levels")
-    if not uses:
-        return ""
-    advice = "Give those categories another path first." if categories else ""
-    if tickets:
-        advice += " Tickets keep their level as history: a path that has had any can only be renamed."
-    return f"{path} can't be deleted: {' and '.join(uses)}. {advice.strip()}"
 
 
 # --- Categories ----------------------------------------------------------------------------------
@@ -394,75 +298,10 @@ class CategoryForm(NamedForm):
         fraction.error_messages.update(invalid=bad_fraction, min_value=bad_fraction, max_value=bad_fraction)
 
     def clean_slug(self) -> str:
-        slug: str = self.cleaned_data.get("slug") or slugify(self.cleaned_data.get("name", ""))
-        if not slug:
-            raise ValidationError("Type a slug (letters, digits and hyphens): there is no name to make one from.")
-        taken = Category.objects.filter(slug=slug).exclude(pk=self.instance.pk).first()
-        if taken is not None:
-            raise ValidationError(f"The slug “{slug}” is taken by the category “{taken}”: type another.")
-        return slug
+        data = self.cleaned_data
+        return configuration.category_slug(data.get("slug", ""), name=data.get("name", ""), pk=self.instance.pk)
 
     def clean_escalation_path(self) -> EscalationPath:
         path: EscalationPath = self.cleaned_data["escalation_path"]
-        if not path.levels.exists():
-            raise ValidationError(f"{path} has no levels yet, and tickets start at level 1: add one to it first.")
+        configuration.check_path_has_levels(path)
         return path
-
-
-# --- The overview --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CategoryRow:
-    """A category with its durations and fraction as people read them ("" where the site default holds)."""
-
-    category: Category
-    target: str
-    warn_min: str
-    warn_fraction: str
-
-    @classmethod
-    def of(cls, category: Category) -> CategoryRow:
-        return cls(
-            category=category,
-            target=spoken_duration(category.default_target),
-            warn_min="" if category.warn_min is None else spoken_duration(category.warn_min),
-            warn_fraction="" if category.warn_fraction is None else spoken_fraction(category.warn_fraction),
-        )
-
-
-def overview() -> dict[str, Any]:
-    """The index page: four queries whatever the sizes. Teams with their lead and member count (1),
-    paths (1) with their levels and the levels' teams (1), categories with their path (1)."""
-    levels = EscalationLevel.objects.select_related("team").order_by("position")
-    return {
-        "teams": Team.objects.select_related("lead").annotate(member_count=Count("members")),
-        "paths": EscalationPath.objects.prefetch_related(Prefetch("levels", queryset=levels)),
-        "categories": [CategoryRow.of(c) for c in Category.objects.select_related("escalation_path")],
-        "site_warn_min": spoken_duration(settings.PROMISE_WARN_MIN),
-        "site_warn_fraction": spoken_fraction(settings.PROMISE_WARN_FRACTION),
-    }
-
-
-def delete_team(team: Team) -> None:
-    _delete_unless_used(team, lambda: team_in_use(team))
-
-
-def delete_path(path: EscalationPath) -> None:
-    _delete_unless_used(path, lambda: path_in_use(path))
-
-
-def _delete_unless_used(obj: models.Model, in_use: Callable[[], str]) -> None:
-    """Delete a row nothing points at; otherwise raise ``ValidationError`` saying what does.
-
-    Counted first, because Django's PROTECT would load every protecting row just to report them; the
-    ``ProtectedError`` catch covers a ticket that arrives between the count and the delete.
-    """
-    refusal = in_use()
-    if refusal:
-        raise ValidationError(refusal)
-    try:
-        with transaction.atomic():
-            obj.delete()
-    except models.ProtectedError:
-        raise ValidationError(in_use() or f"{obj} is in use and can't be deleted.") from None

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
-from customers.models import normalise_email
+from helpdesk.text import normalise_email
 from tickets import outbox
 from tickets.emails import render_email
 from tickets.models import CustomerEmail, Interaction, Ticket

@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from tickets.forms import QuickInput
+from helpdesk.forms import QuickInput
 
 DURATION_EXAMPLES = "8h, 90 min, 1h 30m, 2 days, 1d 4h or 1:30 (hours:minutes)"
 

@@ -24,7 +24,7 @@ from tickets import customer_emails, notifications, sweep
 from tickets.estimates import uploads
 from tickets.estimates.refresh import refresh_estimates as refresh_estimates_at
 from tickets.models import Estimate, FiguresSnapshot
-from tickets.supervision import figures
+from tickets.supervision.snapshots import ROLLING_DAYS, refresh_snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +74,10 @@ def refresh_figures() -> dict[int, int]:
     """The supervisor figures for the last 7, 30 and 90 days, computed ahead: {days: milliseconds taken}."""
     now = database_now()
     # The oldest of the periods decides: a page may have just recomputed one of them, not the others.
-    kept = FiguresSnapshot.objects.filter(days__in=figures.ROLLING_DAYS).aggregate(n=Count("pk"), at=Min("computed_at"))
-    if kept["n"] == len(figures.ROLLING_DAYS) and _fresh(kept["at"], now=now, every=settings.FIGURES_REFRESH_INTERVAL):
+    kept = FiguresSnapshot.objects.filter(days__in=ROLLING_DAYS).aggregate(n=Count("pk"), at=Min("computed_at"))
+    if kept["n"] == len(ROLLING_DAYS) and _fresh(kept["at"], now=now, every=settings.FIGURES_REFRESH_INTERVAL):
         return {}
-    return figures.refresh_snapshots(now=now)
+    return refresh_snapshots(now=now)
 
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=uploads.SOFT_TIME_LIMIT, time_limit=uploads.TIME_LIMIT)

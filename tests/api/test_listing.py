@@ -14,10 +14,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpdesk.api.pagination import Window
 from tests.desk.helpers import force
 from tests.factories import CustomerFactory, StaffFactory, TeamFactory, TicketFactory
 from tickets.api.listing import ORDERINGS, Shape, compiled_page, filtered, ordered_rows, statement
-from tickets.api.pagination import Window
 from tickets.models import Ticket
 
 STATUSES = ["new", "open", "waiting", "resolved", "closed"]

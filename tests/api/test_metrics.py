@@ -15,7 +15,8 @@ from rest_framework.test import APIClient
 from tests.api.conftest import error_of
 from tests.supervision import conftest as supervision
 from tickets.models import FiguresSnapshot
-from tickets.supervision.figures import Period, report, to_json
+from tickets.supervision.figures import Period, report
+from tickets.supervision.snapshots import to_json
 
 pytestmark = pytest.mark.django_db
 

@@ -11,11 +11,11 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
+from helpdesk.api.pagination import CURSOR_SALT
 from tests.api.conftest import error_of
 from tests.desk.helpers import force
 from tests.factories import TicketFactory
 from tickets import services
-from tickets.api.pagination import CURSOR_SALT
 from tickets.api.tickets import ORDERINGS
 from tickets.models import Ticket
 

@@ -3,8 +3,8 @@ while an emoji spelt as an escaped surrogate pair is the character it spells."""
 
 from __future__ import annotations
 
+from helpdesk.api.parsers import holds_a_lone_surrogate
 from tests.api.conftest import error_of
-from tickets.api.parsers import holds_a_lone_surrogate
 
 
 def test_a_json_string_with_a_lone_surrogate_is_refused_but_an_escaped_emoji_is_a_character(api, alice, ticket):

@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from tickets.configuration import spoken_duration
+from tickets.durations import spoken_duration
 from tickets.models import Category, EscalationLevel, EscalationPath, Team
 
 INDEX = "desk:config:index"

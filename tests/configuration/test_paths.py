@@ -18,8 +18,8 @@ from tests.configuration import (
     world_as_saved,
 )
 from tests.factories import CategoryFactory, EscalationPathFactory, TeamFactory, TicketFactory
-from tickets import configuration
 from tickets.models import EscalationLevel, EscalationPath
+from tickets.services import configuration
 
 
 @pytest.fixture

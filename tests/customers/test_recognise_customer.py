@@ -10,8 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from customers.models import Customer, normalise_email
+from customers.models import Customer
 from customers.services import recognise_customer
+from helpdesk.text import normalise_email
 
 pytestmark = pytest.mark.django_db
 

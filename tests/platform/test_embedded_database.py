@@ -50,7 +50,7 @@ def test_the_migrations_and_the_demo_run_on_the_embedded_sqlite_database(tmp_pat
         "from datetime import timedelta; from django.contrib.auth.models import User; "
         "from django.utils import timezone; from tickets.models import Ticket, team_ids_of; "
         "from tickets.api.listing import ORDERINGS, compiled_page, filtered, ordered_rows; "
-        "from tickets.api.pagination import Window; "
+        "from helpdesk.api.pagination import Window; "
         "rows = 0\n"
         "for user in User.objects.filter(is_staff=True):\n"
         "  for values in ({}, {'due_before': timezone.now() + timedelta(days=1)}, {'status': 'open'}):\n"

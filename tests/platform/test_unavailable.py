@@ -1,4 +1,4 @@
-"""A database that cannot be reached just now (``tickets.api.errors.server_error``): 503 with ``Retry-After``, a
+"""A database that cannot be reached just now (``helpdesk.api.errors.server_error``): 503 with ``Retry-After``, a
 short page for the site and ``{"error": {"code": "unavailable", ...}}`` under /api/, whether a view or a
 middleware met it. A bug is still a 500. tests/e2e/test_database_outage.py restarts a real one under gunicorn."""
 
@@ -16,9 +16,9 @@ from django.db.backends.utils import CursorWrapper
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 
+from helpdesk.api.errors import RETRY_AFTER, database_unavailable
 from tests.api.conftest import error_of
 from tests.security.test_headers import assert_strict
-from tickets.api.errors import RETRY_AFTER, database_unavailable
 
 
 def closed_by_the_server() -> OperationalError:

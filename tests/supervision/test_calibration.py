@@ -20,8 +20,9 @@ from tests.factories import CategoryFactory, TicketFactory
 from tests.supervision.conftest import T, settled_promise
 from tickets import tasks
 from tickets.supervision.calibration import Calibration, Group, calibrate, narrow, wilson
-from tickets.supervision.figures import PROMISES, Period, from_json, report, rows_behind, to_json
+from tickets.supervision.figures import PROMISES, Period, report, rows_behind
 from tickets.supervision.forms import DrillDownForm
+from tickets.supervision.snapshots import from_json, to_json
 
 pytestmark = pytest.mark.django_db
 

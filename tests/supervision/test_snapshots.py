@@ -12,7 +12,8 @@ from tests.factories import TicketFactory
 from tests.supervision.conftest import T, promise
 from tickets import tasks
 from tickets.models import FiguresSnapshot
-from tickets.supervision.figures import Period, desk_zone, from_json, report, rolling, to_json
+from tickets.supervision.figures import Period, report
+from tickets.supervision.snapshots import desk_zone, from_json, rolling, to_json
 
 pytestmark = pytest.mark.django_db
 

@@ -157,11 +157,3 @@ class SupervisorWrites(IsStaff):
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         return self.has_permission(request, view)
-
-
-class Public:
-    """Mix into a public endpoint: no sign-in, no session (so no CSRF), open to anyone. Rate limits guard it."""
-
-    public = True
-    authentication_classes: list[type[authentication.BaseAuthentication]] = []
-    permission_classes = [permissions.AllowAny]

@@ -9,7 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tickets.api.fields import StrictSerializer, VerdictSerializer, verdict_json
+from helpdesk.api.fields import StrictSerializer
+from tickets.api.fields import VerdictSerializer, verdict_json
 from tickets.api.serializers import text
 from tickets.commitments import Checked
 

@@ -1,12 +1,12 @@
 """Teams, escalation paths and categories (``/api/v1/teams/``, ``escalation-paths/``, ``categories/``):
 staff read them, supervisors change them.
 
-Every rule about them lives in ``tickets.configuration``, in the forms the desk's configuration pages post
-to. So this module checks only the JSON's types (strict serializers), lays the input out as the page would
-post it (starting from the row as saved, so a PATCH changes only what it sends), lets the form judge and
-save, and says the form's verdict in the API's terms: its errors under the API's field names (a level's
-as ``levels.<i>.<field>``, in the order sent), a deletion refused because the row is in use as a 409
-``in_use``. A rule changed in the form changes here too, with the same words.
+The rules about them are ``tickets.services.configuration``'s, and each value is judged by the desk's form
+for its row (``tickets.configuration``), so the API and the pages refuse in the same words. This module
+checks the JSON's types (strict serializers), hands each row's values to its form (starting from the row as
+saved, so a PATCH changes only what it sends), and says the verdict in the API's terms: errors under the
+API's field names (a level's as ``levels.<i>.<field>``, in the order sent), a deletion refused because the
+row is in use as a 409 ``in_use``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Prefetch, QuerySet
-from django.forms.formsets import DELETION_FIELD_NAME, ORDERING_FIELD_NAME
 from django.forms.models import model_to_dict
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -29,27 +28,29 @@ from rest_framework.exceptions import MethodNotAllowed, NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from helpdesk.api.base import ApiView
+from helpdesk.api.errors import GENERAL, Conflict
+from helpdesk.api.fields import StrictSerializer
+from helpdesk.api.pagination import NumberedPages
 from tickets.api.access import SupervisorWrites
-from tickets.api.base import ApiView
-from tickets.api.errors import GENERAL, Conflict
-from tickets.api.fields import PersonOut, PriorityField, Seconds, StrictSerializer
-from tickets.api.pagination import NumberedPages
+from tickets.api.fields import PersonOut, PriorityField, Seconds
 from tickets.api.serializers import Named
 from tickets.configuration import (
     CategoryForm,
     LevelForm,
     NamedForm,
-    PathForm,
+    PathDetailsForm,
     TeamForm,
-    delete_path,
-    delete_team,
+    level_choices,
 )
 from tickets.models import Category, EscalationLevel, EscalationPath, Team
+from tickets.services import configuration
+from tickets.services.configuration import delete_path, delete_team
 
 # What an id the form does not offer is called in its refusal, by the model chosen from.
 CHOSEN = {User: "active staff member", Team: "team", EscalationPath: "escalation path"}
 
-LEVELS = "levels"  # PathForm's prefix for its levels' formset, and the API's name for the list
+LEVELS = "levels"  # the API's name for a path's list of levels
 
 
 # --- Fields ------------------------------------------------------------------------------------------
@@ -107,7 +108,7 @@ class CategorySerializer(serializers.Serializer):
     is_active = serializers.BooleanField(help_text="Offered on the web form; false: retired (its tickets keep it).")
 
 
-# --- Input: typed here, judged by the desk's form ----------------------------------------------------
+# --- Input: typed here, judged by the desk's form and the rules -----------------------------------------
 
 
 def as_posted(row: models.Model, form_class: type[forms.ModelForm]) -> dict[str, Any]:
@@ -151,7 +152,7 @@ class FormInput(StrictSerializer):
         """Save the row through its form (one transaction, clashes refused), or a 400 naming every fault."""
         form = self.bound_form(row)
         if not form.is_valid():
-            raise serializers.ValidationError(self.refusals(form))
+            raise serializers.ValidationError(named_errors(form, self))
         return form.save()
 
     def bound_form(self, row: models.Model) -> NamedForm:
@@ -159,9 +160,6 @@ class FormInput(StrictSerializer):
         form = self.form_class(data, instance=row)
         name_the_ids(form)
         return form
-
-    def refusals(self, form: NamedForm) -> dict[str, list[str]]:
-        return named_errors(form, self)
 
 
 class TeamWriteSerializer(FormInput):
@@ -207,69 +205,57 @@ class EscalationPathWriteSerializer(FormInput):
     """A path and its levels, all saved together. ``levels`` is the whole list, in order: a level of the path
     left out is removed (refused while tickets are at it), and positions are renumbered 1..n."""
 
-    form_class = PathForm
+    form_class = PathDetailsForm
     name = serializers.CharField(allow_blank=True, help_text="Unique, whatever the case.")
     description = serializers.CharField(required=False, allow_blank=True)
     levels = EscalationLevelWriteSerializer(many=True, help_text="At least one: tickets start at level 1.")
 
-    def bound_form(self, row: models.Model) -> NamedForm:
-        escalation_path = cast(EscalationPath, row)
-        data = dict(self.validated_data)
-        levels = level_rows(escalation_path, data.pop(LEVELS, None))
-        form = PathForm({**as_posted(row, PathForm), **data, **levels}, instance=escalation_path)
-        for each in [form, *form.levels.forms]:
-            name_the_ids(each)
-        return form
+    def perform(self, row: models.Model) -> Any:
+        """Judge the path and every level at once (a 400 naming every fault), then save them together."""
+        form = self.bound_form(row)
+        levels, removed = level_forms(cast(EscalationPath, row), self.validated_data.get(LEVELS))
+        faults = {} if form.is_valid() else named_errors(form, self)
+        try:
+            configuration.check_levels(len(levels), removed)
+        except ValidationError as refusal:
+            faults[LEVELS] = refusal.messages
+        item = self.fields[LEVELS].child
+        for at, level in enumerate(levels):
+            if not level.is_valid():
+                faults.update(named_errors(level, item, within=f"{LEVELS}.{at}"))
+        if faults:
+            raise serializers.ValidationError(faults)
 
-    def refusals(self, form: NamedForm) -> dict[str, list[str]]:
-        """The path's faults, then the list's, then each level's in the order sent."""
-        levels = cast(PathForm, form).levels
-        faults = named_errors(form, self)
-        if levels.non_form_errors():
-            faults[LEVELS] = [str(message) for message in levels.non_form_errors()]
-        level = self.fields[LEVELS].child
-        sent = [(at, row) for row in levels.forms if (at := place_in_list(row)) is not None]
-        for at, row in sorted(sent, key=lambda pair: pair[0]):
-            faults.update(named_errors(row, level, within=f"{LEVELS}.{at}"))
-        return faults
+        def write() -> EscalationPath:
+            saved: EscalationPath = form.write()
+            kept = [(level.save(commit=False), level.cleaned_data["notify"]) for level in levels]
+            configuration.save_levels(saved, kept, removed)
+            return saved
 
-
-def place_in_list(row: forms.BaseForm) -> int | None:
-    """Where a level's row stood in the list sent (its order less one: see ``level_rows``); None for a
-    level left out, so removed."""
-    order = row[ORDERING_FIELD_NAME].data
-    return None if order is None else int(order) - 1
+        return configuration.save_together(write)
 
 
-def level_rows(escalation_path: EscalationPath, sent: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """Lay out the levels sent as the formset's rows, so its rules (at least one level, none removed that
-    tickets are at, renumbering without collisions) judge and save them.
+def level_forms(
+    escalation_path: EscalationPath, sent: list[dict[str, Any]] | None
+) -> tuple[list[LevelForm], list[EscalationLevel]]:
+    """The desk's form for each level sent, in order, and the path's levels left out (to remove).
 
-    1. Without a list (a PATCH of the name), every level is kept as it is.
-    2. Each id sent must be one of the path's levels, once: the rows are laid out by it.
-    3. The formset binds its first ``INITIAL_FORMS`` rows to the path's levels by id, so they come first:
-       the levels kept, as saved overlaid with what was sent, then the ones left out, ticked for removal.
-       Then the new levels.
-    4. Every row kept carries its place in the list as its order (1, 2, ...): the formset renumbers the
-       levels from it, errors are named by it, and it makes a new row count as filled in (the formset skips
-       a row with nothing in it, like the page's spare blank rows), so a new level sent without a name is
-       refused, not ignored.
+    Without a list (a PATCH of the name), every level is kept as it is. Each id sent must be one of the
+    path's levels, once; its form starts from the level as saved, overlaid with what was sent. A level
+    without id is new, and judged whole: one sent without a name is refused, not ignored.
     """
     saved = {level.pk: level for level in escalation_path.levels.all()} if escalation_path.pk else {}
     listed = [{"id": pk} for pk in saved] if sent is None else sent
     check_level_ids(listed, saved)
+    choices = level_choices(escalation_path)
+    forms_in_order = []
+    for row in listed:
+        level = saved[row["id"]] if "id" in row else EscalationLevel()
+        data = {**as_posted(level, LevelForm), **row} if level.pk else row
+        forms_in_order.append(LevelForm(data, instance=level, **choices))
+        name_the_ids(forms_in_order[-1])
     kept = {row["id"] for row in listed if "id" in row}
-    rows = [
-        *({**as_posted(saved[row["id"]], LevelForm), **row, ORDERING_FIELD_NAME: at + 1}
-          for at, row in enumerate(listed) if "id" in row),
-        *({**as_posted(level, LevelForm), "id": pk, DELETION_FIELD_NAME: True}
-          for pk, level in saved.items() if pk not in kept),
-        *({**row, ORDERING_FIELD_NAME: at + 1} for at, row in enumerate(listed) if "id" not in row),
-    ]  # fmt: skip
-    data: dict[str, Any] = {f"{LEVELS}-TOTAL_FORMS": len(rows), f"{LEVELS}-INITIAL_FORMS": len(saved)}
-    for index, row in enumerate(rows):
-        data.update({f"{LEVELS}-{index}-{field}": value for field, value in row.items()})
-    return data
+    return forms_in_order, [level for pk, level in saved.items() if pk not in kept]
 
 
 def check_level_ids(listed: list[dict[str, Any]], saved: dict[int, EscalationLevel]) -> None:

@@ -31,8 +31,8 @@ from django.db import connection
 from django.db.models import QuerySet
 from django_cte import CTE, with_cte
 
+from helpdesk.api.pagination import MAX_PAGE_SIZE, Key, Window, parse_datetime
 from helpdesk.statements import Slots, Statement
-from tickets.api.pagination import MAX_PAGE_SIZE, Key, Window, parse_datetime
 from tickets.api.rows import rows
 from tickets.models import Sight, Ticket, TicketQuerySet, sight_of, team_ids_of
 

@@ -16,9 +16,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tickets.api.base import ApiView
-from tickets.api.fields import QueryParameters
-from tickets.api.pagination import NumberedPages
+from helpdesk.api.base import ApiView
+from helpdesk.api.fields import QueryParameters
+from helpdesk.api.pagination import NumberedPages
 from tickets.models import Notification, NotificationEvent
 from tickets.notifications import inbox, mark_all_read, mark_read
 

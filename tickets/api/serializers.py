@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from rest_framework import serializers
 
-from customers.models import check_phone, no_control_characters, one_line
+from helpdesk.api.fields import StrictSerializer
+from helpdesk.text import check_phone, no_control_characters, one_line
 from tickets import services
 from tickets.api.fields import (
     AwareDateTimeField,
@@ -20,7 +21,6 @@ from tickets.api.fields import (
     RowField,
     Seconds,
     StaffField,
-    StrictSerializer,
 )
 from tickets.models import (
     TAKEN_DOWN_CHANNELS,

@@ -24,23 +24,15 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers.models import validate_time_zone
+from helpdesk.api.base import ApiView
+from helpdesk.api.errors import GENERAL
+from helpdesk.api.fields import QueryParameters
+from helpdesk.text import validate_time_zone
 from tickets.api.access import IsSupervisor
-from tickets.api.base import ApiView
-from tickets.api.errors import GENERAL
-from tickets.api.fields import QueryParameters
 from tickets.supervision.calibration import BANDS, MIN_SETTLED
-from tickets.supervision.figures import (
-    FIGURES,
-    ROLLING_DAYS,
-    Period,
-    Report,
-    Week,
-    desk_zone,
-    report,
-    rolling,
-)
+from tickets.supervision.figures import FIGURES, Period, Report, Week, report
 from tickets.supervision.forms import LONGEST_RANGE, PeriodForm
+from tickets.supervision.snapshots import ROLLING_DAYS, desk_zone, rolling
 
 # --- The period asked for ---------------------------------------------------------------------------
 

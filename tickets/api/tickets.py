@@ -20,19 +20,19 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from helpdesk.api.base import ApiView
+from helpdesk.api.fields import QueryParameters
+from helpdesk.api.pagination import CursorPages, NumberedPages
 from helpdesk.input import whole_number
-from tickets.api.base import ApiView
 from tickets.api.commitments import ReplyCheckResult, ReplyCheckSerializer
 from tickets.api.fields import (
     AwareDateTimeField,
     PriorityField,
-    QueryParameters,
     RowField,
     VerdictSerializer,
     verdict_json,
 )
 from tickets.api.listing import ORDERINGS, compiled_page, filter_values, filtered, ordered_rows
-from tickets.api.pagination import CursorPages, NumberedPages
 from tickets.api.rows import ticket_detail_json, tickets_json
 from tickets.api.serializers import (
     ACTIONS,
@@ -45,9 +45,9 @@ from tickets.api.serializers import (
     TicketSerializer,
     TicketUpdateSerializer,
 )
+from tickets.attachments import download
 from tickets.commitments import check_reply
 from tickets.models import Category, PromiseState, Team, Ticket, TicketQuerySet, TicketStatus
-from tickets.views.files import download
 
 # --- Finding tickets ---------------------------------------------------------------------------------
 

@@ -8,8 +8,9 @@ from operator import attrgetter
 from django.contrib.auth.models import Group, User
 from django.db import models, transaction
 
-from customers.models import Customer, normalise_email
+from customers.models import Customer
 from customers.services import recognise_customer
+from helpdesk.text import normalise_email
 from tickets import services
 from tickets.demo.history import ensure_history
 from tickets.demo.shapes import (

@@ -13,8 +13,14 @@ replies, notes, calls), ``details`` (subject, category, priority), ``customer`` 
 gave, the status link), ``status`` (the transitions table's
 moves), ``promises`` (making promises and the clock), ``handoff`` (assignment, transfer, escalation,
 breaches).
+
+Also here, for the customers app (which reaches tickets only through ``tickets.models`` and this package):
+what files a customer may attach and how one is served (``tickets.attachments``), and what the customer's
+emails say (``tickets.customer_emails``).
 """
 
+from tickets.attachments import ALLOWED, ALLOWED_WORDS, CheckedFile, check_uploads, download
+from tickets.customer_emails import expectation, queue_links_email, status_url
 from tickets.services.base import InvalidTransition, record, ticket_service
 from tickets.services.conversation import add_note, log_call, open_ticket, receive_customer_message, reply
 from tickets.services.customer import replace_status_link, use_sender_details
@@ -24,16 +30,23 @@ from tickets.services.promises import make_promise
 from tickets.services.status import change_status, move_status, rate, reopen, resolve
 
 __all__ = [
+    "ALLOWED",
+    "ALLOWED_WORDS",
+    "CheckedFile",
     "InvalidTransition",
     "add_note",
     "assign",
     "change_details",
     "change_status",
+    "check_uploads",
+    "download",
     "escalate",
+    "expectation",
     "log_call",
     "make_promise",
     "move_status",
     "open_ticket",
+    "queue_links_email",
     "rate",
     "receive_customer_message",
     "record",
@@ -42,6 +55,7 @@ __all__ = [
     "replace_status_link",
     "reply",
     "resolve",
+    "status_url",
     "ticket_service",
     "transfer",
     "use_sender_details",

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from customers.models import one_line
+from helpdesk.text import one_line
 from tickets.models import Category, Interaction, InteractionKind, Priority, Ticket
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
 

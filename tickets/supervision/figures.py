@@ -20,21 +20,18 @@ What counts, and when:
   counts when it was given), credited to the agent who resolved the ticket and its team.
 - Weeks start on Monday at midnight in the desk's time zone (``TIME_ZONE``), the same for every viewer.
 
-Computing the figures for 90 days of a busy desk takes longer than anyone should wait (see
-docs/benchmarks.md), so the rolling periods (the last 7, 30 and 90 days) are computed ahead by a periodic
-task into ``FiguresSnapshot`` rows and shown "as of" that moment; chosen dates are computed when asked.
+Computing the figures for 90 days of a busy desk takes longer than anyone should wait, so the rolling
+periods are computed ahead (``tickets.supervision.snapshots``); chosen dates are computed when asked.
 """
 
 from __future__ import annotations
 
-import time
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import (
     Count,
@@ -47,8 +44,8 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncWeek
 
-from tickets.aggregates import Median, Seconds
-from tickets.models import FiguresSnapshot, Promise, PromiseOutcome, Rating, Team, Ticket
+from tickets.aggregates import DurationSeconds, Median
+from tickets.models import Promise, PromiseOutcome, Rating, Team, Ticket
 from tickets.promises import aware_from_local
 from tickets.supervision.calibration import Calibration, calibrate
 
@@ -129,14 +126,16 @@ FIGURES: dict[str, Figure] = {
 }
 
 # Durations, in seconds, measured in the database.
-_SLACK = Seconds(ExpressionWrapper(F("due_at") - F("resolved_at"), output_field=DurationField()))
-_PROMISED = Seconds(ExpressionWrapper(F("due_at") - F("made_at"), output_field=DurationField())) - Seconds(
-    F("paused_for")
+_SLACK = DurationSeconds(ExpressionWrapper(F("due_at") - F("resolved_at"), output_field=DurationField()))
+_PROMISED = DurationSeconds(
+    ExpressionWrapper(F("due_at") - F("made_at"), output_field=DurationField())
+) - DurationSeconds(F("paused_for"))
+_ACTUAL = DurationSeconds(
+    ExpressionWrapper(F("resolved_at") - F("made_at"), output_field=DurationField())
+) - DurationSeconds(F("paused_for"))
+_FIRST_RESPONSE = DurationSeconds(
+    ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
 )
-_ACTUAL = Seconds(ExpressionWrapper(F("resolved_at") - F("made_at"), output_field=DurationField())) - Seconds(
-    F("paused_for")
-)
-_FIRST_RESPONSE = Seconds(ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField()))
 
 # Counts add up: one pass per source, grouped by (team, agent), summed here for everyone, teams and agents.
 COUNTS: dict[str, dict[str, Any]] = {
@@ -155,7 +154,7 @@ MEDIANS: dict[str, tuple[Q, dict[str, Any]]] = {
 CALIBRATION = {
     "promised_seconds": Median(_PROMISED),
     "actual_seconds": Median(_ACTUAL),
-    "estimate_seconds": Median(Seconds(F("estimate"))),
+    "estimate_seconds": Median(DurationSeconds(F("estimate"))),
 }
 
 
@@ -321,88 +320,3 @@ def rows_behind(figure: str, period: Period, *, team: int | None = None, agent: 
     if agent is not None:
         rows = rows.filter(**{chosen.source.agent: agent})
     return rows
-
-
-# --- Computed ahead: the rolling periods ---------------------------------------------------------------
-
-ROLLING_DAYS = (7, 30, 90)
-
-
-def desk_zone() -> zoneinfo.ZoneInfo:
-    """The desk's own zone (``TIME_ZONE``): where weeks start, whoever is looking."""
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
-def rolling(days: int, *, now: datetime) -> tuple[Report, datetime]:
-    """The figures for the last ``days`` days and when they were computed: the snapshot when it is fresh
-    (younger than two refresh intervals), else computed now and kept (so a stopped worker costs speed,
-    never correctness)."""
-    fresh_since = now - timedelta(seconds=2 * settings.FIGURES_REFRESH_INTERVAL)
-    snapshot = FiguresSnapshot.objects.filter(days=days, computed_at__gte=fresh_since).first()
-    if snapshot is not None:
-        try:
-            return from_json(snapshot.data), snapshot.computed_at
-        except (KeyError, TypeError, ValueError):  # written by an older release: compute afresh
-            pass
-    return _compute_and_keep(days, now=now), now
-
-
-def refresh_snapshots(*, now: datetime) -> dict[int, int]:
-    """Compute every rolling period afresh; returns {days: milliseconds}. An upsert: safe to run twice."""
-    taken = {}
-    for days in ROLLING_DAYS:
-        started = time.monotonic()
-        _compute_and_keep(days, now=now)
-        taken[days] = round((time.monotonic() - started) * 1000)
-    return taken
-
-
-def _compute_and_keep(days: int, *, now: datetime) -> Report:
-    started = time.monotonic()
-    figures = report(Period.last(days, now=now), zone=desk_zone())
-    FiguresSnapshot.objects.update_or_create(
-        days=days,
-        defaults={
-            "computed_at": now,
-            "data": to_json(figures),
-            "duration_ms": round((time.monotonic() - started) * 1000),
-        },
-    )
-    return figures
-
-
-def to_json(figures: Report) -> dict[str, Any]:
-    def week(one: Week) -> dict[str, Any]:
-        return {"start": one.start.isoformat(), "kept": one.kept, "broken": one.broken}
-
-    return {
-        "period": {"start": figures.period.start.isoformat(), "end": figures.period.end.isoformat(),
-                   "label": figures.period.label},
-        "total": asdict(figures.total),
-        "teams": [asdict(row) for row in figures.teams],
-        "agents": [asdict(row) for row in figures.agents],
-        "weeks": [week(one) for one in figures.weeks],
-        "calibration": figures.calibration.to_json(),
-    }  # fmt: skip
-
-
-def from_json(data: dict[str, Any]) -> Report:
-    def counts(by_team: dict[str, int]) -> dict[int, int]:
-        return {int(team): n for team, n in by_team.items()}  # JSON keys are strings
-
-    period = data["period"]
-    return Report(
-        period=Period(
-            start=datetime.fromisoformat(period["start"]),
-            end=datetime.fromisoformat(period["end"]),
-            label=period["label"],
-        ),
-        total=Row(**data["total"]),
-        teams=[Row(**row) for row in data["teams"]],
-        agents=[Row(**row) for row in data["agents"]],
-        weeks=[
-            Week(start=datetime.fromisoformat(week["start"]), kept=counts(week["kept"]), broken=counts(week["broken"]))
-            for week in data["weeks"]
-        ],
-        calibration=Calibration.from_json(data["calibration"]),
-    )

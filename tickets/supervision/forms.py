@@ -12,7 +12,8 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from tickets.forms import PersonField, QuickSelect
+from helpdesk.forms import QuickSelect
+from tickets.forms import PersonField
 from tickets.models import Category, Team
 from tickets.supervision.calibration import GUARDS
 from tickets.supervision.figures import FIGURES, PROMISES, Period

@@ -2,26 +2,32 @@
 the imported history, whose pages live in ``tickets.views.history``.
 
 Thin: each page reads its row, hands the POST to a form from ``tickets.configuration`` and, once the form
-has saved, goes back to the overview with a message. Supervisors and superusers only; agents get a 403.
+has saved, goes back to the overview (``overview``, read here) with a message. Supervisors and superusers
+only; agents get a 403.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Count, Prefetch
 from django.forms import ModelForm
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tickets.configuration import CategoryForm, PathForm, TeamForm, delete_path, delete_team, overview
-from tickets.forms import add_service_errors
-from tickets.models import Category, EscalationPath, Team
+from helpdesk.forms import add_service_errors
+from tickets.configuration import CategoryForm, PathForm, TeamForm
+from tickets.durations import spoken_duration
+from tickets.models import Category, EscalationLevel, EscalationPath, Team
+from tickets.services.configuration import delete_path, delete_team
 from tickets.views import history
 from tickets.views.access import StaffRequest, supervisor_only
 
@@ -103,6 +109,45 @@ def delete(request: StaffRequest, obj: models.Model, remove: Callable[[Any], Non
         return redirect(back, pk=obj.pk)
     messages.success(request, f"Deleted {obj._meta.verbose_name} “{obj}”.")
     return redirect("desk:config:index")
+
+
+# --- The overview --------------------------------------------------------------------------------
+
+
+def spoken_fraction(fraction: float) -> str:
+    return f"{fraction * 100:g} %"
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    """A category with its durations and fraction as people read them ("" where the site default holds)."""
+
+    category: Category
+    target: str
+    warn_min: str
+    warn_fraction: str
+
+    @classmethod
+    def of(cls, category: Category) -> CategoryRow:
+        return cls(
+            category=category,
+            target=spoken_duration(category.default_target),
+            warn_min="" if category.warn_min is None else spoken_duration(category.warn_min),
+            warn_fraction="" if category.warn_fraction is None else spoken_fraction(category.warn_fraction),
+        )
+
+
+def overview() -> dict[str, Any]:
+    """The index page: four queries whatever the sizes. Teams with their lead and member count (1),
+    paths (1) with their levels and the levels' teams (1), categories with their path (1)."""
+    levels = EscalationLevel.objects.select_related("team").order_by("position")
+    return {
+        "teams": Team.objects.select_related("lead").annotate(member_count=Count("members")),
+        "paths": EscalationPath.objects.prefetch_related(Prefetch("levels", queryset=levels)),
+        "categories": [CategoryRow.of(c) for c in Category.objects.select_related("escalation_path")],
+        "site_warn_min": spoken_duration(settings.PROMISE_WARN_MIN),
+        "site_warn_fraction": spoken_fraction(settings.PROMISE_WARN_FRACTION),
+    }
 
 
 app_name = "config"

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.forms import add_service_errors
 from helpdesk.input import whole_number
 from tickets.action_forms import (
     ACTION_LABELS,
@@ -28,13 +29,13 @@ from tickets.action_forms import (
     WallClockField,
     parse_due,
 )
+from tickets.attachments import download
 from tickets.commitments import check_reply
-from tickets.forms import QUEUE_VIEWS, NewTicketForm, QueueFilterForm, add_service_errors
+from tickets.forms import QUEUE_VIEWS, NewTicketForm, QueueFilterForm
 from tickets.models import EscalationLevel, Promise, PromiseState, Ticket, is_supervisor
 from tickets.promises import Overpromise, judge
 from tickets.services.customer import Sender
 from tickets.views.access import StaffRequest, safe_next, staff_only
-from tickets.views.files import download
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000  # deeper than anyone pages by hand; bounds the OFFSET a crafted URL can ask for

@@ -18,10 +18,11 @@ from django.views.decorators.http import require_GET
 from helpdesk.clock import database_now
 from tickets.supervision.calibration import GUARDS, narrow
 from tickets.supervision.exports import csv_response
-from tickets.supervision.figures import FIGURES, Report, Row, Week, desk_zone, report, rolling, rows_behind
+from tickets.supervision.figures import FIGURES, Report, Row, Week, report, rows_behind
 from tickets.supervision.forms import DrillDownForm, PeriodForm
 from tickets.supervision.lists import hours, listing_for, ordered
 from tickets.supervision.now import GROUPINGS, danger
+from tickets.supervision.snapshots import desk_zone, rolling
 from tickets.sweep import behind, is_behind, is_stale, last_beat
 from tickets.views.access import StaffRequest, supervisor_only
 from tickets.views.desk import IdPage

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from helpdesk.forms import QuickSelect
 from tickets.api.access import TOKEN_LIFETIMES, issue_token, revoke_token
-from tickets.forms import QuickSelect
 from tickets.models import ApiToken
 from tickets.views.access import StaffRequest, staff_only
 

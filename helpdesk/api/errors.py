@@ -6,8 +6,8 @@
 Nested fields are named by path: ``levels.1.team``.
 
 Services refuse with Django's ``ValidationError``; the handler turns those into 400s with the services' own
-words (so the desk and the API say the same thing), or 409s when the refusal is about the ticket's state
-rather than the input: a status move the transitions table forbids, a promise sooner than the estimate.
+words (so the desk and the API say the same thing). A refusal about a ticket's state rather than the input
+is a 409: ``tickets.api.conflicts`` says which, before handing on to ``handle``.
 
 Django's own error pages are here too (helpdesk/urls.py names them), each the site's page or, under /api/, the
 error format; among them the 503 for a database that cannot be reached just now (``server_error``).
@@ -29,10 +29,6 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
-
-from tickets.api.fields import verdict_json
-from tickets.promises import Overpromise
-from tickets.services import InvalidTransition
 
 GENERAL = "non_field_errors"  # DRF's and Django's key for a fault in no one field ("__all__" in Django)
 
@@ -98,9 +94,9 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
 
 
 def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's exception handler, in our format. Service refusals become 400 or 409 (see the module's doc)."""
+    """DRF's exception handler, in our format. A service's refusal is a 400 (see the module's doc)."""
     if isinstance(exc, DjangoValidationError):
-        exc = from_service(exc)
+        exc = exceptions.ValidationError(refusal(exc))
     response = exception_handler(exc, context)
     if response is None:
         return None  # not an API error: a bug, which Django reports as a 500
@@ -134,16 +130,12 @@ def _specific_code(exc: Exception, fallback: str) -> str:
     return fallback
 
 
-def from_service(error: DjangoValidationError) -> exceptions.APIException:
-    """A service's refusal as an API error: the guard's with its verdict, a forbidden move as a conflict."""
+def refusal(error: DjangoValidationError) -> Any:
+    """A service's refusal as DRF's error detail: its messages, by field where it names fields."""
     detail: Any = error.message_dict if hasattr(error, "error_dict") else error.messages
     if isinstance(detail, dict) and "__all__" in detail:
         detail[GENERAL] = detail.pop("__all__")
-    if isinstance(error, Overpromise):
-        return Conflict(detail, code="overpromise", extra={"verdict": verdict_json(error.verdict)})
-    if isinstance(error, InvalidTransition):
-        return Conflict(detail, code="invalid_transition")
-    return exceptions.ValidationError(detail)
+    return detail
 
 
 def flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

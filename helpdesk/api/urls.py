@@ -9,7 +9,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from customers import api as customers
 from customers import public_api
-from tickets.api import configuration, errors, notifications, supervision, tickets
+from helpdesk.api import errors
+from tickets.api import configuration, notifications, supervision, tickets
 
 app_name = "api"
 

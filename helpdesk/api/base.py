@@ -1,4 +1,4 @@
-"""The base every API view shares."""
+"""The base every API view shares, and what a public one mixes in."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from datetime import UTC
 from typing import Any
 
 from django.utils import timezone
+from rest_framework import authentication, permissions
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 
-from tickets.api.fields import QueryParameters
+from helpdesk.api.fields import QueryParameters
 
 
 class ApiView(GenericAPIView):
@@ -38,3 +39,11 @@ class ApiView(GenericAPIView):
         serializer = serializer_class(data=data, **kwargs)
         serializer.is_valid(raise_exception=True)
         return serializer
+
+
+class Public:
+    """Mix into a public endpoint: no sign-in, no session (so no CSRF), open to anyone. Rate limits guard it."""
+
+    public = True
+    authentication_classes: list[type[authentication.BaseAuthentication]] = []
+    permission_classes = [permissions.AllowAny]
