@@ -21,3 +21,12 @@ def test_a_lone_surrogate_is_found_anywhere_in_the_body():
     assert holds_a_lone_surrogate({"a": [1, {"\udfff": None}]})
     assert holds_a_lone_surrogate([[[["x", "\ud800y"]]]])
     assert not holds_a_lone_surrogate({"a": ["\U0001f600", "café", 7, None, True]})
+
+
+def test_a_body_in_a_format_the_api_does_not_read_is_a_documented_415(api, alice, ticket):
+    interactions = f"/api/v1/tickets/{ticket.reference}/interactions/"
+    plain = api(alice).post(interactions, "kind=note", content_type="text/plain")
+    assert plain.status_code == 415 and error_of(plain)["code"] == "unsupported_media_type"
+    schema = api(alice).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    documented = schema["paths"]["/api/v1/tickets/{reference}/interactions/"]["post"]["responses"]
+    assert "415" in documented and "JSON" in documented["415"]["description"]

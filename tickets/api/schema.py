@@ -21,6 +21,7 @@ DESCRIPTIONS = {
     "404": "No such object, or not one you may see.",
     "409": "Refused by the object's state: a move it can't make, a promise sooner than the estimate (with the "
     "guard's `verdict`), something still in use.",
+    "415": "The body is in a format the API does not read: send JSON (`Content-Type: application/json`).",
     "429": "Too many requests: wait and try again (see `Retry-After`).",
     "503": "Not taken for a moment (its rate limits cannot count): nothing was stored. See `Retry-After`.",
 }
@@ -55,7 +56,10 @@ class PromiseDeskSchema(AutoSchema):
     def _error_codes(self) -> list[str]:
         view = self.view
         public = getattr(view, "public", False)
-        codes = ["400"] if self.method in ("POST", "PUT", "PATCH") or self._has_query_parameters() else []
+        takes_a_body = self.method in ("POST", "PUT", "PATCH")
+        codes = ["400"] if takes_a_body or self._has_query_parameters() else []
+        if takes_a_body:
+            codes.append("415")
         if not public:
             codes += ["401", "403"]
         if "{" in self.path:
