@@ -125,8 +125,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
-    # Django's PostgreSQL backend, but for a health check that spares a busy connection a round trip.
-    DATABASES["default"]["ENGINE"] = "helpdesk.postgresql"
     # A server that does not answer at all (a host gone, a network cut) fails a new connection within this many
     # seconds: the request is a 503 (tickets.api.errors.server_error), not a wait until gunicorn kills the
     # worker. A connect_timeout in DATABASE_URL's query string wins.
@@ -335,7 +333,7 @@ REST_FRAMEWORK = {
     ],
     # Staff only, unless an endpoint opts out (the public ones, explicitly).
     "DEFAULT_PERMISSION_CLASSES": ["tickets.api.access.IsStaff"],
-    "DEFAULT_RENDERER_CLASSES": ["tickets.api.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "tickets.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",

@@ -683,7 +683,7 @@ def test_an_address_without_its_slash_says_so(api, alice):
     assert error_of(response)["message"].endswith("did you mean /api/v1/tickets/ (with the slash)?")
 
 
-def test_the_fast_rows_are_exactly_what_the_documented_serializer_renders(api, alice, carol, ticket):
+def test_the_listed_rows_are_exactly_what_the_documented_serializer_renders(api, alice, carol, ticket):
     # given tickets with and without an assignee, a promise, a transfer (so teams and levels differ)
     services.assign(ticket, assignee=alice, by=alice)
     services.make_promise(ticket, due_at=timezone.now() + timedelta(days=1), by=alice, words="Tomorrow.")

@@ -52,7 +52,7 @@ def test_services_are_taken_from_urls(load_settings):
 
     database = settings["DATABASES"]["default"]
     assert (database["ENGINE"], database["HOST"], database["PORT"], database["NAME"]) == (
-        "helpdesk.postgresql",
+        "django.db.backends.postgresql",
         "db.internal",
         5433,
         "desk",

@@ -1,4 +1,4 @@
-"""What the ticket endpoints read and write. Output serializers describe (and render) the JSON; input
+"""What the ticket endpoints read and write. Output serializers both document and produce the JSON; input
 serializers check a request and ``perform`` it through the service the desk's form calls for the same
 action, so both leave the same trail in the interaction log."""
 
@@ -41,7 +41,9 @@ from tickets.services.promised_reply import reply_with_promise
 # --- Output -----------------------------------------------------------------------------------------
 
 
-class Named(serializers.Serializer):
+class NameRef(serializers.Serializer):
+    """A row referred to by its id and name (a team, a category, an escalation path)."""
+
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -53,13 +55,13 @@ class CustomerBrief(serializers.Serializer):
 
 
 class Escalation(serializers.Serializer):
-    path = Named(source="escalation_level.path")
+    path = NameRef(source="escalation_level.path")
     level = serializers.IntegerField(source="escalation_level.position", help_text="1 is where tickets start.")
     level_name = serializers.CharField(source="escalation_level.name")
 
 
 class TicketSerializer(serializers.Serializer):
-    """A ticket as lists show it."""
+    """A ticket as lists show it (read through ``tickets.api.listing.listed``: one query a page)."""
 
     reference = serializers.CharField(help_text="Public reference, e.g. PD-1042: the id in every ticket URL.")
     subject = serializers.CharField()
@@ -67,8 +69,8 @@ class TicketSerializer(serializers.Serializer):
     priority = PriorityField()
     channel = serializers.ChoiceField(choices=Channel.choices)
     customer = CustomerBrief()
-    category = Named()
-    team = Named()
+    category = NameRef()
+    team = NameRef()
     assignee = PersonOut(allow_null=True)
     escalation = Escalation(source="*")
     promise_state = serializers.ChoiceField(choices=PromiseState.choices)
@@ -101,13 +103,15 @@ class PromiseSerializer(serializers.Serializer):
 
 
 class TicketDetailSerializer(TicketSerializer):
-    """A ticket on its own: also where it can move next, and the promise it is working to. (Documents the
-    shape; ``tickets.api.rows.ticket_detail_json`` builds it.)"""
+    """A ticket on its own: also where it can move next, and the promise it is working to (``pending_promise``,
+    which ``tickets.api.tickets.ticket_detail`` reads)."""
 
     allowed_statuses = serializers.ListField(
         child=serializers.ChoiceField(choices=TicketStatus.choices), help_text="Where its status can move next."
     )
-    promise = PromiseSerializer(allow_null=True, help_text="The current (pending) promise, if any.")
+    promise = PromiseSerializer(
+        source="pending_promise", allow_null=True, help_text="The current (pending) promise, if any."
+    )
 
 
 class AttachmentSerializer(serializers.Serializer):
