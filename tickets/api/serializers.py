@@ -5,6 +5,7 @@ action, so both leave the same trail in the interaction log."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -23,6 +24,7 @@ from tickets.api.fields import (
     StrictSerializer,
 )
 from tickets.models import (
+    REFERENCE_PREFIX,
     TAKEN_DOWN_CHANNELS,
     Category,
     Channel,
@@ -55,13 +57,14 @@ class CustomerBrief(serializers.Serializer):
 
 
 class Escalation(serializers.Serializer):
-    path = NameRef(source="escalation_level.path")
-    level = serializers.IntegerField(source="escalation_level.position", help_text="1 is where tickets start.")
-    level_name = serializers.CharField(source="escalation_level.name")
+    path = NameRef()
+    level = serializers.IntegerField(help_text="1 is where tickets start.")
+    level_name = serializers.CharField()
 
 
 class TicketSerializer(serializers.Serializer):
-    """A ticket as lists show it (read through ``tickets.api.listing.listed``: one query a page)."""
+    """A ticket as lists show it, read through ``tickets.api.listing.listed`` (one query a page), which
+    gives it its category, team and escalation as the objects shown here."""
 
     reference = serializers.CharField(help_text="Public reference, e.g. PD-1042: the id in every ticket URL.")
     subject = serializers.CharField()
@@ -69,10 +72,10 @@ class TicketSerializer(serializers.Serializer):
     priority = PriorityField()
     channel = serializers.ChoiceField(choices=Channel.choices)
     customer = CustomerBrief()
-    category = NameRef()
-    team = NameRef()
+    category = NameRef(source="category_ref")
+    team = NameRef(source="team_ref")
     assignee = PersonOut(allow_null=True)
-    escalation = Escalation(source="*")
+    escalation = Escalation()
     promise_state = serializers.ChoiceField(choices=PromiseState.choices)
     promise_due_at = serializers.DateTimeField(allow_null=True, help_text="When the current promise is due.")
     created_at = serializers.DateTimeField()
@@ -83,7 +86,13 @@ class TicketSerializer(serializers.Serializer):
     desk_url = serializers.SerializerMethodField(help_text="The ticket's page in the desk.")
 
     def get_desk_url(self, ticket: Ticket) -> str:
-        return reverse("desk:ticket", args=[ticket.reference])
+        return self._desk_url.replace(f"{REFERENCE_PREFIX}0", ticket.reference)
+
+    @cached_property
+    def _desk_url(self) -> str:
+        """The desk's ticket address for a stand-in reference: reversed once for a page of tickets (a list's
+        rows share one serializer), not once a row."""
+        return reverse("desk:ticket", args=[f"{REFERENCE_PREFIX}0"])
 
 
 class PromiseSerializer(serializers.Serializer):
