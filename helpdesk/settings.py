@@ -129,6 +129,12 @@ else:
     # seconds: the request is a 503 (tickets.api.errors.server_error), not a wait until gunicorn kills the
     # worker. A connect_timeout in DATABASE_URL's query string wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # Behind a pooler in transaction mode (PgBouncer's), a server connection is ours for one transaction only:
+    # each request opens and closes its connection at the pooler, and a long read goes in chunks of ordinary
+    # queries, not through a server-side cursor, which outlives its transaction.
+    if env.boolean("DATABASE_TRANSACTION_POOLER", False):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
