@@ -257,11 +257,12 @@ def small_scale_counts(args: argparse.Namespace, config: dict[str, Any]) -> dict
 # --- 4. gunicorn --------------------------------------------------------------------------------
 
 
-def start_production_server(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
-    """gunicorn with ``workers`` sync workers and production settings, static files collected first."""
+def start_production_server(data_dir: Path, workers: int, *, root: Path = ROOT) -> tuple[subprocess.Popen[bytes], int]:
+    """gunicorn with ``workers`` sync workers and production settings serving the checkout at ``root``, static
+    files collected first."""
     env = production_env(data_dir)
-    collectstatic(env)
-    process, port, _ = start_gunicorn(env, f"sync:{workers}", log=data_dir / "gunicorn.log")
+    collectstatic(env, root=root)
+    process, port, _ = start_gunicorn(env, f"sync:{workers}", log=data_dir / "gunicorn.log", root=root)
     return process, port
 
 

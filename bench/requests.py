@@ -527,11 +527,11 @@ def postmaster_pid() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (backend,) = cursor.fetchone()
-    connection.close()  # measure with the bench process idle on the database
-    try:
+    try:  # while the backend lives: it exits once its connection is closed
         match = re.search(r"^PPid:\s+(\d+)$", Path(f"/proc/{backend}/status").read_text(), re.MULTILINE)
     except OSError:
         match = None
+    connection.close()  # measure with the bench process idle on the database
     if match is None:
         raise SystemExit("Cannot find PostgreSQL's main process: the benchmarks measure a server on this machine")
     return int(match.group(1))

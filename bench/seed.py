@@ -70,7 +70,7 @@ def database_settings(script: str = "bench/sweep.py") -> dict[str, Any]:
     from django.conf import settings
 
     config: dict[str, Any] = settings.DATABASES["default"]
-    if config["ENGINE"] != "helpdesk.postgresql":
+    if config["ENGINE"] != "django.db.backends.postgresql":
         raise SystemExit(f"{script} measures PostgreSQL: set DATABASE_URL=postgres://.../promisedesk_bench")
     if "bench" not in str(config["NAME"]):
         raise SystemExit(

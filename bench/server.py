@@ -43,10 +43,10 @@ def production_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def collectstatic(env: dict[str, str]) -> None:
+def collectstatic(env: dict[str, str], *, root: Path = ROOT) -> None:
     print("[gunicorn] collectstatic into the throw-away DATA_DIR", flush=True)
     subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env, cwd=root, check=True
     )
 
 
@@ -73,9 +73,11 @@ def answers(port: int, path: str) -> int:
         conn.close()
 
 
-def start_gunicorn(env: dict[str, str], spec: str, *, log: Path) -> tuple[subprocess.Popen[bytes], int, str]:
-    """gunicorn (``sync:WORKERS`` or ``gthread:WORKERSxTHREADS``) with ``env``, once it answers ``/``;
-    returns the process, its port and the command as shown in results."""
+def start_gunicorn(
+    env: dict[str, str], spec: str, *, log: Path, root: Path = ROOT
+) -> tuple[subprocess.Popen[bytes], int, str]:
+    """gunicorn (``sync:WORKERS`` or ``gthread:WORKERSxTHREADS``) with ``env``, serving the code of ``root``
+    (a checkout), once it answers ``/``; returns the process, its port and the command as shown in results."""
     kind, workers, threads = parse_server(spec)
     port = free_port()
     command = [
@@ -93,7 +95,7 @@ def start_gunicorn(env: dict[str, str], spec: str, *, log: Path) -> tuple[subpro
     ]
     shown = " ".join(["gunicorn", *command[1:3], "127.0.0.1:PORT", *command[4:-2]])
     process = subprocess.Popen(  # noqa: S603 - our own virtualenv's gunicorn
-        command, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        command, env=env, cwd=root, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

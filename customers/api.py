@@ -1,4 +1,5 @@
-"""The customers' endpoints, for staff (``/api/v1/customers/...``): the directory, and each customer's tickets.
+"""The customers' endpoints, for staff (``/api/v1/customers/...``): the directory. Each customer's tickets
+(``customers/<id>/tickets/``) are listed by ``tickets.api.tickets``, as every ticket list is.
 
 Staff see every customer (``Customer.objects.visible_to``) but only the tickets ``Ticket.objects.visible_to``
 lets them see. The public endpoints (the request form and the status page) are in ``customers.public_api``.
@@ -22,9 +23,7 @@ from customers.models import Customer, CustomerTier
 from customers.services import create_customer, update_customer
 from helpdesk.api.base import ApiView
 from helpdesk.api.fields import QueryParameters, StrictSerializer
-from helpdesk.api.pagination import CursorPages, NumberedPages
-from tickets.api.serializers import TicketSerializer
-from tickets.api.tickets import ticket_page
+from helpdesk.api.pagination import NumberedPages
 from tickets.models import Ticket
 
 # --- Staff: the customer directory ---------------------------------------------------------------
@@ -132,19 +131,7 @@ class CustomerDetail(ApiView):
         return Response(shown(request.user, [customer])[0])
 
 
-class CustomerTickets(ApiView):
-    """The customer's tickets that you may see, newest first (another team's are not listed)."""
-
-    pagination_class = CursorPages  # tickets page by cursor, wherever they are listed
-
-    @extend_schema(responses=TicketSerializer(many=True))
-    def get(self, request: Request, pk: int) -> Response:
-        customer = visible_customer(request.user, pk)
-        return ticket_page(self, Ticket.objects.visible_to(request.user).filter(customer=customer), "-created_at")
-
-
 urlpatterns: list[URLPattern] = [
     path("customers/", CustomerList.as_view(), name="customers"),
     path("customers/<int:pk>/", CustomerDetail.as_view(), name="customer"),
-    path("customers/<int:pk>/tickets/", CustomerTickets.as_view(), name="customer-tickets"),
 ]

@@ -125,12 +125,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
-    # Django's PostgreSQL backend, but for a health check that spares a busy connection a round trip.
-    DATABASES["default"]["ENGINE"] = "helpdesk.postgresql"
     # A server that does not answer at all (a host gone, a network cut) fails a new connection within this many
     # seconds: the request is a 503 (helpdesk.api.errors.server_error), not a wait until gunicorn kills the
     # worker. A connect_timeout in DATABASE_URL's query string wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # Behind a pooler in transaction mode (PgBouncer's), a server connection is ours for one transaction only:
+    # each request opens and closes its connection at the pooler, and a long read goes in chunks of ordinary
+    # queries, not through a server-side cursor, which outlives its transaction.
+    if env.boolean("DATABASE_TRANSACTION_POOLER", False):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -335,7 +339,7 @@ REST_FRAMEWORK = {
     ],
     # Staff only, unless an endpoint opts out (the public ones, explicitly).
     "DEFAULT_PERMISSION_CLASSES": ["tickets.api.access.IsStaff"],
-    "DEFAULT_RENDERER_CLASSES": ["tickets.api.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "helpdesk.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",

@@ -1,10 +1,11 @@
 """`make test`'s set-up: what the suite needs on this machine is installed or started, or `make test` stops.
 
 The suite needs Debian's Chromium (the browser tests: Playwright's own browser download cannot work here),
-faketime (end-to-end tests skew a worker's clock with it), PostgreSQL and Redis. So that `make test` alone
+faketime (end-to-end tests skew a worker's clock with it), PgBouncer (the API is served through it in
+transaction mode), PostgreSQL and Redis. So that `make test` alone
 works on a fresh machine (and CI is just `make test`):
 
-1. Packages: when Chromium or faketime is missing, install them with apt-get if we are root; otherwise
+1. Packages: when Chromium, faketime or PgBouncer is missing, install them with apt-get if we are root; otherwise
    print the exact command and fail.
 2. Services: probe PostgreSQL (DATABASE_URL) and Redis (REDIS_URL, and CELERY_BROKER_URL when it is Redis)
    with their own command-line clients. One on loopback that does not answer is started if we are root;
@@ -37,6 +38,7 @@ class Machine:
     """Where Debian puts what we install or start; the tests point these at a scratch folder."""
 
     chromium: Path = Path("/usr/bin/chromium")
+    pgbouncer: Path = Path("/usr/sbin/pgbouncer")
     postgresql_clusters: Path = Path("/etc/postgresql")
     redis_dir: Path = Path("/var/lib/redis")
     redis_log: Path = Path("/var/log/redis/ci.log")
@@ -92,6 +94,8 @@ class Preparation:
             missing.append("chromium")
         if self.which("faketime") is None:
             missing.append("faketime")
+        if not os.access(self.machine.pgbouncer, os.X_OK):
+            missing.append("pgbouncer")
         return missing
 
     def install_packages(self) -> None:

@@ -1,5 +1,5 @@
-"""The token lookup every API request starts with: one compiled statement (for speed), held here to the
-model's own rule, ``ApiToken.objects.usable``, token by token."""
+"""The token lookup every API request starts with: one query, held here to the model's own rule,
+``ApiToken.objects.usable``, token by token."""
 
 from __future__ import annotations
 
@@ -60,15 +60,15 @@ def test_the_user_comes_whole_with_the_supervisor_check_answered(now, django_ass
         Team.members.through(team_id=team, user=User.objects.get(username="agent")) for team in teams
     )
     ApiToken.objects.update(last_used_at=now)  # no "last used" write in the way
-    with django_assert_num_queries(2):  # one statement a lookup
+    with django_assert_num_queries(2):  # one query a lookup
         supervisor = token_user(secrets["supervisor"], now=now)
         agent = token_user(secrets["live"], now=now)
     assert supervisor is not None and agent is not None
     with django_assert_num_queries(0):
         assert is_supervisor(supervisor) is True
         assert is_supervisor(agent) is False
-        assert team_ids_of(agent) == teams  # answered by the same statement
-        assert team_ids_of(supervisor) == []
+    assert team_ids_of(agent) == teams
+    assert team_ids_of(supervisor) == []
     assert agent.username == "agent" and agent.is_staff and agent.is_active and agent.date_joined.tzinfo is not None
 
 

@@ -318,7 +318,7 @@ def test_the_app_environment_passes_production_settings_validation():
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == {
-        "db": "helpdesk.postgresql",
+        "db": "django.db.backends.postgresql",
         "cache": "redis://redis:6379/1",
         "broker": "redis://redis:6379/0",
         "production": True,

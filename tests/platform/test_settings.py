@@ -52,7 +52,7 @@ def test_services_are_taken_from_urls(load_settings):
 
     database = settings["DATABASES"]["default"]
     assert (database["ENGINE"], database["HOST"], database["PORT"], database["NAME"]) == (
-        "helpdesk.postgresql",
+        "django.db.backends.postgresql",
         "db.internal",
         5433,
         "desk",
@@ -220,3 +220,15 @@ def test_a_sweep_run_works_for_half_the_soft_time_limit_and_never_for_all_of_it(
         load_settings(PROMISE_SWEEP_BUDGET_SECONDS="60")
     shorter = load_settings(PROMISE_SWEEP_BUDGET_SECONDS="", TASK_SOFT_TIME_LIMIT_SECONDS="20", EMAIL_TIMEOUT="4")
     assert shorter["PROMISE_SWEEP_BUDGET_SECONDS"] == 10
+
+
+def test_behind_a_transaction_pooler_connections_are_not_kept_and_no_cursor_outlives_a_transaction(load_settings):
+    kept = load_settings(DATABASE_URL="postgres://desk@db.internal/desk")["DATABASES"]["default"]
+    assert (kept["CONN_MAX_AGE"], kept.get("DISABLE_SERVER_SIDE_CURSORS", False), kept["CONN_HEALTH_CHECKS"]) == (
+        60,
+        False,
+        True,
+    )
+    pooled = load_settings(DATABASE_URL="postgres://desk@pgbouncer/desk", DATABASE_TRANSACTION_POOLER="true")
+    database = pooled["DATABASES"]["default"]
+    assert (database["CONN_MAX_AGE"], database["DISABLE_SERVER_SIDE_CURSORS"]) == (0, True)

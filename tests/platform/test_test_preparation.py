@@ -76,6 +76,7 @@ class FakeMachine:
         self.bin, self.state, self.calls_file = tmp_path / "bin", tmp_path / "state", tmp_path / "calls.jsonl"
         self.machine = script.Machine(
             chromium=tmp_path / "usr" / "bin" / "chromium",
+            pgbouncer=tmp_path / "usr" / "sbin" / "pgbouncer",
             postgresql_clusters=tmp_path / "etc" / "postgresql",
             redis_dir=tmp_path / "var" / "lib" / "redis",
             redis_log=tmp_path / "var" / "log" / "redis" / "ci.log",
@@ -93,7 +94,7 @@ class FakeMachine:
         for tool in TOOLS:
             (self.bin / tool).write_text(fake)
             (self.bin / tool).chmod(0o755)
-        for executable in (self.machine.chromium, self.bin / "faketime"):
+        for executable in (self.machine.chromium, self.machine.pgbouncer, self.bin / "faketime"):
             executable.parent.mkdir(parents=True, exist_ok=True)
             executable.write_text("#!/bin/sh\n")
             executable.chmod(0o755)

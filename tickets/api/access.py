@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.models import Group, User
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from helpdesk.statements import Slots, Statement
-from tickets.models import ApiToken, Role, is_supervisor, remember_supervisor, remember_teams, team_ids_query
+from tickets.models import ApiToken, Role, is_supervisor, remember_supervisor
 
 # How stale "last used" may get before a request writes it again: one write a minute, not one a request.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -57,48 +52,26 @@ def revoke_token(token: ApiToken, *, now: datetime | None = None) -> bool:
     return bool(ApiToken.objects.filter(pk=token.pk).revoke(now or timezone.now()))
 
 
-USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
-
-
 def token_user(secret: str, *, now: datetime) -> User | None:
-    """The staff member a secret belongs to, if the token is usable; notes when it was last used."""
-    found = _token_statement().rows({"digest": digest(secret), "now": now, "stale": now - LAST_USED_PRECISION})
-    if not found:
+    """The staff member a secret belongs to, if the token is usable (``ApiToken.objects.usable``); notes when
+    it was last used. One query, which also answers ``is_supervisor`` (asked on every call)."""
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
+    token = (
+        ApiToken.objects.usable(now)
+        .filter(digest=digest(secret))
+        .select_related("user")
+        .annotate(
+            note_use=ExpressionWrapper(stale, output_field=BooleanField()),
+            supervises=Exists(Group.objects.filter(user=OuterRef("user_id"), name=Role.SUPERVISORS)),
+        )
+        .first()
+    )
+    if token is None:
         return None
-    row = found[0]
-    user = User.from_db(connection.alias, USER_FIELDS, [row[f"user__{name}"] for name in USER_FIELDS])
-    remember_supervisor(user, in_group=row["supervises"])  # asked on every call: answered here
-    if "team_ids" in row:
-        remember_teams(user, row["team_ids"])  # an agent's queue reads one index per team
-    if row["note_use"]:
-        ApiToken.objects.filter(pk=row["id"]).update(last_used_at=now)
-    return user
-
-
-@lru_cache(maxsize=1)
-def _token_statement() -> Statement:
-    """The token's owner (whole), whether they supervise, their teams (on PostgreSQL: SQLite has no arrays,
-    and ``team_ids_of`` asks when needed), and whether the token's "last used" is due a write: every API
-    request starts with this one statement, compiled once (``helpdesk.statements``). The tokens it opens are
-    ``ApiToken.objects.usable``'s, by construction."""
-    slots = Slots()
-    slots.text("digest")
-    slots.moment("now")
-    slots.moment("stale")
-
-    def build(values: Mapping[str, Any]) -> QuerySet[Any]:
-        tokens = ApiToken.objects.usable(values["now"]).filter(digest=values["digest"])
-        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=values["stale"])
-        supervisors = Group.objects.filter(user=OuterRef("user_id"), name=Role.SUPERVISORS)
-        about: dict[str, Any] = {
-            "note_use": ExpressionWrapper(stale, output_field=BooleanField()),
-            "supervises": Exists(supervisors),
-        }
-        if connection.vendor == "postgresql":
-            about["team_ids"] = ArraySubquery(team_ids_query(OuterRef("user_id")))
-        return tokens.values("id", *(f"user__{name}" for name in USER_FIELDS), **about)
-
-    return Statement.of(build, slots)
+    remember_supervisor(token.user, in_group=token.supervises)
+    if token.note_use:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
 
 
 class TokenAuthentication(authentication.BaseAuthentication):

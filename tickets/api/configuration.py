@@ -34,7 +34,7 @@ from helpdesk.api.fields import StrictSerializer
 from helpdesk.api.pagination import NumberedPages
 from tickets.api.access import SupervisorWrites
 from tickets.api.fields import PersonOut, PriorityField, Seconds
-from tickets.api.serializers import Named
+from tickets.api.serializers import NameRef
 from tickets.configuration import (
     CategoryForm,
     LevelForm,
@@ -78,7 +78,7 @@ class EscalationLevelSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField(help_text="1 is where tickets start; each escalation moves up one.")
     name = serializers.CharField()
-    team = Named()
+    team = NameRef()
     notify = people(source="notify.all", help_text="Told when a ticket reaches the level. Empty: the team.")
 
 
@@ -95,7 +95,7 @@ class CategorySerializer(serializers.Serializer):
     slug = serializers.CharField(help_text="In the web form's links.")
     description = serializers.CharField(help_text="Shown to customers on the web form.")
     default_priority = PriorityField()
-    escalation_path = Named(help_text="The path its tickets climb.")
+    escalation_path = NameRef(help_text="The path its tickets climb.")
     default_target_seconds = Seconds(
         source="default_target", help_text="The promise target used while history is too thin to estimate from."
     )

@@ -1,10 +1,11 @@
-"""What the ticket endpoints read and write. Output serializers describe (and render) the JSON; input
+"""What the ticket endpoints read and write. Output serializers both document and produce the JSON; input
 serializers check a request and ``perform`` it through the service the desk's form calls for the same
 action, so both leave the same trail in the interaction log."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -23,6 +24,7 @@ from tickets.api.fields import (
     StaffField,
 )
 from tickets.models import (
+    REFERENCE_PREFIX,
     TAKEN_DOWN_CHANNELS,
     Category,
     Channel,
@@ -41,7 +43,9 @@ from tickets.services.promised_reply import reply_with_promise
 # --- Output -----------------------------------------------------------------------------------------
 
 
-class Named(serializers.Serializer):
+class NameRef(serializers.Serializer):
+    """A row referred to by its id and name (a team, a category, an escalation path)."""
+
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -53,13 +57,14 @@ class CustomerBrief(serializers.Serializer):
 
 
 class Escalation(serializers.Serializer):
-    path = Named(source="escalation_level.path")
-    level = serializers.IntegerField(source="escalation_level.position", help_text="1 is where tickets start.")
-    level_name = serializers.CharField(source="escalation_level.name")
+    path = NameRef()
+    level = serializers.IntegerField(help_text="1 is where tickets start.")
+    level_name = serializers.CharField()
 
 
 class TicketSerializer(serializers.Serializer):
-    """A ticket as lists show it."""
+    """A ticket as lists show it, read through ``tickets.api.listing.listed`` (one query a page), which
+    gives it its category, team and escalation as the objects shown here."""
 
     reference = serializers.CharField(help_text="Public reference, e.g. PD-1042: the id in every ticket URL.")
     subject = serializers.CharField()
@@ -67,10 +72,10 @@ class TicketSerializer(serializers.Serializer):
     priority = PriorityField()
     channel = serializers.ChoiceField(choices=Channel.choices)
     customer = CustomerBrief()
-    category = Named()
-    team = Named()
+    category = NameRef(source="category_ref")
+    team = NameRef(source="team_ref")
     assignee = PersonOut(allow_null=True)
-    escalation = Escalation(source="*")
+    escalation = Escalation()
     promise_state = serializers.ChoiceField(choices=PromiseState.choices)
     promise_due_at = serializers.DateTimeField(allow_null=True, help_text="When the current promise is due.")
     created_at = serializers.DateTimeField()
@@ -81,7 +86,13 @@ class TicketSerializer(serializers.Serializer):
     desk_url = serializers.SerializerMethodField(help_text="The ticket's page in the desk.")
 
     def get_desk_url(self, ticket: Ticket) -> str:
-        return reverse("desk:ticket", args=[ticket.reference])
+        return self._desk_url.replace(f"{REFERENCE_PREFIX}0", ticket.reference)
+
+    @cached_property
+    def _desk_url(self) -> str:
+        """The desk's ticket address for a stand-in reference: reversed once for a page of tickets (a list's
+        rows share one serializer), not once a row."""
+        return reverse("desk:ticket", args=[f"{REFERENCE_PREFIX}0"])
 
 
 class PromiseSerializer(serializers.Serializer):
@@ -101,13 +112,15 @@ class PromiseSerializer(serializers.Serializer):
 
 
 class TicketDetailSerializer(TicketSerializer):
-    """A ticket on its own: also where it can move next, and the promise it is working to. (Documents the
-    shape; ``tickets.api.rows.ticket_detail_json`` builds it.)"""
+    """A ticket on its own: also where it can move next, and the promise it is working to (``pending_promise``,
+    which ``tickets.api.tickets.ticket_detail`` reads)."""
 
     allowed_statuses = serializers.ListField(
         child=serializers.ChoiceField(choices=TicketStatus.choices), help_text="Where its status can move next."
     )
-    promise = PromiseSerializer(allow_null=True, help_text="The current (pending) promise, if any.")
+    promise = PromiseSerializer(
+        source="pending_promise", allow_null=True, help_text="The current (pending) promise, if any."
+    )
 
 
 class AttachmentSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from customers.models import Customer
 from helpdesk.api.base import ApiView
 from helpdesk.api.fields import QueryParameters
 from helpdesk.api.pagination import CursorPages, NumberedPages
@@ -32,8 +33,7 @@ from tickets.api.fields import (
     VerdictSerializer,
     verdict_json,
 )
-from tickets.api.listing import ORDERINGS, compiled_page, filter_values, filtered, ordered_rows
-from tickets.api.rows import ticket_detail_json, tickets_json
+from tickets.api.listing import ORDERINGS, filter_values, filtered, listed, ordered
 from tickets.api.serializers import (
     ACTIONS,
     InteractionCreateSerializer,
@@ -47,7 +47,7 @@ from tickets.api.serializers import (
 )
 from tickets.attachments import download
 from tickets.commitments import check_reply
-from tickets.models import Category, PromiseState, Team, Ticket, TicketQuerySet, TicketStatus
+from tickets.models import Category, PromiseOutcome, PromiseState, Team, Ticket, TicketStatus
 
 # --- Finding tickets ---------------------------------------------------------------------------------
 
@@ -60,18 +60,21 @@ def visible(user: User, reference: str) -> Ticket:
     return ticket
 
 
-def ticket_page(view: ApiView, tickets: TicketQuerySet, ordering: str) -> Response:
-    """One cursor page of ``tickets`` in a named ordering, as rows (see ``tickets.api.rows``)."""
-    pages = cursor_pages(view, ordering)
-    page = pages.paginate_queryset(ordered_rows(tickets, ordering), view.request, view=view)
-    return pages.get_paginated_response(tickets_json(page))
-
-
-def cursor_pages(view: ApiView, ordering: str) -> CursorPages:
+def paged_tickets(view: ApiView, tickets: QuerySet[Ticket], ordering: str) -> Response:
+    """One cursor page of ``tickets`` in a named ordering (``ORDERINGS``), as ``TicketSerializer`` shows them."""
     pages = view.paginator
     assert isinstance(pages, CursorPages), "ticket lists page by cursor"
     pages.use(ordering, ORDERINGS[ordering])
-    return pages
+    page = pages.paginate_queryset(listed(ordered(tickets, ordering)), view.request, view=view)
+    return pages.get_paginated_response(TicketSerializer(page, many=True).data)
+
+
+def ticket_detail(ticket: Ticket) -> dict[str, Any]:
+    """One ticket as ``TicketDetailSerializer`` shows it, read afresh (an action may just have changed it)."""
+    fresh = listed(Ticket.objects.filter(pk=ticket.pk)).get()
+    pending = fresh.promises.filter(outcome=PromiseOutcome.PENDING).select_related("made_by")
+    fresh.pending_promise = pending.first()  # type: ignore[attr-defined]
+    return TicketDetailSerializer(fresh).data
 
 
 MAX_USER_ID = 2**31 - 1  # a user's id is a 32-bit integer column
@@ -125,18 +128,13 @@ class TicketList(ApiView):
     @extend_schema(parameters=[TicketFilters], responses=TicketSerializer(many=True))
     def get(self, request: Request) -> Response:
         filters = self.query
-        ordering = filters.validated_data.get("ordering", "")
-        if filters.searched:  # a search is read by the ORM; every other list by its compiled statement
-            return ticket_page(self, filters.apply(Ticket.objects.visible_to(request.user), request.user), ordering)
-        values = filter_values(filters.validated_data, request.user)
-        pages = cursor_pages(self, ordering)
-        page = pages.paginate(request, lambda window: compiled_page(request.user, values, ordering, window))
-        return pages.get_paginated_response(tickets_json(page))
+        tickets = filters.apply(Ticket.objects.visible_to(request.user), request.user)
+        return paged_tickets(self, tickets, filters.validated_data.get("ordering", ""))
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer})
     def post(self, request: Request) -> Response:
         ticket = self.valid(TicketCreateSerializer, request.data).perform(request.user)
-        return Response(ticket_detail_json(ticket), status=status.HTTP_201_CREATED)
+        return Response(ticket_detail(ticket), status=status.HTTP_201_CREATED)
 
 
 class TicketDetail(ApiView):
@@ -144,13 +142,13 @@ class TicketDetail(ApiView):
 
     @extend_schema(responses=TicketDetailSerializer)
     def get(self, request: Request, reference: str) -> Response:
-        return Response(ticket_detail_json(visible(request.user, reference)))
+        return Response(ticket_detail(visible(request.user, reference)))
 
     @extend_schema(request=TicketUpdateSerializer, responses=TicketDetailSerializer)
     def patch(self, request: Request, reference: str) -> Response:
         ticket = visible(request.user, reference)
         self.valid(TicketUpdateSerializer, request.data).perform(ticket, request.user)
-        return Response(ticket_detail_json(ticket))
+        return Response(ticket_detail(ticket))
 
 
 class TicketInteractions(ApiView):
@@ -203,6 +201,19 @@ class TicketAttachment(ApiView):
         return download(found)
 
 
+class CustomerTickets(ApiView):
+    """The customer's tickets that you may see, newest first (another team's are not listed)."""
+
+    pagination_class = CursorPages  # tickets page by cursor, wherever they are listed
+
+    @extend_schema(responses=TicketSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        customer = Customer.objects.visible_to(request.user).filter(pk=pk).first()
+        if customer is None:
+            raise NotFound(f"There is no customer {pk}.")
+        return paged_tickets(self, Ticket.objects.visible_to(request.user).filter(customer=customer), "-created_at")
+
+
 PromiseMade = inline_serializer("PromiseMade", {"promise": PromiseSerializer(), "verdict": VerdictSerializer()})
 
 
@@ -239,7 +250,7 @@ class TicketAction(ApiView):
     def post(self, request: Request, reference: str) -> Response:
         ticket = visible(request.user, reference)
         self.valid(self.get_serializer_class(), request.data).perform(ticket, request.user)
-        return Response(ticket_detail_json(ticket))
+        return Response(ticket_detail(ticket))
 
 
 ACTION_SUMMARIES = {
@@ -278,4 +289,5 @@ urlpatterns = [
     path("tickets/<str:reference>/promise/", TicketPromise.as_view(), name="ticket-promise"),
     path("tickets/<str:reference>/files/<int:pk>/", TicketAttachment.as_view(), name="ticket-file"),
     *(path(f"tickets/<str:reference>/{name}/", action_view(name), name=f"ticket-{name}") for name in ACTIONS),
+    path("customers/<int:pk>/tickets/", CustomerTickets.as_view(), name="customer-tickets"),
 ]

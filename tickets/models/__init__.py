@@ -39,13 +39,10 @@ from tickets.models.people import (
     ApiToken,
     ApiTokenQuerySet,
     Role,
-    Sight,
     display_name,
     is_supervisor,
     name_of,
     remember_supervisor,
-    remember_teams,
-    sight_of,
     team_ids_of,
     team_ids_query,
 )

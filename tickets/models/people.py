@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -18,20 +16,6 @@ class Role:
 
     AGENTS = "Agents"
     SUPERVISORS = "Supervisors"
-
-
-class Sight(enum.Enum):
-    """Which tickets someone sees (``TicketQuerySet.visible_to`` says which those are)."""
-
-    NONE = "none"  # not active staff
-    ALL = "all"  # supervisors and superusers
-    AGENT = "agent"  # their teams' and those assigned to them
-
-
-def sight_of(user: Any) -> Sight:
-    if not (user.is_authenticated and user.is_active and user.is_staff):
-        return Sight.NONE
-    return Sight.ALL if is_supervisor(user) else Sight.AGENT
 
 
 def is_supervisor(user: Any) -> bool:
@@ -53,11 +37,6 @@ def team_ids_of(user: Any) -> list[int]:
     if not hasattr(user, "_team_ids"):
         user._team_ids = list(team_ids_query(user.pk).values_list("team_id", flat=True))
     return list(user._team_ids)
-
-
-def remember_teams(user: Any, team_ids: Sequence[int]) -> None:
-    """Tell ``team_ids_of`` the answer a query of the caller's already gave (the API's token lookup)."""
-    user._team_ids = list(team_ids)
 
 
 def team_ids_query(user: Any) -> models.QuerySet[Any]:

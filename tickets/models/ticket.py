@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
@@ -18,7 +18,7 @@ from django.db.models import Q
 from customers.models import Customer
 from tickets.models.choices import Channel, InteractionKind, Priority, PromiseState, TicketStatus, allowed_statuses
 from tickets.models.organisation import Category, EscalationLevel, Team
-from tickets.models.people import Sight, sight_of
+from tickets.models.people import is_supervisor
 
 REFERENCE_PREFIX = "PD-"
 # References start at PD-1001 so the first customers don't see "ticket #1".
@@ -85,33 +85,16 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         return self.filter(Q(subject__icontains=text) | Q(customer__in=customers))
 
     def visible_to(self, user: Any) -> TicketQuerySet:
-        """The one gate for who may see which tickets, used by every page, action and export.
+        """The one gate for who may see which tickets, used by every page, action, export and API list.
 
         Supervisors (and superusers) see all; agents see their teams' tickets and those assigned to them;
         anyone else sees none.
         """
-        sight = sight_of(user)
-        if sight is Sight.NONE:
+        if not (user.is_authenticated and user.is_active and user.is_staff):
             return self.none()
-        if sight is Sight.ALL:
+        if is_supervisor(user):
             return self.all()
-        return self.seen_by_agent(user.pk)
-
-    def seen_by_agent(self, pk: Any) -> TicketQuerySet:
-        """What the agent with this id sees: their teams' tickets and those assigned to them."""
-        return self.filter(Q(team__in=Team.objects.filter(members=pk).values("pk")) | Q(assignee=pk))
-
-    def seen_by_agent_in_parts(self, pk: Any, team_ids: Sequence[Any]) -> list[TicketQuerySet]:
-        """``seen_by_agent(pk)`` as parts that each read one index in the queue's order, given the agent's
-        teams: each team's open tickets (``ticket_team_queue_idx``), the open tickets assigned to them
-        (``ticket_assignee_queue_idx``), and the settled ones (``ticket_queue_order_idx`` from "settled" on).
-
-        Together the parts hold the same tickets; they may overlap (a ticket of their team assigned to them).
-        One ordered scan of all tickets had to skip every other team's ticket ahead of the agent's: 4,000 at
-        100,000 tickets (docs/benchmarks.md, REST API)."""
-        open_tickets = self.filter(status__in=OPEN_STATUS_VALUES)
-        settled = self.seen_by_agent(pk).alias(open_rank=Ticket.OPEN_FIRST).filter(open_rank=1)
-        return [*(open_tickets.filter(team=team) for team in team_ids), open_tickets.filter(assignee=pk), settled]
+        return self.filter(Q(team__in=Team.objects.filter(members=user.pk).values("pk")) | Q(assignee=user.pk))
 
     def with_parties(self) -> TicketQuerySet:
         """With who and what a ticket page or API answer names: customer, category, team, assignee, level."""
