@@ -19,7 +19,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, QuerySet
 from django.db.models.lookups import IsNull
 
-from tickets import outbox
+from tickets import outbox, queue
 from tickets.emails import render_email
 from tickets.models import EscalationLevel, Notification, Team, Ticket
 
@@ -88,9 +88,7 @@ def notify(recipient_ids: Iterable[int], *, ticket: Ticket, event: str, key: str
 
 def kick_outbox() -> None:
     """Ask a worker to email the new notifications after commit; the periodic drain covers a lost nudge."""
-    from tickets.tasks import send_notification_emails
-
-    outbox.nudge(send_notification_emails)
+    queue.enqueue_after_commit(queue.SEND_NOTIFICATION_EMAILS)
 
 
 # --- Email -------------------------------------------------------------------------------------
