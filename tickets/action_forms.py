@@ -17,7 +17,7 @@ from django.utils import timezone
 from tickets import services
 from tickets.forms import PersonField, QuickSelect, staff_people
 from tickets.models import Category, Interaction, Priority, Promise, Team, Ticket, TicketStatus
-from tickets.promises import Verdict, aware_from_local, validate_due
+from tickets.promise_rules import Verdict, aware_from_local, validate_due
 from tickets.services.conversation import MAX_CALL_DURATION
 from tickets.services.promised_reply import reply_with_promise
 

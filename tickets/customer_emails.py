@@ -13,7 +13,7 @@ from customers.models import normalise_email
 from tickets import outbox, queue
 from tickets.emails import render_email
 from tickets.models import CustomerEmail, Interaction, Ticket
-from tickets.promises import estimate_for, humanize_duration
+from tickets.promise_rules import estimate_for, humanize_duration
 
 
 def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str, now: datetime) -> CustomerEmail:

@@ -37,7 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, Value, When
 
 from tickets.models import PromiseState, SweepHeartbeat, Ticket, reference_of, ticket_writes
-from tickets.promises import next_check_at, state_at
+from tickets.promise_rules import next_check_at, state_at
 from tickets.services.handoff import record_breach
 from tickets.services.promises import flag_at_risk
 

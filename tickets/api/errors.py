@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from tickets.api.fields import verdict_json
-from tickets.promises import Overpromise
+from tickets.promise_rules import Overpromise
 from tickets.services import InvalidTransition
 
 GENERAL = "non_field_errors"  # DRF's and Django's key for a fault in no one field ("__all__" in Django)

@@ -23,7 +23,7 @@ from tickets.models import (
     Ticket,
 )
 from tickets.notifications import level_people, notify, owners, team_people
-from tickets.promises import humanize_duration
+from tickets.promise_rules import humanize_duration
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
 from tickets.services.promises import AtRisk, pending_promise
 

@@ -25,7 +25,7 @@ from tickets.models import (
     reference_of,
 )
 from tickets.notifications import notification_rows, owners, pick_owners, save_notifications, team_people
-from tickets.promises import (
+from tickets.promise_rules import (
     Overpromise,
     humanize_duration,
     judge,

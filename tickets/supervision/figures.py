@@ -49,7 +49,7 @@ from django.db.models.functions import TruncWeek
 
 from tickets.aggregates import Median, Seconds
 from tickets.models import FiguresSnapshot, Promise, PromiseOutcome, Rating, Team, Ticket
-from tickets.promises import aware_from_local
+from tickets.promise_rules import aware_from_local
 from tickets.supervision.calibration import Calibration, calibrate
 
 # --- The period ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from tickets.action_forms import (
 from tickets.commitments import check_reply
 from tickets.forms import QUEUE_VIEWS, NewTicketForm, QueueFilterForm, add_service_errors
 from tickets.models import EscalationLevel, Promise, PromiseState, Ticket, is_supervisor
-from tickets.promises import Overpromise, judge
+from tickets.promise_rules import Overpromise, judge
 from tickets.services.customer import Sender
 from tickets.views.access import StaffRequest, safe_next, staff_only
 from tickets.views.files import download
