@@ -11,15 +11,15 @@ the person who caused it, so the HTML form and the API show the same words.
 Modules: ``base`` (the transaction, the lock, the log entry), ``conversation`` (opening, messages,
 replies, notes, calls), ``details`` (subject, category, priority), ``customer`` (the details a sender
 gave, the status link), ``status`` (the transitions table's
-moves), ``promises`` (making promises and the clock), ``handoff`` (assignment, transfer, escalation,
-breaches).
+moves), ``promises`` (making promises and the clock), ``handoff`` (assignment, transfer, escalation),
+``lapses`` (the sweep's writes for many tickets at once: at-risk flags, breaches and their escalations).
 """
 
 from tickets.services.base import InvalidTransition, record, ticket_service
 from tickets.services.conversation import add_note, log_call, open_ticket, receive_customer_message, reply
 from tickets.services.customer import replace_status_link, use_sender_details
 from tickets.services.details import change_details
-from tickets.services.handoff import assign, escalate, record_breach, transfer
+from tickets.services.handoff import assign, escalate, transfer
 from tickets.services.promises import make_promise
 from tickets.services.status import change_status, move_status, rate, reopen, resolve
 
@@ -37,7 +37,6 @@ __all__ = [
     "rate",
     "receive_customer_message",
     "record",
-    "record_breach",
     "reopen",
     "replace_status_link",
     "reply",

@@ -37,6 +37,18 @@ def ticket_service(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def set_service(func: Callable[P, R]) -> Callable[P, R]:
+    """A ``ticket_service`` over many tickets the caller has locked (the sweep's ``SELECT ... FOR UPDATE``): it
+    runs in the caller's transaction without a savepoint of its own, so its statements stay few and fixed."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with transaction.atomic(savepoint=False), ticket_writes():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 # --- Helpers shared by the services ------------------------------------------------------------
 
 
@@ -57,6 +69,38 @@ def require_staff(user: Any, *, field: str = "by") -> None:
         raise ValidationError({field: "Only active staff members can do this."})
 
 
+def log_entry(
+    ticket_id: int,
+    kind: str,
+    *,
+    customer_name: str,
+    now: datetime,
+    by: User | None = None,
+    body: str = "",
+    public: bool = False,
+    data: dict[str, Any] | None = None,
+    from_customer: bool = False,
+) -> Interaction:
+    """One unsaved Interaction: ``record`` saves it for one ticket, the set services save many at once."""
+    if from_customer:
+        author_kind = Author.CUSTOMER
+    elif by is not None:
+        author_kind = Author.STAFF
+    else:
+        author_kind = Author.SYSTEM
+    return Interaction(
+        ticket_id=ticket_id,
+        kind=kind,
+        author_kind=author_kind,
+        author=by,
+        customer_name=customer_name,
+        body=body,
+        is_public=public,
+        data=data or {},
+        created_at=now,
+    )
+
+
 def record(
     ticket: Ticket,
     kind: str,
@@ -70,22 +114,19 @@ def record(
     customer_name: str = "",
 ) -> Interaction:
     """Append one Interaction and mark the ticket's last activity. Callers save the ticket."""
-    if from_customer:
-        author_kind = Author.CUSTOMER
-    elif by is not None:
-        author_kind = Author.STAFF
-    else:
-        author_kind = Author.SYSTEM
-    if author_kind != Author.SYSTEM:  # "last activity" is what people did, not the system's flags
-        ticket.last_activity_at = now
-    return Interaction.objects.create(
-        ticket=ticket,
-        kind=kind,
-        author_kind=author_kind,
-        author=by,
+    entry = log_entry(
+        ticket.pk,
+        kind,
         customer_name=customer_name or ticket.customer.name,
+        now=now,
+        by=by,
         body=body,
-        is_public=public,
-        data=data or {},
-        created_at=now,
+        public=public,
+        data=data,
+        from_customer=from_customer,
     )
+    if entry.author_kind != Author.SYSTEM:  # "last activity" is what people did, not the system's flags
+        ticket.last_activity_at = now
+    entry.ticket = ticket
+    entry.save()
+    return entry
