@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -69,20 +69,22 @@ def require_staff(user: Any, *, field: str = "by") -> None:
         raise ValidationError({field: "Only active staff members can do this."})
 
 
+class EntryDetails(TypedDict, total=False):
+    """What a log entry may say besides its ticket, kind, customer name and time."""
+
+    by: User | None  # staff author; None: the system (or the customer, with from_customer)
+    body: str
+    public: bool
+    data: dict[str, Any]
+    from_customer: bool
+
+
 def log_entry(
-    ticket_id: int,
-    kind: str,
-    *,
-    customer_name: str,
-    now: datetime,
-    by: User | None = None,
-    body: str = "",
-    public: bool = False,
-    data: dict[str, Any] | None = None,
-    from_customer: bool = False,
+    ticket_id: int, kind: str, *, customer_name: str, now: datetime, **details: Unpack[EntryDetails]
 ) -> Interaction:
     """One unsaved Interaction: ``record`` saves it for one ticket, the set services save many at once."""
-    if from_customer:
+    by = details.get("by")
+    if details.get("from_customer"):
         author_kind = Author.CUSTOMER
     elif by is not None:
         author_kind = Author.STAFF
@@ -94,37 +96,18 @@ def log_entry(
         author_kind=author_kind,
         author=by,
         customer_name=customer_name,
-        body=body,
-        is_public=public,
-        data=data or {},
+        body=details.get("body", ""),
+        is_public=details.get("public", False),
+        data=details.get("data") or {},
         created_at=now,
     )
 
 
 def record(
-    ticket: Ticket,
-    kind: str,
-    *,
-    now: datetime,
-    by: User | None = None,
-    body: str = "",
-    public: bool = False,
-    data: dict[str, Any] | None = None,
-    from_customer: bool = False,
-    customer_name: str = "",
+    ticket: Ticket, kind: str, *, now: datetime, customer_name: str = "", **details: Unpack[EntryDetails]
 ) -> Interaction:
     """Append one Interaction and mark the ticket's last activity. Callers save the ticket."""
-    entry = log_entry(
-        ticket.pk,
-        kind,
-        customer_name=customer_name or ticket.customer.name,
-        now=now,
-        by=by,
-        body=body,
-        public=public,
-        data=data,
-        from_customer=from_customer,
-    )
+    entry = log_entry(ticket.pk, kind, customer_name=customer_name or ticket.customer.name, now=now, **details)
     if entry.author_kind != Author.SYSTEM:  # "last activity" is what people did, not the system's flags
         ticket.last_activity_at = now
     entry.ticket = ticket
