@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT = "promises"
 BREACH_RETRY_DELAY = timedelta(minutes=1)
-CHUNK = 500  # rows per transaction (a default batch): what a run killed mid-way can lose, at most
+CHUNK = 100  # rows per transaction: what a run killed mid-way can lose, at most
 
 
 @dataclass
