@@ -185,11 +185,12 @@ def idle_sweep(*, runs: int, warmups: int, batch_size: int, check: bool = True) 
 def selecting_sql(now: datetime, batch_size: int) -> tuple[str, list[Any]]:
     """The SQL and parameters of the sweep's selecting query, built exactly as tickets.sweep builds it."""
     from tickets.models import Ticket
+    from tickets.sweep import CHUNK
 
     qs = (
         Ticket.objects.due_for_check(now)
         .select_for_update(skip_locked=True, of=("self",))
-        .values_list(*SWEEP_COLUMNS)[:batch_size]
+        .values_list(*SWEEP_COLUMNS)[: min(CHUNK, batch_size)]  # a batch is locked a chunk at a time
     )
     sql, params = qs.query.get_compiler(using=qs.db).as_sql()
     return sql, list(params)
