@@ -31,7 +31,12 @@ Steps:
 7. Verify by SQL: exactly the burst's tickets are at risk, with one AT_RISK interaction each and one
    notification per owner (the assignee). Then time the idle sweep again, before any VACUUM: the
    bursts' old check times are now dead entries of the index.
-8. Summary table, ``--json`` figures, and ``--drop`` to drop the database at the end.
+8. Lapse burst (``bench/sweep_lapses.py``): ``--lapsed`` promises (10,000 by default) lapse at once and are
+   breached and escalated, from a copy of the database taken right after seeding; with ``--before REV`` the
+   same burst also runs with REV's code (a temporary ``git worktree``) on its own copy of the same data, and
+   both are printed side by side: breaches and escalations a second, statements and seconds per batch
+   against the task's time budget, and what each wrote. ``--only-lapses`` skips steps 4-7.
+9. Summary table, ``--json`` figures, and ``--drop`` to drop the database at the end.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ except ImportError:
     from bench import _project
 ROOT = _project.ROOT
 
+from bench import sweep_lapses  # noqa: E402 - after the path fix above
 from bench.seed import (  # noqa: E402 - after the path fix above
     SeedFigures,
     configure_environment,
@@ -179,11 +185,12 @@ def idle_sweep(*, runs: int, warmups: int, batch_size: int, check: bool = True) 
 def selecting_sql(now: datetime, batch_size: int) -> tuple[str, list[Any]]:
     """The SQL and parameters of the sweep's selecting query, built exactly as tickets.sweep builds it."""
     from tickets.models import Ticket
+    from tickets.sweep import CHUNK
 
     qs = (
         Ticket.objects.due_for_check(now)
         .select_for_update(skip_locked=True, of=("self",))
-        .values_list(*SWEEP_COLUMNS)[:batch_size]
+        .values_list(*SWEEP_COLUMNS)[: min(CHUNK, batch_size)]  # a batch is locked a chunk at a time
     )
     sql, params = qs.query.get_compiler(using=qs.db).as_sql()
     return sql, list(params)
@@ -449,6 +456,31 @@ def summary(
     return "\n".join(lines)
 
 
+# --- 8. Lapse burst ---------------------------------------------------------------------------
+
+
+def run_lapses(args: argparse.Namespace, config: dict[str, Any], sides: list[str]) -> dict[str, Any]:
+    """The lapse burst on each side's copy (see bench/sweep_lapses.py); the copies are dropped afterwards."""
+    lapses: dict[str, Any] = {}
+    try:
+        for side in sides:
+            copy = f"{config['NAME']}_{side}"
+            print(f"[lapses] {side}: {args.lapsed:,} promises lapse at once on {copy}", flush=True)
+            if side == "before":
+                with sweep_lapses.checked_out(ROOT, args.before) as tree:
+                    lapses[f"before ({args.before})"] = sweep_lapses.run_side(
+                        tree, copy, size=args.lapsed, batch_size=args.lapse_batch_size
+                    )
+            else:
+                lapses["after (this tree)"] = sweep_lapses.run_side(
+                    ROOT, copy, size=args.lapsed, batch_size=args.lapse_batch_size
+                )
+    finally:
+        for side in sides:
+            sweep_lapses.drop_copy(config, f"{config['NAME']}_{side}")
+    return lapses
+
+
 # --- Main ---------------------------------------------------------------------------------------
 
 
@@ -467,10 +499,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=5_000, help="customers the tickets belong to")
     parser.add_argument("--chunk", type=int, default=100_000, help="tickets inserted per seeding statement")
     parser.add_argument("--reuse", action="store_true", help="keep an earlier seed of the same N if nothing is due")
+    parser.add_argument("--lapsed", type=int, default=10_000, help="promises lapsing at once (0: no lapse burst)")
+    parser.add_argument("--lapse-batch-size", type=int, default=500, help="sweep batch size for the lapse burst")
+    parser.add_argument("--before", metavar="REV", help="also run the lapse burst with this revision's code")
+    parser.add_argument("--only-lapses", action="store_true", help="skip the idle sweeps and at-risk bursts")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
     args = parser.parse_args(argv)
-    if args.burst * len(args.batch_size) * args.repeat > args.tickets:
+    if not args.only_lapses and args.burst * len(args.batch_size) * args.repeat > args.tickets:
         parser.error("--tickets must hold a fresh --burst for every --batch-size and --repeat")
     return args
 
@@ -486,6 +522,18 @@ def main(argv: list[str] | None = None) -> int:
         seed_figures = seed(
             tickets=args.tickets, chunk=args.chunk, agents=args.agents, customers=args.customers, reuse=args.reuse
         )
+
+        # 8a. Copies of the freshly seeded data for the lapse burst, one per side.
+        sides = (["before"] if args.before else []) + ["after"]
+        if args.lapsed:
+            for side in sides:
+                sweep_lapses.copy_database(config, f"{config['NAME']}_{side}")
+        if args.only_lapses:
+            lapses = run_lapses(args, config, sides)
+            print(sweep_lapses.table(lapses))
+            if args.json:
+                args.json.write_text(json.dumps({"machine": info, "lapses": lapses}, indent=2) + "\n")
+            return 0 if all(s["breached"] == s["tickets"] for s in lapses.values()) else 1
 
         # 4.-5. Idle sweep, and EXPLAIN of its query (checked identical to what the sweep sent).
         default_batch = args.batch_size[0]
@@ -522,9 +570,13 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join("  " + line for line in after_plan))
         print(f"\nQueries of an idle sweep ({idle.queries}):")
         print("\n".join("  " + line for line in idle.sql))
+        lapses = run_lapses(args, config, sides) if args.lapsed else {}
         info["load_average_1m_end"] = round(os.getloadavg()[0], 2)
         print()
         print(summary(seed_figures, idle, idle_plan, bursts, after, info, vacuumed=not args.no_vacuum))
+        if lapses:
+            print()
+            print(sweep_lapses.table(lapses))
 
         if args.json:
             payload = {
@@ -536,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
                 "bursts": [{**asdict(figures), "verified": figures.verified} for figures in bursts],
                 "idle_after_bursts": asdict(after),
                 "idle_after_bursts_explain": after_plan,
+                "lapses": lapses,
                 "targets": {"idle_ms": TARGET_IDLE_MS, "burst_s": TARGET_BURST_S, "index": INDEX},
             }
             args.json.write_text(json.dumps(payload, indent=2) + "\n")

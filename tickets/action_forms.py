@@ -18,7 +18,7 @@ from helpdesk.forms import QuickSelect
 from tickets import services
 from tickets.forms import PersonField, staff_people
 from tickets.models import Category, Interaction, Priority, Promise, Team, Ticket, TicketStatus
-from tickets.promises import Verdict, aware_from_local, validate_due
+from tickets.promise_rules import Verdict, aware_from_local, validate_due
 from tickets.services.conversation import MAX_CALL_DURATION
 from tickets.services.promised_reply import reply_with_promise
 

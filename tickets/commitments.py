@@ -60,7 +60,7 @@ from django.contrib.auth.models import User
 
 from tickets.commitment_cues import CUES, Cues
 from tickets.models import Ticket
-from tickets.promises import Verdict, judge
+from tickets.promise_rules import Verdict, judge
 
 END_OF_DAY = time(17, 0)  # a day promised without a time of day: the end of its working day
 MAX_WORDS = 1000  # a promise's words (what the customer was told) as the promise forms take them

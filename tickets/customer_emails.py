@@ -10,10 +10,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from helpdesk.text import normalise_email
-from tickets import outbox
+from tickets import outbox, queue
 from tickets.emails import render_email
 from tickets.models import CustomerEmail, Interaction, Ticket
-from tickets.promises import estimate_for, humanize_duration
+from tickets.promise_rules import estimate_for, humanize_duration
 
 
 def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str, now: datetime) -> CustomerEmail:
@@ -41,9 +41,7 @@ def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str,
         html_body=rendered.html,
         created_at=now,
     )
-    from tickets.tasks import send_customer_emails
-
-    outbox.nudge(send_customer_emails)
+    queue.enqueue_after_commit(queue.SEND_CUSTOMER_EMAILS)
     return email
 
 
@@ -71,9 +69,7 @@ def queue_links_email(email: str, *, now: datetime) -> bool:
         html_body=rendered.html,
         created_at=now,
     )
-    from tickets.tasks import send_customer_emails
-
-    outbox.nudge(send_customer_emails)
+    queue.enqueue_after_commit(queue.SEND_CUSTOMER_EMAILS)
     return True
 
 

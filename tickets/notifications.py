@@ -12,37 +12,56 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, Value
 from django.db.models.lookups import IsNull
 
-from tickets import outbox
+from tickets import outbox, queue
 from tickets.emails import render_email
 from tickets.models import EscalationLevel, Notification, Team, Ticket
 
 
+def people_of(
+    *, teams: Iterable[int] = (), levels: Iterable[int] = ()
+) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Who answers for each team (its active lead first, then its active members) and who each escalation level
+    lists (its active people), in one query: ({team id: people}, {level id: people})."""
+
+    def rows(query: QuerySet[Any], source: int, key: str, person: str) -> QuerySet[Any]:
+        chosen = query.annotate(source=Value(source), key=F(key), person=F(person)).values_list(
+            "source", "key", "person"
+        )
+        return chosen.order_by()  # a part of a UNION has no order of its own (SQLite refuses one)
+
+    teams, levels = list(teams), list(levels)
+    parts = [
+        rows(Team.objects.filter(pk__in=teams, lead__is_active=True), 0, "pk", "lead_id"),
+        rows(Team.members.through.objects.filter(team_id__in=teams, user__is_active=True), 1, "team_id", "user_id"),
+        rows(EscalationLevel.notify.through.objects.filter(escalationlevel_id__in=levels, user__is_active=True), 2,
+             "escalationlevel_id", "user_id"),
+    ]  # fmt: skip
+    by_team: dict[int, list[int]] = defaultdict(list)
+    by_level: dict[int, list[int]] = defaultdict(list)
+    for source, key, person in parts[0].union(*parts[1:], all=True).order_by("source", "key", "person"):
+        people = by_level[key] if source == 2 else by_team[key]
+        if person not in people:
+            people.append(person)
+    return by_team, by_level
+
+
 def team_people(team_ids: Iterable[int]) -> dict[int, list[int]]:
-    """The people who answer for each team (its lead first, then its active members), in two queries."""
-    people: dict[int, list[int]] = defaultdict(list)
-    leads = Team.objects.filter(pk__in=team_ids, lead__is_active=True).values_list("pk", "lead_id")
-    members = (
-        Team.members.through.objects.filter(team_id__in=team_ids, user__is_active=True)
-        .order_by("user_id")
-        .values_list("team_id", "user_id")
-    )
-    for team_id, user_id in [*leads, *members]:
-        if user_id not in people[team_id]:
-            people[team_id].append(user_id)
-    return people
+    """The people who answer for each team (its lead first, then its active members), in one query."""
+    return people_of(teams=team_ids)[0]
 
 
 def level_people(level: EscalationLevel) -> list[int]:
     """Who is told when a ticket reaches a level: its listed people, else its team."""
-    listed = list(level.notify.filter(is_active=True).values_list("pk", flat=True))
-    return listed or team_people([level.team_id])[level.team_id]
+    by_team, by_level = people_of(teams=[level.team_id], levels=[level.pk])
+    return by_level[level.pk] or by_team[level.team_id]
 
 
 def pick_owners(*, assignee_id: int | None, assignee_active: bool, team: list[int]) -> list[int]:
@@ -88,9 +107,7 @@ def notify(recipient_ids: Iterable[int], *, ticket: Ticket, event: str, key: str
 
 def kick_outbox() -> None:
     """Ask a worker to email the new notifications after commit; the periodic drain covers a lost nudge."""
-    from tickets.tasks import send_notification_emails
-
-    outbox.nudge(send_notification_emails)
+    queue.enqueue_after_commit(queue.SEND_NOTIFICATION_EMAILS)
 
 
 # --- Email -------------------------------------------------------------------------------------

@@ -62,21 +62,6 @@ def message_id(kind: str, pk: int) -> str:
     return f"<{kind}-{pk}@{domain}>"
 
 
-def nudge(task: Any) -> None:
-    """After this transaction commits, ask a worker to drain (once per transaction, however many rows)."""
-
-    def enqueue() -> None:
-        try:
-            task.delay()
-        except Exception:  # the rows are safe in the database; only the nudge is lost
-            logger.warning("Could not enqueue %s; the periodic drain will send the emails.", task.name)
-
-    enqueue.task = task  # type: ignore[attr-defined]
-    pending = transaction.get_connection().run_on_commit
-    if not any(getattr(callback, "task", None) is task for _, callback, _ in pending):
-        transaction.on_commit(enqueue)
-
-
 @dataclass
 class Drained:
     """What one drain did; ``more`` asks the task to queue another drain (it stopped with rows maybe left)."""

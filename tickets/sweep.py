@@ -9,16 +9,17 @@ One run handles up to a batch of due tickets, in chunks of at most ``CHUNK``, ea
 1. Take the chunk's due rows in time order, locking them with SKIP LOCKED: concurrent sweeps (two beats,
    several workers, a redelivered task) split the work instead of doubling it, and a row a service is
    changing right now is left for the next sweep.
-2. Re-check each with the same Python the UI uses (``promises.state_at``). The lock was taken on the
+2. Re-check each with the same Python the UI uses (``promise_rules.state_at``). The lock was taken on the
    row as it is now, so a promise changed since an earlier read is judged on its new time.
-3. At-risk flags are set-based (``services.promises.flag_at_risk``): a constant number of queries.
-4. Breaches have per-ticket side effects (escalation along the ticket's own path) and go through the
-   same service as a manual escalation, each in a savepoint so one bad row cannot block the rest.
-5. The run stops when its time budget (``PROMISE_SWEEP_BUDGET_SECONDS``, well inside the task's time limit)
-   is spent: each chunk commits what it did, and the rows it did not reach stay due. With a slow database a
-   run once took longer than the task's limit, was killed and rolled back, again and again, and nothing was
-   breached; now every run leaves its work committed, however slow each breach is.
-6. Record the heartbeat. A full batch, or a run cut short by its budget, means more may be due: the task
+3. Write through the set services of ``services.lapses``: flag the ones at risk, break and escalate the lapsed
+   ones, look at the rest again later; a fixed number of statements per chunk, however many tickets.
+   The breaches run in a savepoint: if they fail, each ticket is tried alone, and one that fails alone is
+   looked at again after ``BREACH_RETRY_DELAY``, so one bad row cannot block the rest.
+4. The run stops when its time budget (``PROMISE_SWEEP_BUDGET_SECONDS``, well inside the task's time limit)
+   is spent, checked before each chunk; a run whose budget is spent before it starts takes one row, so every
+   run progresses. Each chunk commits what it did, and the rows it did not reach stay due: a run killed by the
+   task's time limit loses one chunk at most.
+5. Record the heartbeat. A full batch, or a run cut short by its budget, means more may be due: the task
    re-queues itself.
 
 ``now`` is the database's clock (``helpdesk.clock``), read once by the task: a worker whose own clock runs
@@ -34,18 +35,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, DateTimeField, Value, When
 
-from tickets.models import PromiseState, SweepHeartbeat, Ticket, reference_of, ticket_writes
-from tickets.promises import next_check_at, state_at
-from tickets.services.handoff import record_breach
-from tickets.services.promises import flag_at_risk
+from tickets.models import PromiseState, SweepHeartbeat, Ticket, reference_of
+from tickets.promise_rules import RUNNING, next_check_at, state_at
+from tickets.services.lapses import flag_at_risk, look_again, record_breaches
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT = "promises"
 BREACH_RETRY_DELAY = timedelta(minutes=1)
-RUNNING = (PromiseState.ON_TRACK, PromiseState.AT_RISK)
 CHUNK = 100  # rows per transaction: what a run killed mid-way can lose, at most
 
 
@@ -69,12 +67,9 @@ def sweep(*, now: datetime, batch_size: int | None = None, budget_seconds: float
     deadline = started + budget
     result = SweepResult()
     while True:
-        limit = min(CHUNK, batch_size - result.looked_at)
-        looked_at, finished = _sweep_chunk(result, now=now, limit=limit, deadline=deadline)
-        if not finished:  # the budget ran out inside the chunk: the breaches it did not reach stay due
-            result.more = True
-            break
-        if looked_at < limit:  # nothing more is due
+        spent = time.monotonic() >= deadline
+        limit = 1 if spent else min(CHUNK, batch_size - result.looked_at)
+        if _sweep_chunk(result, now=now, limit=limit) < limit:  # nothing more is due
             break
         if result.looked_at >= batch_size or time.monotonic() >= deadline:
             result.more = True  # a full batch, or the budget spent: more may be due
@@ -83,17 +78,17 @@ def sweep(*, now: datetime, batch_size: int | None = None, budget_seconds: float
     return result
 
 
-def _sweep_chunk(result: SweepResult, *, now: datetime, limit: int, deadline: float) -> tuple[int, bool]:
-    """One transaction: lock up to ``limit`` due rows, flag, reschedule and breach them (steps 1-4). Returns how
-    many rows it looked at, and False if the budget ran out before every breach was handled."""
-    with transaction.atomic(), ticket_writes():
+def _sweep_chunk(result: SweepResult, *, now: datetime, limit: int) -> int:
+    """One transaction: lock up to ``limit`` due rows, judge them and write (steps 1-3). Returns how many rows
+    it looked at."""
+    with transaction.atomic():
         _prefer_ordered_index_scan()
         rows = list(
             Ticket.objects.due_for_check(now)
             .select_for_update(skip_locked=True, of=("self",))
             .values_list("id", "promise_state", "promise_due_at", "promise_warn_at", "paused_at")[:limit]
         )
-        at_risk, breached, reschedule = [], [], []
+        at_risk, breached, later = [], [], []
         for pk, state, due_at, warn_at, paused_at in rows:
             new_state = state
             if state in RUNNING and paused_at is None and due_at is not None and warn_at is not None:
@@ -103,22 +98,38 @@ def _sweep_chunk(result: SweepResult, *, now: datetime, limit: int, deadline: fl
             elif new_state == PromiseState.AT_RISK and state == PromiseState.ON_TRACK:
                 at_risk.append(pk)
             else:  # nothing to flag (yet): look again when it is really due
-                nxt = next_check_at(state=state, due_at=due_at, warn_at=warn_at, paused=paused_at is not None)
-                reschedule.append((pk, nxt))
+                later.append(
+                    (pk, next_check_at(state=state, due_at=due_at, warn_at=warn_at, paused=paused_at is not None))
+                )
         result.looked_at += len(rows)
         result.at_risk += flag_at_risk(at_risk, now=now)
-        if reschedule:
-            Ticket.objects.filter(pk__in=[pk for pk, _ in reschedule]).update(
-                next_check_at=Case(
-                    *(When(pk=pk, then=Value(nxt, output_field=DateTimeField())) for pk, nxt in reschedule)
-                )
-            )
-        result.rescheduled += len(reschedule)
-        for done, pk in enumerate(breached):
-            if done and time.monotonic() >= deadline:  # at least one breach per chunk, so a run always progresses
-                return len(rows), False
-            result.breached += _breach(pk, now=now)
-    return len(rows), True
+        result.rescheduled += len(later)
+        failed = _breach(breached, result, now=now)
+        look_again(later + [(pk, now + BREACH_RETRY_DELAY) for pk in failed], now=now)
+    return len(rows)
+
+
+def _breach(ids: list[int], result: SweepResult, *, now: datetime) -> list[int]:
+    """Break these lapsed promises together; if that fails, each alone. Returns the ones that failed alone."""
+    if not ids:
+        return []
+    try:
+        with transaction.atomic():
+            result.breached += record_breaches(ids, now=now)
+        return []
+    except Exception:
+        logger.exception("Breaching %d tickets together failed; trying each alone", len(ids))
+    failed = []
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                result.breached += record_breaches([pk], now=now)
+        except Exception:
+            # Logged loudly and retried later, but behind the rest of the backlog: a ticket that keeps failing
+            # must not take every batch (and re-queue the sweep forever) while other promises lapse unseen.
+            logger.exception("Breach handling failed for ticket %s; retrying in %s", pk, BREACH_RETRY_DELAY)
+            failed.append(pk)
+    return failed
 
 
 def _prefer_ordered_index_scan() -> None:
@@ -126,27 +137,12 @@ def _prefer_ordered_index_scan() -> None:
 
     An ordered index scan stops at the batch's LIMIT instead of sorting the whole backlog, and it marks
     the index entries of rows that moved on (their old ``next_check_at``) as dead as it passes them,
-    which a bitmap scan never does: without this, an idle sweep slowed from 3 ms to 145 ms at a million
-    tickets as dead entries piled up between vacuums (docs/benchmarks.md).
+    which a bitmap scan never does: without this, idle sweeps at a million tickets grew slower and slower
+    as dead entries piled up between vacuums (docs/benchmarks.md).
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_bitmapscan = off")
-
-
-def _breach(pk: int, *, now: datetime) -> bool:
-    ticket = Ticket.objects.select_related("customer", "assignee", "team", "escalation_level__team").get(pk=pk)
-    try:
-        with transaction.atomic():
-            record_breach(ticket, now=now)
-            ticket.save()
-    except Exception:
-        # Logged loudly and retried later, but behind the rest of the backlog: a ticket that keeps failing
-        # must not take every batch (and re-queue the sweep forever) while other promises lapse unseen.
-        logger.exception("Breach handling failed for ticket %s; retrying in %s", pk, BREACH_RETRY_DELAY)
-        Ticket.objects.filter(pk=pk).update(next_check_at=now + BREACH_RETRY_DELAY)
-        return False
-    return True
 
 
 def _beat(result: SweepResult, *, now: datetime, started: float) -> None:

@@ -22,7 +22,7 @@ from tickets.api.listing import listed
 from tickets.api.serializers import TicketSerializer
 from tickets.attachments import check_uploads
 from tickets.models import Interaction, Promise, Ticket
-from tickets.promises import humanize_duration
+from tickets.promise_rules import humanize_duration
 
 
 def url(ticket: Ticket, tail: str = "") -> str:

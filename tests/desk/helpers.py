@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tickets import services
-from tickets.models import Interaction, Notification, Promise, Team, Ticket
+from tickets.models import Interaction, Notification, Promise, Team, Ticket, ticket_writes
 
 # --- URLs ----------------------------------------------------------------------------------------
 
@@ -86,7 +86,8 @@ def next_fall_back(zone: str = "Europe/London") -> datetime:
 
 def force(ticket: Ticket, **fields: Any) -> Ticket:
     """Set ticket fields directly, standing in for the sweep (``Ticket.save`` is for services only)."""
-    Ticket.objects.filter(pk=ticket.pk).update(**fields)
+    with ticket_writes():
+        Ticket.objects.filter(pk=ticket.pk).update(**fields)
     ticket.refresh_from_db()
     return ticket
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from bench.load import Recorder, Run, Sample, Write, check_answers, check_logs, check_sweep, check_writes
 from tests.processes import ROOT, RUN_VARIABLES, PrivateRedis, database_url
 from tickets import services
-from tickets.models import CustomerEmail, Interaction, PromiseState, Ticket
+from tickets.models import CustomerEmail, Interaction, PromiseState, Ticket, ticket_writes
 from tickets.outbox import message_id
 
 LAPSING = 20
@@ -209,9 +209,11 @@ def test_the_sweep_check_finds_an_unbroken_overdue_promise_a_double_breach_and_a
     promised, ticket, tmp_path
 ):
     promise, since = promised
-    Ticket.objects.filter(pk=ticket.pk).update(  # lapsed a minute ago, and the sweep never saw it
-        promise_due_at=timezone.now() - timedelta(minutes=1), promise_warn_at=timezone.now() - timedelta(minutes=2)
-    )
+    with ticket_writes():  # lapsed a minute ago, and the sweep never saw it
+        Ticket.objects.filter(pk=ticket.pk).update(
+            promise_due_at=timezone.now() - timedelta(minutes=1),
+            promise_warn_at=timezone.now() - timedelta(minutes=2),
+        )
     logged(ticket, "breach", promise)
     logged(ticket, "breach", promise)
     run = a_run()
@@ -232,7 +234,8 @@ def test_the_sweep_check_passes_a_promise_flagged_breached_and_escalated_once_wi
     promised, ticket, tmp_path
 ):
     promise, since = promised
-    Ticket.objects.filter(pk=ticket.pk).update(promise_state=PromiseState.BREACHED, next_check_at=None)
+    with ticket_writes():
+        Ticket.objects.filter(pk=ticket.pk).update(promise_state=PromiseState.BREACHED, next_check_at=None)
     for kind in ("at_risk", "breach", "escalation"):
         logged(ticket, kind, promise)
     email = CustomerEmail.objects.get(created_at__gte=since)

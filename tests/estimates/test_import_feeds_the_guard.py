@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.estimates import HEADER, csv_bytes, imported
 from tickets.models import CustomerEmail, Estimate, Notification, Ticket
-from tickets.promises import judge
+from tickets.promise_rules import judge
 
 pytestmark = pytest.mark.django_db
 

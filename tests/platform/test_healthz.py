@@ -138,10 +138,10 @@ def test_a_promise_whose_breach_keeps_failing_stays_in_sight(client, ticket, ali
     services.make_promise(ticket, due_at=long_ago + timedelta(seconds=60), by=alice, words="Soon.", reason="Known fix.",
                           now=long_ago)  # fmt: skip
 
-    def failing(ticket, *, now):
+    def failing(ids, *, now):
         raise RuntimeError("a bug in breach handling")
 
-    monkeypatch.setattr(sweep_module, "record_breach", failing)
+    monkeypatch.setattr(sweep_module, "record_breaches", failing)
     sweep(now=timezone.now())  # the breach fails: retried later, and a heartbeat is fresh
 
     response = client.get("/healthz")

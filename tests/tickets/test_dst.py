@@ -9,7 +9,7 @@ import pytest
 
 from tickets import services
 from tickets.models import PromiseState
-from tickets.promises import aware_from_local
+from tickets.promise_rules import aware_from_local
 from tickets.sweep import sweep
 
 pytestmark = pytest.mark.django_db

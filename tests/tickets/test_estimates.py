@@ -16,7 +16,7 @@ from tickets import services, tasks
 from tickets.estimates.models import HistoryImport, PastTicket
 from tickets.estimates.refresh import refresh_estimates
 from tickets.models import Estimate, Priority
-from tickets.promises import active_age, judge
+from tickets.promise_rules import active_age, judge
 
 pytestmark = pytest.mark.django_db
 

@@ -73,6 +73,16 @@ def test_tickets_are_saved_only_by_the_services(ticket):
         ticket.save()
 
 
+def test_tickets_are_updated_in_bulk_only_by_the_services(ticket):
+    with pytest.raises(TicketWriteOutsideServices, match=r"tickets\.services"):
+        Ticket.objects.filter(pk=ticket.pk).update(subject="Changed behind the log's back")
+    ticket.subject = "Changed behind the log's back"
+    with pytest.raises(TicketWriteOutsideServices, match=r"tickets\.services"), transaction.atomic():
+        Ticket.objects.bulk_update([ticket], ["subject"])
+
+    assert Ticket.objects.get(pk=ticket.pk).subject != "Changed behind the log's back"
+
+
 @pytest.mark.parametrize("statement", RAW_EDITS.values(), ids=RAW_EDITS.keys())
 def test_migrate_puts_back_a_trigger_that_a_migration_dropped(entry, statement):
     # given: a later migration rebuilt the table and lost the trigger (rolled back with the test)

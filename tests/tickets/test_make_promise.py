@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.factories import TicketFactory, history_says
 from tickets import services
 from tickets.models import Estimate, Priority, Promise, PromiseState
-from tickets.promises import Overpromise, judge
+from tickets.promise_rules import Overpromise, judge
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from tickets.aggregates import percentile_cont
 from tickets.models import Category, PromiseState
-from tickets.promises import (
+from tickets.promise_rules import (
     aware_from_local,
     humanize_duration,
     next_check_at,

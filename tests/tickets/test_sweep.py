@@ -350,14 +350,14 @@ def test_a_requeue_the_broker_refuses_loses_no_work(category, dave, alice, now, 
 
 def test_a_ticket_whose_breach_keeps_failing_does_not_block_the_others(category, dave, alice, now, monkeypatch):
     first, second, third = many_promises(3, category=category, dave=dave, alice=alice, now=now)
-    real_breach = sweep_module.record_breach
+    real_breaches = sweep_module.record_breaches
 
-    def broken_for_the_first_two(ticket, *, now):
-        if ticket.pk in (first.pk, second.pk):
+    def broken_for_the_first_two(ids, *, now):
+        if {first.pk, second.pk} & set(ids):
             raise RuntimeError("a bug in breach handling")
-        real_breach(ticket, now=now)
+        return real_breaches(ids, now=now)
 
-    monkeypatch.setattr(sweep_module, "record_breach", broken_for_the_first_two)
+    monkeypatch.setattr(sweep_module, "record_breaches", broken_for_the_first_two)
     at = now + 6 * H
 
     results = [sweep(now=at, batch_size=2), sweep(now=at, batch_size=2)]

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from helpdesk.api import errors
 from tickets.api.fields import verdict_json
-from tickets.promises import Overpromise
+from tickets.promise_rules import Overpromise
 from tickets.services import InvalidTransition
 
 

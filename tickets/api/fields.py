@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from tickets.estimates.models import EstimateBasis
 from tickets.models import Priority, display_name
-from tickets.promises import Verdict
+from tickets.promise_rules import Verdict
 
 PRIORITY_NAMES = {name.lower(): value for value, name in ((p.value, p.name) for p in Priority)}
 PRIORITY_OF_VALUE = {value: name for name, value in PRIORITY_NAMES.items()}

@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from customers.models import Customer
 from tickets import services
 from tickets.models import Category, Ticket
-from tickets.promises import estimate_for
+from tickets.promise_rules import estimate_for
 
 HISTORY_DOMAIN = "history.tillwise-customers.example"
 WEEKS = 8

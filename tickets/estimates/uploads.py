@@ -26,6 +26,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 
+from tickets import queue
 from tickets.attachments import clean_name
 from tickets.estimates.files import HistoryFileError, Problem, read_history
 from tickets.estimates.importer import (
@@ -195,9 +196,7 @@ def _forget_file(record: HistoryImport) -> None:
 
 
 def _enqueue(pk: int) -> None:
-    from tickets.tasks import import_uploaded_history
-
     try:
-        import_uploaded_history.delay(pk)
+        queue.enqueue(queue.IMPORT_UPLOADED_HISTORY, pk)
     except Exception:  # the import waits, queued; the page says no worker has started it
         logger.exception("Could not queue the import of history upload %s.", pk)

@@ -41,7 +41,7 @@ _ticket_writes_allowed: ContextVar[bool] = ContextVar("ticket_writes_allowed", d
 
 @contextmanager
 def ticket_writes() -> Iterator[None]:
-    """Open the gate ``Ticket.save`` checks. Used only by ``tickets.services``."""
+    """Open the gate ``Ticket.save`` and ``TicketQuerySet.update`` check. Used only by ``tickets.services``."""
     token = _ticket_writes_allowed.set(True)
     try:
         yield
@@ -51,6 +51,13 @@ def ticket_writes() -> Iterator[None]:
 
 class TicketWriteOutsideServices(RuntimeError):
     pass
+
+
+def _require_the_gate() -> None:
+    if not _ticket_writes_allowed.get():
+        raise TicketWriteOutsideServices(
+            "Tickets change only through tickets.services, which records each change in the interaction log."
+        )
 
 
 def new_status_token() -> str:
@@ -64,6 +71,11 @@ def status_token_digest(token: str) -> str:
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
+    def update(self, **kwargs: Any) -> int:
+        """As ``Ticket.save``: only inside ``tickets.services`` (``bulk_update`` comes through here too)."""
+        _require_the_gate()
+        return super().update(**kwargs)
+
     def open(self) -> TicketQuerySet:
         return self.filter(status__in=Ticket.OPEN_STATUSES)
 
@@ -271,10 +283,7 @@ class Ticket(models.Model):
         return f"{self.reference} {self.subject}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not _ticket_writes_allowed.get():
-            raise TicketWriteOutsideServices(
-                "Tickets change only through tickets.services, which records each change in the interaction log."
-            )
+        _require_the_gate()
         super().save(*args, **kwargs)
 
     @property

@@ -11,8 +11,8 @@ the person who caused it, so the HTML form and the API show the same words.
 Modules: ``base`` (the transaction, the lock, the log entry), ``conversation`` (opening, messages,
 replies, notes, calls), ``details`` (subject, category, priority), ``customer`` (the details a sender
 gave, the status link), ``status`` (the transitions table's
-moves), ``promises`` (making promises and the clock), ``handoff`` (assignment, transfer, escalation,
-breaches).
+moves), ``promises`` (making promises and the clock), ``handoff`` (assignment, transfer, escalation),
+``lapses`` (the sweep's writes for many tickets at once: at-risk flags, breaches and their escalations).
 
 Also here, for the customers app (which reaches tickets only through ``tickets.models`` and this package):
 what files a customer may attach and how one is served (``tickets.attachments``), and what the customer's
@@ -25,7 +25,7 @@ from tickets.services.base import InvalidTransition, record, ticket_service
 from tickets.services.conversation import add_note, log_call, open_ticket, receive_customer_message, reply
 from tickets.services.customer import replace_status_link, use_sender_details
 from tickets.services.details import change_details
-from tickets.services.handoff import assign, escalate, record_breach, transfer
+from tickets.services.handoff import assign, escalate, transfer
 from tickets.services.promises import make_promise
 from tickets.services.status import change_status, move_status, rate, reopen, resolve
 
@@ -50,7 +50,6 @@ __all__ = [
     "rate",
     "receive_customer_message",
     "record",
-    "record_breach",
     "reopen",
     "replace_status_link",
     "reply",

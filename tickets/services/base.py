@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -37,6 +37,18 @@ def ticket_service(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def set_service(func: Callable[P, R]) -> Callable[P, R]:
+    """A ``ticket_service`` over many tickets the caller has locked (the sweep's ``SELECT ... FOR UPDATE``): it
+    runs in the caller's transaction without a savepoint of its own, so its statements stay few and fixed."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with transaction.atomic(savepoint=False), ticket_writes():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 # --- Helpers shared by the services ------------------------------------------------------------
 
 
@@ -57,35 +69,47 @@ def require_staff(user: Any, *, field: str = "by") -> None:
         raise ValidationError({field: "Only active staff members can do this."})
 
 
-def record(
-    ticket: Ticket,
-    kind: str,
-    *,
-    now: datetime,
-    by: User | None = None,
-    body: str = "",
-    public: bool = False,
-    data: dict[str, Any] | None = None,
-    from_customer: bool = False,
-    customer_name: str = "",
+class EntryDetails(TypedDict, total=False):
+    """What a log entry may say besides its ticket, kind, customer name and time."""
+
+    by: User | None  # staff author; None: the system (or the customer, with from_customer)
+    body: str
+    public: bool
+    data: dict[str, Any]
+    from_customer: bool
+
+
+def log_entry(
+    ticket_id: int, kind: str, *, customer_name: str, now: datetime, **details: Unpack[EntryDetails]
 ) -> Interaction:
-    """Append one Interaction and mark the ticket's last activity. Callers save the ticket."""
-    if from_customer:
+    """One unsaved Interaction: ``record`` saves it for one ticket, the set services save many at once."""
+    by = details.get("by")
+    if details.get("from_customer"):
         author_kind = Author.CUSTOMER
     elif by is not None:
         author_kind = Author.STAFF
     else:
         author_kind = Author.SYSTEM
-    if author_kind != Author.SYSTEM:  # "last activity" is what people did, not the system's flags
-        ticket.last_activity_at = now
-    return Interaction.objects.create(
-        ticket=ticket,
+    return Interaction(
+        ticket_id=ticket_id,
         kind=kind,
         author_kind=author_kind,
         author=by,
-        customer_name=customer_name or ticket.customer.name,
-        body=body,
-        is_public=public,
-        data=data or {},
+        customer_name=customer_name,
+        body=details.get("body", ""),
+        is_public=details.get("public", False),
+        data=details.get("data") or {},
         created_at=now,
     )
+
+
+def record(
+    ticket: Ticket, kind: str, *, now: datetime, customer_name: str = "", **details: Unpack[EntryDetails]
+) -> Interaction:
+    """Append one Interaction and mark the ticket's last activity. Callers save the ticket."""
+    entry = log_entry(ticket.pk, kind, customer_name=customer_name or ticket.customer.name, now=now, **details)
+    if entry.author_kind != Author.SYSTEM:  # "last activity" is what people did, not the system's flags
+        ticket.last_activity_at = now
+    entry.ticket = ticket
+    entry.save()
+    return entry

@@ -1,4 +1,5 @@
-"""Who has the ticket: assignment, transfer, escalation (manual or on a breach), each handed over with context.
+"""Who has the ticket: assignment, transfer, escalation (manual here, on a breach in ``services.lapses``), each
+handed over with context.
 
 "Don't pass them off": a transfer or escalation needs a hand-off note, which the next people read first
 (it is in their notification and at the top of the ticket), and the whole history goes with the ticket.
@@ -7,6 +8,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -16,16 +18,14 @@ from tickets.models import (
     EscalationLevel,
     Interaction,
     InteractionKind,
+    Notification,
     NotificationEvent,
-    Promise,
-    PromiseState,
     Team,
     Ticket,
+    reference_of,
 )
-from tickets.notifications import level_people, notify, owners, team_people
-from tickets.promises import humanize_duration
+from tickets.notifications import level_people, notification_rows, notify, save_notifications, team_people
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
-from tickets.services.promises import AtRisk, pending_promise
 
 HANDOFF_MESSAGE = "Write a hand-off note: what you tried, what the customer expects, what is next."
 
@@ -134,32 +134,37 @@ def transfer(
     return interaction
 
 
+def escalation_data(before: EscalationLevel, to: EscalationLevel, *, by: User | None) -> dict[str, Any]:
+    """What an escalation's log entry records, manual or on a breach."""
+    return {
+        "from_level": before.position,
+        "to_level": to.position,
+        "from_team": before.team.name,
+        "to_team": to.team.name,
+        "automatic": by is None,
+    }
+
+
+def escalation_notices(entry: Interaction, people: list[int], *, to: EscalationLevel) -> list[Notification]:
+    """The notices of an escalation (its saved log entry) to the people of level ``to``; the note is the entry's."""
+    return notification_rows(
+        people,
+        ticket_id=entry.ticket_id,
+        event=NotificationEvent.ESCALATION,
+        key=f"interaction={entry.pk}",
+        message=f"{reference_of(entry.ticket_id)} ({entry.customer_name}) escalated to {to.name}: {entry.body}",
+        now=entry.created_at,
+    )
+
+
 def move_up(ticket: Ticket, *, to: EscalationLevel, by: User | None, note: str, now: datetime) -> Interaction:
     """Move the ticket to level ``to`` and its team, log it, tell the level's people. Callers save the ticket."""
     before = ticket.escalation_level
     ticket.escalation_level, ticket.team = to, to.team
     interaction = record(
-        ticket,
-        InteractionKind.ESCALATION,
-        now=now,
-        by=by,
-        body=note,
-        data={
-            "from_level": before.position,
-            "to_level": to.position,
-            "from_team": before.team.name,
-            "to_team": to.team.name,
-            "automatic": by is None,
-        },
+        ticket, InteractionKind.ESCALATION, now=now, by=by, body=note, data=escalation_data(before, to, by=by)
     )
-    notify(
-        level_people(to),
-        ticket=ticket,
-        event=NotificationEvent.ESCALATION,
-        key=f"interaction={interaction.pk}",
-        message=f"{ticket.reference} ({ticket.customer.name}) escalated to {to.name}: {note}",
-        now=now,
-    )
+    save_notifications(escalation_notices(interaction, level_people(to), to=to))
     return interaction
 
 
@@ -184,52 +189,3 @@ def escalate(ticket: Ticket, *, by: User, note: str, now: datetime | None = None
         ticket.assignee = None
     ticket.save()
     return interaction
-
-
-def record_breach(ticket: Ticket, *, now: datetime) -> None:
-    """A promise lapsed (the sweep has claimed this ticket): break it, say sorry, escalate, ask for a new one.
-
-    Runs inside the sweep's transaction with the ticket row locked. Callers save the ticket.
-    """
-    promise = pending_promise(ticket)
-    late_by = humanize_duration(now - ticket.promise_due_at) if ticket.promise_due_at else ""
-    if ticket.promise_state == PromiseState.ON_TRACK:  # never warned: its window passed while nobody looked
-        assert ticket.promise_due_at is not None and ticket.promise_warn_at is not None  # on track means promised
-        missed = AtRisk(ticket.pk, ticket.customer.name, promise.pk if promise else None, ticket.promise_due_at, now)
-        missed.too_late(warn_at=ticket.promise_warn_at).save()
-    if promise is not None:
-        promise.outcome, promise.settled_at = Promise.Outcome.BROKEN, now
-        promise.save(update_fields=["outcome", "settled_at"])
-    ticket.promise_state, ticket.next_check_at = PromiseState.BREACHED, None
-    breach = record(
-        ticket,
-        InteractionKind.BREACH,
-        now=now,
-        public=True,
-        body="We missed the time we promised you. We are sorry: your request has gone to the next level "
-        "of our team, and we will give you a new, honest time shortly.",
-        data={"promise": promise.pk if promise else None, "late_by": late_by},
-    )
-    key = f"promise={promise.pk}" if promise else f"interaction={breach.pk}"
-    notify(
-        owners(ticket),
-        ticket=ticket,
-        event=NotificationEvent.NEW_PROMISE_NEEDED,
-        key=key,
-        message=f"The promise to {ticket.customer.name} on {ticket.reference} lapsed. "
-        "Make a new, honest promise and tell them.",
-        now=now,
-    )
-    level = ticket.escalation_level.next_level()
-    note = f"Automatic: the promise on {ticket.reference} lapsed. Hand-off: read the timeline; a new promise is needed."
-    if level is not None:
-        move_up(ticket, to=level, by=None, note=note, now=now)
-    else:
-        notify(
-            level_people(ticket.escalation_level),
-            ticket=ticket,
-            event=NotificationEvent.BREACH,
-            key=key,
-            message=f"The promise on {ticket.reference} ({ticket.customer.name}) lapsed at the top of its path.",
-            now=now,
-        )

@@ -1,5 +1,5 @@
 """Making and keeping promises: make_promise, the promise clock's reaction to status moves, and the warning
-when a promise enters its window (from here, or in bulk from the sweep)."""
+when a promise enters its window (from here, or for many at once from the sweep: ``services.lapses``)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.utils import timezone
 
 from tickets.customer_emails import queue_customer_email
 from tickets.models import (
-    Author,
     Interaction,
     InteractionKind,
     Notification,
@@ -24,8 +22,9 @@ from tickets.models import (
     TicketStatus,
     reference_of,
 )
-from tickets.notifications import notification_rows, owners, pick_owners, save_notifications, team_people
-from tickets.promises import (
+from tickets.notifications import notification_rows, owners, save_notifications
+from tickets.promise_rules import (
+    RUNNING,
     Overpromise,
     humanize_duration,
     judge,
@@ -34,9 +33,7 @@ from tickets.promises import (
     validate_due,
     warning_window,
 )
-from tickets.services.base import lock, record, require_staff, require_text, ticket_service
-
-RUNNING = (PromiseState.ON_TRACK, PromiseState.AT_RISK)
+from tickets.services.base import lock, log_entry, record, require_staff, require_text, ticket_service
 
 
 def pending_promise(ticket: Ticket) -> Promise | None:
@@ -49,7 +46,7 @@ def schedule(ticket: Ticket, *, now: datetime) -> None:
     A promise that enters its warning window here (made inside it, or resumed into it) is warned about now,
     as the sweep would have: every promise is warned once before it can lapse. One found already lapsed (it
     lapsed before a pause the sweep had not caught up with) is never marked breached here: it keeps its running
-    state with a check due now, so the sweep breaks it through ``record_breach``, escalation and apology
+    state with a check due now, so the sweep breaks it through ``lapses.record_breaches``, escalation and apology
     included, instead of a state that says breached with nothing behind it.
     """
     if ticket.promise_due_at is None or ticket.promise_warn_at is None:
@@ -85,15 +82,13 @@ class AtRisk:
     now: datetime
 
     def entry(self) -> Interaction:
-        return Interaction(
-            ticket_id=self.ticket_id,
-            kind=InteractionKind.AT_RISK,
-            author_kind=Author.SYSTEM,
+        return log_entry(
+            self.ticket_id,
+            InteractionKind.AT_RISK,
             customer_name=self.customer_name,
+            now=self.now,
             body=f"The promise is due in {humanize_duration(self.due_at - self.now)}.",
-            is_public=False,
             data={"promise": self.promise_id, "due_at": self.due_at.isoformat()},
-            created_at=self.now,
         )
 
     def too_late(self, *, warn_at: datetime) -> Interaction:
@@ -130,37 +125,6 @@ def warn_at_risk(ticket: Ticket, *, now: datetime) -> None:
     warning = AtRisk(ticket.pk, ticket.customer.name, promise.pk if promise else None, ticket.promise_due_at, now)
     warning.entry().save()
     save_notifications(warning.notices(owners(ticket)))
-
-
-def flag_at_risk(ids: list[int], *, now: datetime) -> int:
-    """Flag these tickets (locked and re-checked by the sweep) at risk and warn about each, in a fixed number
-    of queries however many: a burst flags thousands at once, so plain values are read, not model instances."""
-    if not ids:
-        return 0
-    Ticket.objects.filter(pk__in=ids).update(
-        promise_state=PromiseState.AT_RISK, next_check_at=F("promise_due_at"), updated_at=now
-    )
-    rows = list(
-        Ticket.objects.filter(pk__in=ids).values_list(
-            "pk", "promise_due_at", "customer__name", "assignee_id", "assignee__is_active", "team_id"
-        )
-    )
-    promise_of = dict(
-        Promise.objects.filter(ticket_id__in=ids, outcome=Promise.Outcome.PENDING).values_list("ticket_id", "id")
-    )
-    unowned = {team_id for _, _, _, assignee_id, active, team_id in rows if not (assignee_id and active)}
-    people = team_people(unowned) if unowned else {}
-    entries, notices = [], []
-    for pk, due_at, customer_name, assignee_id, active, team_id in rows:
-        assert due_at is not None  # at risk means promised
-        warning = AtRisk(pk, customer_name, promise_of.get(pk), due_at, now)
-        entries.append(warning.entry())
-        notices += warning.notices(
-            pick_owners(assignee_id=assignee_id, assignee_active=bool(active), team=people.get(team_id, []))
-        )
-    Interaction.objects.bulk_create(entries)
-    save_notifications(notices)
-    return len(rows)
 
 
 @ticket_service

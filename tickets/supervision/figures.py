@@ -46,7 +46,7 @@ from django.db.models.functions import TruncWeek
 
 from tickets.aggregates import DurationSeconds, Median
 from tickets.models import Promise, PromiseOutcome, Rating, Team, Ticket
-from tickets.promises import aware_from_local
+from tickets.promise_rules import aware_from_local
 from tickets.supervision.calibration import Calibration, calibrate
 
 # --- The period ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from tickets.models import display_name
-from tickets.promises import humanize_duration
+from tickets.promise_rules import humanize_duration
 
 register = template.Library()
 

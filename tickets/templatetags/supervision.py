@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from tickets.promises import humanize_duration
+from tickets.promise_rules import humanize_duration
 from tickets.templatetags.desk import BADGES, countdown, person
 
 register = template.Library()

@@ -33,7 +33,7 @@ from tickets.attachments import download
 from tickets.commitments import check_reply
 from tickets.forms import QUEUE_VIEWS, NewTicketForm, QueueFilterForm
 from tickets.models import EscalationLevel, Promise, PromiseState, Ticket, is_supervisor
-from tickets.promises import Overpromise, judge
+from tickets.promise_rules import Overpromise, judge
 from tickets.services.customer import Sender
 from tickets.views.access import StaffRequest, safe_next, staff_only
 

@@ -22,7 +22,7 @@ from tickets.estimates.importer import AlreadyImported
 from tickets.estimates.models import HistoryImport, ImportState, PastTicket
 from tickets.estimates.refresh import guard_readings
 from tickets.models import Category
-from tickets.promises import share_in_words
+from tickets.promise_rules import share_in_words
 from tickets.views.access import StaffRequest, supervisor_only
 
 LISTED = 100  # past imports listed, newest first

@@ -20,6 +20,9 @@ from tickets.models import Category, Promise, PromiseState, Ticket
 
 # --- Windows and states -----------------------------------------------------------------------
 
+# A promise whose clock runs: the sweep still has to warn about it or break it.
+RUNNING = (PromiseState.ON_TRACK, PromiseState.AT_RISK)
+
 
 def warning_window(category: Category, span: timedelta) -> timedelta:
     """max(WARN_MIN, WARN_FRACTION x span), with the category's overrides where set."""
