@@ -197,7 +197,7 @@ def status_facts(ticket: Ticket, *, now: datetime) -> dict[str, Any]:
     """What the customer may know about their request: the public timeline, the current promise, their rating
     of the latest resolution, and whether they can still rate or reopen it (``can_answer``: resolved, and the
     link takes answers). Internal notes are not public, so they are never in the timeline."""
-    resolution = ticket.latest_resolution()
+    resolution = ticket.interactions.latest_resolution()
     return {
         "ticket": ticket,
         "customer": ticket.customer,

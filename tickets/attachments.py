@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import os
 import unicodedata
-import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404
 
-if TYPE_CHECKING:  # tickets.models imports this module, for storage_name
-    from tickets.models import Attachment
+from tickets.models import Attachment
+from tickets.models.log import storage_name as storage_name  # migration 0008 names it here
 
 # extension -> (the type we serve it as, how its first bytes must look)
 TEXT = "text"
@@ -45,11 +43,6 @@ def clean_name(name: str) -> str:
     base = os.path.basename((name or "").replace("\\", "/")).strip().lstrip(".")
     base = "".join(c for c in base if unicodedata.category(c)[0] != "C")
     return base[:200] or "attachment"
-
-
-def storage_name(instance: object, filename: str) -> str:
-    """Where a file lands: a generated name, never the customer's."""
-    return f"attachments/{uuid.uuid4().hex}"
 
 
 def _looks_like(head: bytes, signature: tuple[bytes, ...] | str) -> bool:

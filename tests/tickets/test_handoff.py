@@ -35,7 +35,7 @@ def test_escalating_moves_the_ticket_up_one_level_with_the_note(ticket, alice, b
 def test_the_next_level_reads_the_handoff_note_first(ticket, alice):
     services.escalate(ticket, by=alice, note="Tried a manual refund; the gateway refuses it.")
 
-    assert ticket.latest_handoff().body == "Tried a manual refund; the gateway refuses it."
+    assert ticket.interactions.latest_handoff().body == "Tried a manual refund; the gateway refuses it."
 
 
 def test_an_escalation_needs_a_handoff_note(ticket, alice):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from tickets.attachments import storage_name
 from tickets.models.choices import Author, InteractionKind, PromiseOutcome
 from tickets.models.organisation import Team
 from tickets.models.ticket import Ticket
@@ -33,6 +33,21 @@ class InteractionQuerySet(models.QuerySet["Interaction"]):
 
     def public(self) -> InteractionQuerySet:
         return self.filter(is_public=True)
+
+    def latest_handoff(self) -> Interaction | None:
+        """The last transfer or escalation note (``ticket.interactions.latest_handoff()``): what the people
+        who have the ticket now read first."""
+        return (
+            self.filter(kind__in=[InteractionKind.TRANSFER, InteractionKind.ESCALATION])
+            .order_by("-created_at", "-id")
+            .first()
+        )
+
+    def latest_resolution(self) -> Interaction | None:
+        """The last resolution, with its rating (if any) joined in: what the customer rates now."""
+        return (
+            self.filter(kind=InteractionKind.RESOLUTION).select_related("rating").order_by("-created_at", "-id").first()
+        )
 
 
 class Interaction(models.Model):
@@ -188,7 +203,7 @@ class Rating(models.Model):
 
 
 def rating_of(resolution: Interaction) -> Rating | None:
-    """The rating of this resolution, or None (read with ``Ticket.latest_resolution``, it costs no query)."""
+    """The rating of this resolution, or None (read with ``latest_resolution``, it costs no query)."""
     try:
         return resolution.rating  # the reverse side of Rating.resolution
     except Rating.DoesNotExist:
@@ -210,6 +225,11 @@ class ReplacedLink(models.Model):
 
     def __str__(self) -> str:
         return f"Replaced status link of ticket {self.ticket_id}"
+
+
+def storage_name(instance: object, filename: str) -> str:
+    """Where a file lands: a generated name, never the customer's."""
+    return f"attachments/{uuid.uuid4().hex}"
 
 
 class Attachment(models.Model):

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from customers.models import Customer
-from tickets.models.choices import Channel, InteractionKind, Priority, PromiseState, TicketStatus, allowed_statuses
+from tickets.models.choices import Channel, Priority, PromiseState, TicketStatus, allowed_statuses
 from tickets.models.organisation import Category, EscalationLevel, Team
 from tickets.models.people import is_supervisor
 
@@ -24,9 +24,6 @@ REFERENCE_PREFIX = "PD-"
 # References start at PD-1001 so the first customers don't see "ticket #1".
 REFERENCE_OFFSET = 1000
 _REFERENCE_RE = re.compile(rf"^{REFERENCE_PREFIX}(\d+)$", re.IGNORECASE)
-
-if TYPE_CHECKING:
-    from tickets.models.log import Interaction
 
 
 def reference_of(pk: int) -> str:
@@ -293,23 +290,6 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in Ticket.OPEN_STATUSES
-
-    def latest_handoff(self) -> Interaction | None:
-        """The last transfer or escalation note: what the people who have the ticket now read first."""
-        return (
-            self.interactions.filter(kind__in=[InteractionKind.TRANSFER, InteractionKind.ESCALATION])
-            .order_by("-created_at", "-id")
-            .first()
-        )
-
-    def latest_resolution(self) -> Interaction | None:
-        """The last resolution, with its rating (if any) joined in: what the customer rates now."""
-        return (
-            self.interactions.filter(kind=InteractionKind.RESOLUTION)
-            .select_related("rating")
-            .order_by("-created_at", "-id")
-            .first()
-        )
 
     def allowed_statuses(self) -> list[str]:
         """Statuses this ticket may move to next, in the order of the Status choices."""

@@ -115,7 +115,7 @@ def rate(ticket: Ticket, *, rating: int, comment: str = "", now: datetime | None
     lock(ticket)
     if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise ValidationError({"rating": f"{ticket.reference} is not resolved yet: there is nothing to rate."})
-    resolution = ticket.latest_resolution()
+    resolution = ticket.interactions.latest_resolution()
     if resolution is None:
         raise ValidationError({"rating": f"{ticket.reference} has no resolution to rate."})
     current = rating_of(resolution)

@@ -182,7 +182,7 @@ def ticket_context(ticket: Ticket, user: User, forms: dict[str, ActionForm] | No
         "levels": EscalationLevel.objects.filter(path_id=ticket.escalation_level.path_id)
         .select_related("team")
         .order_by("position"),
-        "handoff": ticket.latest_handoff(),
+        "handoff": ticket.interactions.latest_handoff(),
         "forms": {
             name: forms.get(name) or form_class(ticket=ticket, action=name) for name, form_class in ACTIONS.items()
         },
