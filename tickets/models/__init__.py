@@ -47,7 +47,7 @@ from tickets.models.people import (
     team_ids_query,
 )
 from tickets.models.ticket import (
-    OPEN_STATUS_VALUES,
+    OPEN_STATUSES,
     QUEUE_INDEX_KEYS,
     REFERENCE_OFFSET,
     REFERENCE_PREFIX,

@@ -114,13 +114,13 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         return self.filter(next_check_at__lte=now).order_by("next_check_at")
 
 
-# Open tickets, as the indexes' conditions and the queue's first key say it (plain strings: migrations compare them).
-OPEN_STATUS_VALUES = ["new", "open", "waiting"]
+# Open tickets: the queue's first key, the indexes' conditions, every "is it open?" (``Ticket.OPEN_STATUSES``).
+OPEN_STATUSES = [TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING]
 # The keys of the queue's order (``Ticket.QUEUE_ORDER``) as an index reads them: open first; plain ASC, as
 # PostgreSQL puts NULLs last by default and SQLite refuses NULLS LAST in an index; the id last, so the API's
 # keyset pages (which end every order with the id) read the same indexes.
 QUEUE_INDEX_KEYS = (
-    models.Case(models.When(status__in=OPEN_STATUS_VALUES, then=0), default=1),
+    models.Case(models.When(status__in=OPEN_STATUSES, then=0), default=1),
     models.F("promise_due_at").asc(),
     models.F("priority").desc(),
     models.F("created_at").asc(),
@@ -132,7 +132,7 @@ class Ticket(models.Model):
     Channel = Channel
     Status = TicketStatus
     PromiseState = PromiseState
-    OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
+    OPEN_STATUSES = OPEN_STATUSES
     # The queue's order: open tickets first ("All I may see" also holds settled ones), then the nearest promise,
     # the unpromised after, the urgent and the old first. Every view of the queue sorts by all of it, even the
     # views of open tickets only: the indexes (QUEUE_INDEX_KEYS) begin with "open first", and a sort without it
@@ -195,7 +195,7 @@ class Ticket(models.Model):
             models.Index(
                 "team",
                 *QUEUE_INDEX_KEYS,
-                condition=Q(status__in=OPEN_STATUS_VALUES),
+                condition=Q(status__in=OPEN_STATUSES),
                 name="ticket_team_queue_idx",
             ),
             # "All I may see": ORDER BY the queue order (open first) LIMIT 25, read straight off the index.
@@ -215,21 +215,21 @@ class Ticket(models.Model):
             # (without them, each view walked the queue's order past tens of thousands of other tickets).
             models.Index(
                 *QUEUE_INDEX_KEYS,
-                condition=Q(status__in=OPEN_STATUS_VALUES, assignee__isnull=True),
+                condition=Q(status__in=OPEN_STATUSES, assignee__isnull=True),
                 name="ticket_unassigned_queue_idx",
             ),
             models.Index(*QUEUE_INDEX_KEYS, condition=Q(status="waiting"), name="ticket_waiting_queue_idx"),
             # The queue's tab counts: COUNT(*) FILTER (...) over open tickets, from the index alone.
             models.Index(
                 fields=["team", "assignee", "promise_state", "status"],
-                condition=Q(status__in=OPEN_STATUS_VALUES),
+                condition=Q(status__in=OPEN_STATUSES),
                 name="ticket_open_counts_idx",
             ),
             # "Mine": an assignee's open tickets in the queue's order.
             models.Index(
                 "assignee",
                 *QUEUE_INDEX_KEYS,
-                condition=Q(status__in=OPEN_STATUS_VALUES),
+                condition=Q(status__in=OPEN_STATUSES),
                 name="ticket_assignee_queue_idx",
             ),
             # The dashboard's first-response figures: WHERE first_response_at in a period.
@@ -267,7 +267,7 @@ class Ticket(models.Model):
             # Resolved and closed tickets know when they were resolved; open ones don't.
             models.CheckConstraint(
                 condition=Q(status__in=["resolved", "closed"], resolved_at__isnull=False)
-                | Q(status__in=OPEN_STATUS_VALUES, resolved_at__isnull=True),
+                | Q(status__in=OPEN_STATUSES, resolved_at__isnull=True),
                 name="ticket_resolved_at_matches_status",
             ),
             # Only a ticket waiting on the customer has a paused clock.
