@@ -17,8 +17,11 @@ One run handles up to a batch of due tickets, in chunks of at most ``CHUNK``, ea
    looked at again after ``BREACH_RETRY_DELAY``, so one bad row cannot block the rest.
 4. The run stops when its time budget (``PROMISE_SWEEP_BUDGET_SECONDS``, well inside the task's time limit)
    is spent, checked before each chunk; a run whose budget is spent before it starts takes one row, so every
-   run progresses. Each chunk commits what it did, and the rows it did not reach stay due: a run killed by the
-   task's time limit loses one chunk at most.
+   run progresses. The first chunk takes at most ``FIRST_CHUNK`` rows; its time per row sizes the next ones
+   to the budget left (at most ``CHUNK`` rows), so a chunk ends within the budget whether the database is
+   fast (a batch of 500 in two chunks) or slow (chunks shrink, and the run stops when not one row fits).
+   Each chunk commits what it did, and the rows it did not reach stay due: a run killed by the task's time
+   limit loses one chunk at most.
 5. Record the heartbeat. A full batch, or a run cut short by its budget, means more may be due: the task
    re-queues itself.
 
@@ -44,7 +47,8 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT = "promises"
 BREACH_RETRY_DELAY = timedelta(minutes=1)
-CHUNK = 100  # rows per transaction: what a run killed mid-way can lose, at most
+CHUNK = 500  # rows per transaction at most: what a run killed mid-way can lose
+FIRST_CHUNK = 100  # rows of a run's first chunk, whose time per row sizes the next ones to the budget left
 
 
 @dataclass
@@ -66,12 +70,16 @@ def sweep(*, now: datetime, batch_size: int | None = None, budget_seconds: float
     started = time.monotonic()
     deadline = started + budget
     result = SweepResult()
+    limit = 1 if started >= deadline else min(FIRST_CHUNK, CHUNK, batch_size)
     while True:
-        spent = time.monotonic() >= deadline
-        limit = 1 if spent else min(CHUNK, batch_size - result.looked_at)
+        chunk_started = time.monotonic()
         if _sweep_chunk(result, now=now, limit=limit) < limit:  # nothing more is due
             break
-        if result.looked_at >= batch_size or time.monotonic() >= deadline:
+        finished = time.monotonic()
+        # the rows the budget left has room for, at this chunk's pace (whose fixed costs make it a cautious one)
+        room = int((deadline - finished) / max(finished - chunk_started, 1e-6) * limit)
+        limit = min(CHUNK, batch_size - result.looked_at, room)
+        if limit < 1:
             result.more = True  # a full batch, or the budget spent: more may be due
             break
     _beat(result, now=now, started=started)

@@ -464,6 +464,29 @@ def test_each_chunk_commits_so_a_run_killed_later_keeps_the_earlier_chunks(categ
     assert Ticket.objects.filter(promise_state="breached").count() == 2
 
 
+def test_the_first_chunks_pace_sizes_the_next_ones_to_the_budget_left(category, dave, alice, now, monkeypatch):
+    many_promises(8, category=category, dave=dave, alice=alice, now=now)
+    monkeypatch.setattr(sweep_module, "FIRST_CHUNK", 2)
+    clock = [0.0]
+    monkeypatch.setattr(sweep_module.time, "monotonic", lambda: clock[0])
+    limits = []
+    real_chunk = sweep_module._sweep_chunk
+
+    def a_second_a_row(result, *, now, limit):
+        limits.append(limit)
+        done = real_chunk(result, now=now, limit=limit)
+        clock[0] += done
+        return done
+
+    monkeypatch.setattr(sweep_module, "_sweep_chunk", a_second_a_row)
+
+    result = sweep(now=now + 6 * H, budget_seconds=5.5)
+
+    # 2 rows in 2 s leave room for 3 in the 3.5 s left, then not one row fits: more is due
+    assert limits == [2, 3]
+    assert (result.breached, result.more) == (5, True)
+
+
 # --- The database's clock (issue #17, point 10) ----------------------------------------------------
 
 
