@@ -241,7 +241,7 @@ def notification(ticket, recipient, **fields):
 
 def test_an_event_notifies_each_person_once(ticket, alice):
     notification(ticket, alice)()
-    with refused("tickets_notification_dedupe_key_key"):
+    with refused("notification_dedupe_key_unique"):
         in_savepoint(notification(ticket, alice))
 
 

@@ -59,7 +59,7 @@ class Notification(OutboxEmail):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
     event = models.CharField(max_length=30, choices=Event.choices)
     # e.g. "breach:promise=17:user=4": one notification per (event, promise, recipient), whatever retries.
-    dedupe_key = models.CharField(max_length=200, unique=True)
+    dedupe_key = models.CharField(max_length=200)
     message = models.CharField(max_length=300)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
@@ -78,6 +78,9 @@ class Notification(OutboxEmail):
         constraints = [
             *OutboxEmail.Meta.constraints,
             models.CheckConstraint(condition=Q(event__in=NotificationEvent.values), name="notification_event_valid"),
+            # Unique as a constraint, not a field option: only ever compared whole, it needs no second index for
+            # LIKE (which unique=True adds to a CharField on PostgreSQL, and every insert would keep up).
+            models.UniqueConstraint(fields=["dedupe_key"], name="notification_dedupe_key_unique"),
         ]
 
     def __str__(self) -> str:
