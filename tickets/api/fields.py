@@ -98,17 +98,24 @@ class Brief(serializers.Field):
         super().__init__(**kwargs)
         self.shape = shape
         set_override(self, "field", shape)  # as ``extend_schema_field(shape)`` does for a class
-        self.keys = [(name, field.source or name, _brief_of(field)) for name, field in shape().fields.items()]
+        # Read once a shape: DRF copies a serializer's fields (running this again) for every serializer made.
+        self.keys = _keys_of(shape)
 
     def to_representation(self, value: Any) -> dict[str, Any]:
         return _brief(self.keys, value)
 
 
-def _brief_of(field: serializers.Field) -> Any:
-    """The keys of a nested serializer inside a brief (an escalation's path), else None."""
-    if isinstance(field, serializers.Serializer):
-        return [(name, inner.source or name, _brief_of(inner)) for name, inner in field.fields.items()]
-    return None
+def _keys_of(shape: type[serializers.Serializer]) -> list[tuple[str, str, Any]]:
+    """(key, source, the keys of a nested object or None) for each field of ``shape``, read once a shape."""
+    if shape not in _KEYS:
+        _KEYS[shape] = [
+            (name, field.source or name, _keys_of(type(field)) if isinstance(field, serializers.Serializer) else None)
+            for name, field in shape().fields.items()
+        ]
+    return _KEYS[shape]
+
+
+_KEYS: dict[type[serializers.Serializer], list[tuple[str, str, Any]]] = {}
 
 
 def _brief(keys: list[tuple[str, str, Any]], value: Any) -> dict[str, Any]:
