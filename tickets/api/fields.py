@@ -94,12 +94,17 @@ class Brief(serializers.Field):
     for output, from an object's attributes or a dict's keys. For small objects of ids, names and numbers,
     whose values go out as read: a nested serializer per row ran DRF's field machinery for each of them."""
 
-    def __init__(self, shape: type[serializers.Serializer], **kwargs: Any) -> None:
+    def __init__(
+        self, shape: type[serializers.Serializer], *, sources: dict[str, str] | None = None, **kwargs: Any
+    ) -> None:
+        """``sources``: where some keys are read when not from the attribute of their name (with
+        ``source="*"``, the row's own columns: ``{"id": "team_id", "name": "team_name"}``)."""
         super().__init__(**kwargs)
-        self.shape = shape
+        self.shape, self.sources = shape, sources
         set_override(self, "field", shape)  # as ``extend_schema_field(shape)`` does for a class
         # Read once a shape: DRF copies a serializer's fields (running this again) for every serializer made.
-        self.keys = _keys_of(shape)
+        keys = _keys_of(shape)
+        self.keys = [(name, (sources or {}).get(name, source), inner) for name, source, inner in keys]
 
     def to_representation(self, value: Any) -> dict[str, Any]:
         return _brief(self.keys, value)

@@ -66,7 +66,7 @@ class Escalation(serializers.Serializer):
 
 class TicketSerializer(serializers.Serializer):
     """A ticket as lists show it, read through ``tickets.api.listing.listed`` (one query a page), which
-    gives it its category, team and escalation as the objects shown here."""
+    gives it its category's and team's names and its escalation as the object shown here."""
 
     reference = serializers.CharField(help_text="Public reference, e.g. PD-1042: the id in every ticket URL.")
     subject = serializers.CharField()
@@ -76,8 +76,8 @@ class TicketSerializer(serializers.Serializer):
     # The nested objects and the times are read-only fields that write what they read: the shapes stay the
     # serializers above (and the schema says them), without DRF's per-field work for each of a page's rows.
     customer = Brief(CustomerBrief)
-    category = Brief(NameRef, source="category_ref")
-    team = Brief(NameRef, source="team_ref")
+    category = Brief(NameRef, source="*", sources={"id": "category_id", "name": "category_name"})
+    team = Brief(NameRef, source="*", sources={"id": "team_id", "name": "team_name"})
     assignee = PersonOut(allow_null=True)
     escalation = Brief(Escalation)
     promise_state = serializers.ChoiceField(choices=PromiseState.choices)
