@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group, User
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
@@ -54,24 +54,28 @@ def revoke_token(token: ApiToken, *, now: datetime | None = None) -> bool:
 
 def token_user(secret: str, *, now: datetime) -> User | None:
     """The staff member a secret belongs to, if the token is usable (``ApiToken.objects.usable``); notes when
-    it was last used. One query, which also answers ``is_supervisor`` (asked on every call)."""
-    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
-    token = (
+    it was last used. One query, which also answers ``is_supervisor`` (asked on every call).
+
+    The digest is unique: the query takes the one row there is, unordered (``first()`` would sort by id), and
+    whether "last used" is stale is read off the row it returns rather than computed in SQL.
+    """
+    found = list(
         ApiToken.objects.usable(now)
         .filter(digest=digest(secret))
         .select_related("user")
-        .annotate(
-            note_use=ExpressionWrapper(stale, output_field=BooleanField()),
-            supervises=Exists(Group.objects.filter(user=OuterRef("user_id"), name=Role.SUPERVISORS)),
-        )
-        .first()
+        .annotate(supervises=_SUPERVISES)[:1]
     )
-    if token is None:
+    if not found:
         return None
+    token = found[0]
     remember_supervisor(token.user, in_group=token.supervises)
-    if token.note_use:
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# Whether a token's owner is a supervisor, as ``token_user`` reads it (built once: it never changes).
+_SUPERVISES = Exists(Group.objects.filter(user=OuterRef("user_id"), name=Role.SUPERVISORS))
 
 
 class TokenAuthentication(authentication.BaseAuthentication):

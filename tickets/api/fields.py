@@ -3,11 +3,12 @@ verdicts. Strict input (``StrictSerializer``) is in ``helpdesk.api.fields``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -74,6 +75,57 @@ class StaffField(serializers.PrimaryKeyRelatedField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(queryset=User.objects.filter(is_active=True, is_staff=True), **kwargs)
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """A time as DRF's ``DateTimeField`` writes it in the API's zone, UTC (``...Z``; ``ApiView`` activates UTC
+    for every request), for output. Converted to UTC directly: DRF's own field looks the current zone up
+    and checks it again for every value, and a page of tickets has six times a row."""
+
+    def to_representation(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        text = value.astimezone(UTC).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class Brief(serializers.Field):
+    """A nested object in the shape the serializer ``shape`` declares (the schema shows ``shape`` itself),
+    for output, from an object's attributes or a dict's keys. For small objects of ids, names and numbers,
+    whose values go out as read: a nested serializer per row ran DRF's field machinery for each of them."""
+
+    def __init__(
+        self, shape: type[serializers.Serializer], *, sources: dict[str, str] | None = None, **kwargs: Any
+    ) -> None:
+        """``sources``: where some keys are read when not from the attribute of their name (with
+        ``source="*"``, the row's own columns: ``{"id": "team_id", "name": "team_name"}``)."""
+        super().__init__(**kwargs)
+        self.shape, self.sources = shape, sources
+        set_override(self, "field", shape)  # as ``extend_schema_field(shape)`` does for a class
+        # Read once a shape: DRF copies a serializer's fields (running this again) for every serializer made.
+        keys = _keys_of(shape)
+        self.keys = [(name, (sources or {}).get(name, source), inner) for name, source, inner in keys]
+
+    def to_representation(self, value: Any) -> dict[str, Any]:
+        return _brief(self.keys, value)
+
+
+def _keys_of(shape: type[serializers.Serializer]) -> list[tuple[str, str, Any]]:
+    """(key, source, the keys of a nested object or None) for each field of ``shape``, read once a shape."""
+    if shape not in _KEYS:
+        _KEYS[shape] = [
+            (name, field.source or name, _keys_of(type(field)) if isinstance(field, serializers.Serializer) else None)
+            for name, field in shape().fields.items()
+        ]
+    return _KEYS[shape]
+
+
+_KEYS: dict[type[serializers.Serializer], list[tuple[str, str, Any]]] = {}
+
+
+def _brief(keys: list[tuple[str, str, Any]], value: Any) -> dict[str, Any]:
+    read = value.__getitem__ if isinstance(value, dict) else value.__getattribute__
+    return {name: read(source) if inner is None else _brief(inner, read(source)) for name, source, inner in keys}
 
 
 class Person(serializers.Serializer):

@@ -88,23 +88,27 @@ LISTED = (
 def listed(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """``tickets`` as a list shows them (``TicketSerializer``): one query, whatever the page's size.
 
-    The customer and the assignee are joined; the team, category and escalation level a ticket names are
-    each read by a subquery of their own, as small JSON objects. With all six joined, PostgreSQL weighed
-    every order of seven tables on every request, which cost several times what running the query did.
+    The customer and the assignee are joined; the team's and the category's names, and the escalation
+    level (with its path) as a small JSON object, are each read by a subquery of their own. With all six
+    joined, PostgreSQL weighed every order of seven tables on every request, which cost several times what
+    running the query did. The names are plain text columns, not JSON objects: Django builds each JSON
+    object (with a cast per key) on every request, and reads it back through ``json.loads``.
     """
-    level = EscalationLevel.objects.filter(pk=OuterRef("escalation_level_id"))
-    escalation = JSONObject(path=JSONObject(id="path_id", name="path__name"), level="position", level_name="name")
-    return (
-        tickets.select_related("customer", "assignee")
-        .only(*LISTED)
-        .annotate(
-            team_ref=_name_ref(Team, "team_id"),
-            category_ref=_name_ref(Category, "category_id"),
-            escalation=Subquery(level.values(json=escalation)),
+    return tickets.select_related("customer", "assignee").only(*LISTED).annotate(**_NAMES)
+
+
+def _name_of(model: type[Team | Category], key: str) -> Subquery:
+    """The name of the row ``key`` points to."""
+    return Subquery(model.objects.filter(pk=OuterRef(key)).values("name"))
+
+
+# The names a listed ticket shows, built once (they are the same for every list; ``annotate`` copies them).
+_NAMES = {
+    "team_name": _name_of(Team, "team_id"),
+    "category_name": _name_of(Category, "category_id"),
+    "escalation": Subquery(
+        EscalationLevel.objects.filter(pk=OuterRef("escalation_level_id")).values(
+            json=JSONObject(path=JSONObject(id="path_id", name="path__name"), level="position", level_name="name")
         )
-    )
-
-
-def _name_ref(model: type[Team | Category], key: str) -> JSONObject:
-    """``{"id", "name"}`` of the row ``key`` points to."""
-    return JSONObject(id=key, name=Subquery(model.objects.filter(pk=OuterRef(key)).values("name")))
+    ),
+}

@@ -17,11 +17,13 @@ from helpdesk.text import check_phone, no_control_characters, one_line
 from tickets import services
 from tickets.api.fields import (
     AwareDateTimeField,
+    Brief,
     PersonOut,
     PriorityField,
     RowField,
     Seconds,
     StaffField,
+    UtcDateTimeField,
 )
 from tickets.models import (
     REFERENCE_PREFIX,
@@ -64,25 +66,27 @@ class Escalation(serializers.Serializer):
 
 class TicketSerializer(serializers.Serializer):
     """A ticket as lists show it, read through ``tickets.api.listing.listed`` (one query a page), which
-    gives it its category, team and escalation as the objects shown here."""
+    gives it its category's and team's names and its escalation as the object shown here."""
 
     reference = serializers.CharField(help_text="Public reference, e.g. PD-1042: the id in every ticket URL.")
     subject = serializers.CharField()
     status = serializers.ChoiceField(choices=TicketStatus.choices)
     priority = PriorityField()
     channel = serializers.ChoiceField(choices=Channel.choices)
-    customer = CustomerBrief()
-    category = NameRef(source="category_ref")
-    team = NameRef(source="team_ref")
+    # The nested objects and the times are read-only fields that write what they read: the shapes stay the
+    # serializers above (and the schema says them), without DRF's per-field work for each of a page's rows.
+    customer = Brief(CustomerBrief)
+    category = Brief(NameRef, source="*", sources={"id": "category_id", "name": "category_name"})
+    team = Brief(NameRef, source="*", sources={"id": "team_id", "name": "team_name"})
     assignee = PersonOut(allow_null=True)
-    escalation = Escalation()
+    escalation = Brief(Escalation)
     promise_state = serializers.ChoiceField(choices=PromiseState.choices)
-    promise_due_at = serializers.DateTimeField(allow_null=True, help_text="When the current promise is due.")
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    last_activity_at = serializers.DateTimeField()
-    first_response_at = serializers.DateTimeField(allow_null=True)
-    resolved_at = serializers.DateTimeField(allow_null=True)
+    promise_due_at = UtcDateTimeField(allow_null=True, help_text="When the current promise is due.")
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+    last_activity_at = UtcDateTimeField()
+    first_response_at = UtcDateTimeField(allow_null=True)
+    resolved_at = UtcDateTimeField(allow_null=True)
     desk_url = serializers.SerializerMethodField(help_text="The ticket's page in the desk.")
 
     def get_desk_url(self, ticket: Ticket) -> str:
