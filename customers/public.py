@@ -30,7 +30,7 @@ from helpdesk.forms import add_service_errors
 from helpdesk.ratelimit import FAIL_CLOSED, FAIL_OPEN, Unavailable, WhenUnavailable, allow, seconds_left
 from helpdesk.text import normalise_email
 from tickets import services
-from tickets.models import Promise, ReplacedLink, Ticket, TicketStatus, rating_of, status_token_digest
+from tickets.models import PromiseOutcome, ReplacedLink, Ticket, TicketStatus, rating_of, status_token_digest
 
 HOUR, MINUTE = 3600, 60
 
@@ -205,7 +205,7 @@ def status_facts(ticket: Ticket, *, now: datetime) -> dict[str, Any]:
         .select_related("author")
         .prefetch_related("attachments")
         .order_by("created_at", "id"),
-        "promise": ticket.promises.exclude(outcome=Promise.Outcome.SUPERSEDED).order_by("-made_at").first(),
+        "promise": ticket.promises.exclude(outcome=PromiseOutcome.SUPERSEDED).order_by("-made_at").first(),
         "rating": rating_of(resolution) if resolution else None,
         "can_answer": ticket.status == TicketStatus.RESOLVED and takes_answers(ticket, now=now),
     }

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 
 from tickets.estimates.estimator import Curve
 from tickets.estimates.models import Estimate, EstimateBasis
-from tickets.models import Category, Promise, PromiseState, Ticket
+from tickets.models import Category, Promise, PromiseOutcome, PromiseState, Ticket
 
 # --- Windows and states -----------------------------------------------------------------------
 
@@ -240,7 +240,7 @@ def judge(ticket: Ticket, *, due_at: datetime, by: Any, now: datetime) -> Verdic
     """The verdict on promising ``due_at`` for this ticket, as rep ``by``, at ``now``."""
     estimated = estimate_for(ticket.category, ticket.priority, age=active_age(ticket, now=now))
     load = (
-        Promise.objects.filter(made_by=by, outcome=Promise.Outcome.PENDING, due_at__lt=due_at)
+        Promise.objects.filter(made_by=by, outcome=PromiseOutcome.PENDING, due_at__lt=due_at)
         .exclude(ticket=ticket)
         .count()
     )

@@ -43,7 +43,7 @@ class QueryParameters(StrictSerializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         """The declared fields, copied shallowly: DRF deep-copies them for every serializer (so that one may be
-        changed without touching the others), which took a list request 0.6 ms; these are never changed, and
+        changed without touching the others), a cost every list request paid; these are never changed, and
         a copy of its own per serializer is still what each binds to. (A field holding another field, a
         ``ListField``'s child, would share it: deep-copy such a field here if one is ever added.)"""
         return {name: copy.copy(field) for name, field in self._declared_fields.items()}

@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 from tests.factories import PASSWORD, CategoryFactory, EscalationPathFactory, StaffFactory, TicketFactory
 from tests.supervision import conftest as supervision
 from tickets import services
-from tickets.models import Interaction, InteractionKind, Promise, PromiseState, Ticket
+from tickets.models import Interaction, InteractionKind, PromiseOutcome, PromiseState, Ticket
 from tickets.sweep import sweep
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -211,14 +211,14 @@ def history(category, alice, frank, bob, technical):
     settled("t3", bob, category=outage, days_ago=4, resolved_after=timedelta(hours=5))
     outcomes = {name: ticket.promises.get().outcome for name, ticket in tickets.items()}
     assert outcomes == {
-        "b1": Promise.Outcome.KEPT,
-        "b2": Promise.Outcome.BROKEN,
-        "t1": Promise.Outcome.KEPT,
-        "b3": Promise.Outcome.KEPT,
-        "t2": Promise.Outcome.BROKEN,
-        "b4": Promise.Outcome.KEPT,
-        "b5": Promise.Outcome.BROKEN,
-        "t3": Promise.Outcome.KEPT,
+        "b1": PromiseOutcome.KEPT,
+        "b2": PromiseOutcome.BROKEN,
+        "t1": PromiseOutcome.KEPT,
+        "b3": PromiseOutcome.KEPT,
+        "t2": PromiseOutcome.BROKEN,
+        "b4": PromiseOutcome.KEPT,
+        "b5": PromiseOutcome.BROKEN,
+        "t3": PromiseOutcome.KEPT,
     }
     return tickets
 

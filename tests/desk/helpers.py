@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tickets import services
-from tickets.models import Interaction, Notification, Promise, Team, Ticket, ticket_writes
+from tickets.models import Interaction, Notification, NotificationEvent, Promise, Team, Ticket, ticket_writes
 
 # --- URLs ----------------------------------------------------------------------------------------
 
@@ -102,7 +102,7 @@ def notice(recipient: User, ticket: Ticket, *, message: str = "Something happene
     return Notification.objects.create(
         recipient=recipient,
         ticket=ticket,
-        event=Notification.Event.ASSIGNMENT,
+        event=NotificationEvent.ASSIGNMENT,
         dedupe_key=f"test:{recipient.pk}:{ticket.pk}:{Notification.objects.count()}",
         message=message,
         created_at=timezone.now(),

@@ -41,6 +41,7 @@ from tickets.models import (
     InteractionKind,
     Notification,
     Promise,
+    PromiseOutcome,
     PromiseState,
     Role,
     SweepHeartbeat,
@@ -153,7 +154,7 @@ def test_a_promise_is_flagged_at_risk_then_broken_and_escalated_telling_each_per
     assert ticket.team == technical
     assert ticket.escalation_level.position == 2
     assert ticket.next_check_at is None
-    assert promise.outcome == Promise.Outcome.BROKEN
+    assert promise.outcome == PromiseOutcome.BROKEN
     assert promise.settled_at is not None and promise.settled_at >= promise.due_at
     log = kinds(ticket)
     assert (log[InteractionKind.AT_RISK], log[InteractionKind.BREACH], log[InteractionKind.ESCALATION]) == (1, 1, 1)
@@ -238,7 +239,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_doubles_nothing_after_a_res
     ]
     assert wrong == [], f"killed at {at_kill}/{after_kill} breached; wrong tickets:\n{wrong}\n{celery.logs()}"
     assert Counter(Promise.objects.filter(ticket__in=ids).values_list("outcome", flat=True)) == {
-        Promise.Outcome.BROKEN: MANY
+        PromiseOutcome.BROKEN: MANY
     }
 
     # One notification per person per event: at risk (when the sweep saw the window), lapsed, escalated. A

@@ -22,7 +22,7 @@ import pytest
 
 from tests.factories import CategoryFactory, EscalationPathFactory, TicketFactory
 from tickets import services
-from tickets.models import Promise
+from tickets.models import Promise, PromiseOutcome
 from tickets.sweep import sweep
 
 T = datetime(2026, 11, 4, 9, 0, tzinfo=UTC)
@@ -95,7 +95,7 @@ def settled_promise(ticket, by, *, kept, at=T, percentile=0.8, basis="category",
         estimate_basis=basis,
         overrode_estimate=sooner,
         override_reason="A known fix." if sooner else "",
-        outcome=Promise.Outcome.KEPT if kept else Promise.Outcome.BROKEN,
+        outcome=PromiseOutcome.KEPT if kept else PromiseOutcome.BROKEN,
         settled_at=at + 6 * H,
         resolved_at=at + (3 if kept else 7) * H,
     )
@@ -134,7 +134,7 @@ def calibrated_at(category, alice, bob, technical):
         settle("Billing question", alice, 1, 1, basis="default")
         settle("Billing question", alice, 1, 0, when=at - timedelta(days=40))
         pending = settled_promise(tickets["Billing question"], alice, kept=True, at=at)
-        Promise.objects.filter(pk=pending.pk).update(outcome=Promise.Outcome.PENDING, settled_at=None, resolved_at=None)
+        Promise.objects.filter(pk=pending.pk).update(outcome=PromiseOutcome.PENDING, settled_at=None, resolved_at=None)
         return tickets
 
     return make

@@ -28,6 +28,7 @@ from tickets.api.fields import (
 from tickets.models import (
     REFERENCE_PREFIX,
     TAKEN_DOWN_CHANNELS,
+    Author,
     Category,
     Channel,
     Interaction,
@@ -141,7 +142,7 @@ class AttachmentSerializer(serializers.Serializer):
 class InteractionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=InteractionKind.choices)
-    author_kind = serializers.ChoiceField(choices=Interaction.Author.choices)
+    author_kind = serializers.ChoiceField(choices=Author.choices)
     author = PersonOut(allow_null=True)
     customer_name = serializers.CharField(help_text="The customer's name at that moment.")
     body = serializers.CharField()

@@ -56,11 +56,8 @@ class Interaction(models.Model):
     Append-only: the model, its QuerySet and (by migration) a database trigger refuse edits and deletes.
     """
 
-    Kind = InteractionKind
-    Author = Author
-
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="interactions")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=InteractionKind.choices)
     author_kind = models.CharField(max_length=10, choices=Author.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="interactions"
@@ -111,8 +108,6 @@ class Interaction(models.Model):
 class Promise(models.Model):
     """One promise made to a customer: when, in which words, and against what estimate."""
 
-    Outcome = PromiseOutcome
-
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="promises")
     # The team that had the ticket when the promise was made: whose word it was, for the team figures.
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="promises")
@@ -132,7 +127,7 @@ class Promise(models.Model):
     override_reason = models.TextField(blank=True, help_text="Why sooner than the estimate is realistic.")
     change_reason = models.TextField(blank=True, help_text="Why an earlier promise was changed.")
     paused_for = models.DurationField(default=timedelta(0), help_text="Time added while waiting on the customer.")
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    outcome = models.CharField(max_length=10, choices=PromiseOutcome.choices, default=PromiseOutcome.PENDING)
     settled_at = models.DateTimeField(null=True, blank=True)
     # When the ticket was in fact resolved: at settling for a kept promise or one broken late, at the later
     # resolution for one broken by a breach. Slack is due_at - resolved_at. None for superseded promises.

@@ -21,8 +21,6 @@ class OutboxEmail(models.Model):
     more, and given up if it comes into doubt again.
     """
 
-    EmailState = EmailState
-
     email_state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.PENDING)
     # When the mail server accepted it (for no address: when the outbox found that out).
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -53,11 +51,9 @@ class OutboxEmail(models.Model):
 class Notification(OutboxEmail):
     """An in-app notice, also the outbox for its email. The dedupe key makes each event notify once."""
 
-    Event = NotificationEvent
-
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
-    event = models.CharField(max_length=30, choices=Event.choices)
+    event = models.CharField(max_length=30, choices=NotificationEvent.choices)
     # e.g. "breach:promise=17:user=4": one notification per (event, promise, recipient), whatever retries.
     dedupe_key = models.CharField(max_length=200)
     message = models.CharField(max_length=300)

@@ -129,9 +129,6 @@ QUEUE_INDEX_KEYS = (
 
 
 class Ticket(models.Model):
-    Channel = Channel
-    Status = TicketStatus
-    PromiseState = PromiseState
     OPEN_STATUSES = OPEN_STATUSES
     # The queue's order: open tickets first ("All I may see" also holds settled ones), then the nearest promise,
     # the unpromised after, the urgent and the old first. Every view of the queue sorts by all of it, even the
@@ -145,7 +142,7 @@ class Ticket(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tickets")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
     )

@@ -23,6 +23,7 @@ from tickets.models import (
     Notification,
     NotificationEvent,
     Promise,
+    PromiseOutcome,
     PromiseState,
     Ticket,
     reference_of,
@@ -57,7 +58,7 @@ class Due(NamedTuple):
 
 def _read(ids: list[int]) -> list[Due]:
     """The tickets, with their pending promise, in the order given (one query)."""
-    pending = Promise.objects.filter(ticket=OuterRef("pk"), outcome=Promise.Outcome.PENDING).values("pk")[:1]
+    pending = Promise.objects.filter(ticket=OuterRef("pk"), outcome=PromiseOutcome.PENDING).values("pk")[:1]
     rows = (
         Ticket.objects.filter(pk__in=ids)
         .annotate(pending_promise=Subquery(pending))
@@ -197,7 +198,7 @@ def record_breaches(ids: list[int], *, now: datetime) -> int:
     save_notifications(notices)
 
     broken = [t.promise_id for t in tickets if t.promise_id]
-    Promise.objects.filter(pk__in=broken).update(outcome=Promise.Outcome.BROKEN, settled_at=now)
+    Promise.objects.filter(pk__in=broken).update(outcome=PromiseOutcome.BROKEN, settled_at=now)
     moves = {level_id: to for level_id, to in above.items() if level_id in {t.level_id for t in tickets}}
     Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
         promise_state=PromiseState.BREACHED,

@@ -17,6 +17,7 @@ from tickets.models import (
     Notification,
     NotificationEvent,
     Promise,
+    PromiseOutcome,
     PromiseState,
     Ticket,
     TicketStatus,
@@ -37,7 +38,7 @@ from tickets.services.base import lock, log_entry, record, require_staff, requir
 
 
 def pending_promise(ticket: Ticket) -> Promise | None:
-    return ticket.promises.filter(outcome=Promise.Outcome.PENDING).first()
+    return ticket.promises.filter(outcome=PromiseOutcome.PENDING).first()
 
 
 def schedule(ticket: Ticket, *, now: datetime) -> None:
@@ -166,7 +167,7 @@ def make_promise(
         raise Overpromise(verdict)
 
     if current is not None:
-        current.outcome, current.settled_at = Promise.Outcome.SUPERSEDED, now
+        current.outcome, current.settled_at = PromiseOutcome.SUPERSEDED, now
         current.save(update_fields=["outcome", "settled_at"])
     promise = Promise.objects.create(
         ticket=ticket,
@@ -277,7 +278,7 @@ def _resume(ticket: Ticket, *, now: datetime, by: User | None) -> None:
 def _settle(ticket: Ticket, *, now: datetime) -> None:
     """Resolution settles the pending promise (kept if on time, broken if late), and is the actual
     resolution of every promise a breach broke on the way."""
-    ticket.promises.filter(outcome=Promise.Outcome.BROKEN, resolved_at__isnull=True).update(resolved_at=now)
+    ticket.promises.filter(outcome=PromiseOutcome.BROKEN, resolved_at__isnull=True).update(resolved_at=now)
     promise = pending_promise(ticket)
     if promise is None:
         if ticket.promise_state == PromiseState.BREACHED:
@@ -285,7 +286,7 @@ def _settle(ticket: Ticket, *, now: datetime) -> None:
         ticket.next_check_at = None
         return
     kept = now <= promise.due_at
-    promise.outcome = Promise.Outcome.KEPT if kept else Promise.Outcome.BROKEN
+    promise.outcome = PromiseOutcome.KEPT if kept else PromiseOutcome.BROKEN
     promise.settled_at = promise.resolved_at = now
     promise.save(update_fields=["outcome", "settled_at", "resolved_at"])
     ticket.promise_state = PromiseState.KEPT if kept else PromiseState.BROKEN

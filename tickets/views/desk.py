@@ -32,7 +32,7 @@ from tickets.action_forms import (
 from tickets.attachments import download
 from tickets.commitments import check_reply
 from tickets.forms import QUEUE_VIEWS, NewTicketForm, QueueFilterForm
-from tickets.models import EscalationLevel, Promise, PromiseState, Ticket, is_supervisor
+from tickets.models import EscalationLevel, PromiseOutcome, PromiseState, Ticket, is_supervisor
 from tickets.promise_rules import Overpromise, judge
 from tickets.services.customer import Sender
 from tickets.views.access import StaffRequest, safe_next, staff_only
@@ -282,7 +282,7 @@ def reply_notice(ticket: Ticket, form: ReplyForm, user: User) -> dict[str, Any]:
     return {
         "checks": checks,
         "sooner": any(check.verdict.sooner_than_estimate for check in checks),
-        "changes": bool(checks) and ticket.promises.filter(outcome=Promise.Outcome.PENDING).exists(),
+        "changes": bool(checks) and ticket.promises.filter(outcome=PromiseOutcome.PENDING).exists(),
         "zone_known": bool(ticket.customer.time_zone),
         "customer": ticket.customer,
         "form": form,
