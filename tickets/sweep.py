@@ -113,7 +113,7 @@ def _sweep_chunk(result: SweepResult, *, now: datetime, limit: int) -> int:
         result.at_risk += flag_at_risk(at_risk, now=now)
         result.rescheduled += len(later)
         failed = _breach(breached, result, now=now)
-        look_again(later + [(pk, now + BREACH_RETRY_DELAY) for pk in failed], now=now)
+        look_again(later + [(pk, now + BREACH_RETRY_DELAY) for pk in failed])
     return len(rows)
 
 

@@ -107,8 +107,9 @@ def flag_at_risk(ids: list[int], *, now: datetime) -> int:
 
 
 @set_service
-def look_again(at: list[tuple[int, datetime | None]], *, now: datetime) -> None:
-    """Set when the sweep next looks at each of these tickets (None: never), in one statement."""
+def look_again(at: list[tuple[int, datetime | None]]) -> None:
+    """Set when the sweep next looks at each of these tickets (None: never), in one statement. Nothing a
+    person sees changes, so neither does ``updated_at`` (the API's order by it)."""
     if at:
         Ticket.objects.filter(pk__in=[pk for pk, _ in at]).update(
             next_check_at=Case(
@@ -116,7 +117,6 @@ def look_again(at: list[tuple[int, datetime | None]], *, now: datetime) -> None:
                 default=F("next_check_at"),  # also tells PostgreSQL the type of a CASE whose every branch is NULL
                 output_field=DateTimeField(),
             ),
-            updated_at=now,
         )
 
 
