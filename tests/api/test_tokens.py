@@ -39,9 +39,9 @@ def tokens_of_every_kind(now) -> dict[str, str]:
     return secrets
 
 
-def test_the_lookup_opens_exactly_the_tokens_the_model_calls_usable(now):
+def test_the_lookup_opens_exactly_the_tokens_the_model_says_open_the_api(now):
     secrets = tokens_of_every_kind(now)
-    usable = {token.user.username for token in ApiToken.objects.usable(now).select_related("user")}
+    usable = {token.user.username for token in ApiToken.objects.select_related("user") if token.opens_api_at(now)}
     for kind, secret in secrets.items():
         user = token_user(secret, now=now)
         owner = ApiToken.objects.select_related("user").get(prefix=secret[:9]).user

@@ -53,19 +53,19 @@ def revoke_token(token: ApiToken, *, now: datetime | None = None) -> bool:
 
 
 def token_user(secret: str, *, now: datetime) -> User | None:
-    """The staff member a secret belongs to, if the token is usable (``ApiToken.objects.usable``); notes when
-    it was last used. One query, which also answers ``is_supervisor`` (asked on every call).
+    """The staff member a secret belongs to, if the token opens the API (``ApiToken.opens_api_at``); notes
+    when it was last used. One query, which also answers ``is_supervisor`` (asked on every call).
 
-    The digest is unique: the query takes the one row there is, unordered (``first()`` would sort by id), and
-    whether "last used" is stale is read off the row it returns rather than computed in SQL.
+    The query is the plainest there is, by the unique digest (no ordering, no conditions to compile): whether
+    the token is usable, and whether "last used" is stale, are read off the row it returns.
     """
     found = list(
-        ApiToken.objects.usable(now)
-        .filter(digest=digest(secret))
+        ApiToken.objects.filter(digest=digest(secret))
         .select_related("user")
-        .annotate(supervises=_SUPERVISES)[:1]
+        .annotate(supervises=_SUPERVISES)
+        .order_by()[:1]
     )
-    if not found:
+    if not found or not found[0].opens_api_at(now):
         return None
     token = found[0]
     remember_supervisor(token.user, in_group=token.supervises)

@@ -2,7 +2,8 @@
 
 Every list reads ``Ticket.objects.visible_to`` (the desk's one gate), narrowed by ``filtered``, sorted by one of
 ``ORDERINGS`` and paged by the keyset ``Window`` (``helpdesk.api.pagination``); ``listed`` reads only the
-columns ``TicketSerializer`` shows, with the rows it names joined in, so a page is one query.
+columns ``TicketSerializer`` shows, with its customer and assignee joined and the names of the rows it
+points to read by subqueries, so a page is one query.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ def listed(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 
 def _name_of(model: type[Team | Category], key: str) -> Subquery:
-    """The name of the row ``key`` points to."""
-    return Subquery(model.objects.filter(pk=OuterRef(key)).values("name"))
+    """The name of the row ``key`` points to (unordered: the models' default order is no use to one row)."""
+    return Subquery(model.objects.filter(pk=OuterRef(key)).order_by().values("name"))
 
 
 # The names a listed ticket shows, built once (they are the same for every list; ``annotate`` copies them).
@@ -107,8 +108,8 @@ _NAMES = {
     "team_name": _name_of(Team, "team_id"),
     "category_name": _name_of(Category, "category_id"),
     "escalation": Subquery(
-        EscalationLevel.objects.filter(pk=OuterRef("escalation_level_id")).values(
-            json=JSONObject(path=JSONObject(id="path_id", name="path__name"), level="position", level_name="name")
-        )
+        EscalationLevel.objects.filter(pk=OuterRef("escalation_level_id"))
+        .order_by()
+        .values(json=JSONObject(path=JSONObject(id="path_id", name="path__name"), level="position", level_name="name"))
     ),
 }

@@ -64,11 +64,6 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
         """Tokens neither revoked nor expired (``ApiToken.is_usable_at`` says the same of one token)."""
         return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
 
-    def usable(self, now: Any) -> ApiTokenQuerySet:
-        """Tokens that still open the API: live, of an active staff member (the API's token lookup,
-        ``tickets.api.access.token_user``, reads them through this)."""
-        return self.live(now).filter(user__is_active=True, user__is_staff=True)
-
     def revoke(self, now: Any) -> int:
         """Revoke those not revoked yet (once: a second revoke keeps the first time); returns how many."""
         return self.filter(revoked_at__isnull=True).update(revoked_at=now)
@@ -107,5 +102,9 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…) of {self.user}"
 
     def is_usable_at(self, now: Any) -> bool:
-        """For the token list: neither revoked nor expired (its owner's status is ``usable``'s to check)."""
+        """Neither revoked nor expired (the token list shows it; ``opens_api_at`` also asks of its owner)."""
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def opens_api_at(self, now: Any) -> bool:
+        """Whether the token still opens the API: usable, of an active staff member (``token_user`` asks)."""
+        return self.is_usable_at(now) and self.user.is_active and self.user.is_staff
