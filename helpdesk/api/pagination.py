@@ -139,22 +139,19 @@ def _to_cursor(value: Any) -> Any:
 
 
 def after_all(keys: Sequence[Key], values: Sequence[Any]) -> Q:
-    """Rows after the cursor in the order of ``keys``: for some key i, equal on every key before i and
-    after on key i (the last key is unique, so no row is equal on all of them).
+    """Rows after the cursor in the order of ``keys``: after on the first key, or equal on it and after the
+    cursor on the rest (the last key is unique, so no row is equal on all of them). Nested from the last key
+    out, each key's comparisons are written once: (a > x) OR (a = x AND ((b > y) OR (b = y AND ...))).
 
     The first key's bound is said once more on its own (``created_at >= cursor's``): PostgreSQL starts the
     index scan there instead of filtering every row before the cursor, so a deep page costs what page 1
     costs. (Not for a nullable first key, whose bound would need an OR.)
     """
-    condition = Q(pk__in=[])
-    for i, key in enumerate(keys):
-        later = key.after(values[i])
-        if later is None:
-            continue
-        term = later
-        for earlier, value in zip(keys[:i], values[:i], strict=True):
-            term &= earlier.equal(value)
-        condition |= term
+    condition: Q | None = None
+    for key, value in reversed(list(zip(keys, values, strict=True))):
+        later, rest = key.after(value), None if condition is None else key.equal(value) & condition
+        condition = rest if later is None else later if rest is None else later | rest
+    condition = condition if condition is not None else Q(pk__in=[])
     first, value = keys[0], values[0]
     if value is not None and not first.nullable:
         condition &= Q(**{f"{first.field}__{'lte' if first.descending else 'gte'}": value})
