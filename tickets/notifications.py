@@ -23,7 +23,7 @@ from django.db.models.lookups import IsNull
 from tickets import outbox, queue
 from tickets.emails import render_email
 from tickets.models import EscalationLevel, Notification, Team, Ticket
-from tickets.models.rows import RowMaker
+from tickets.models.rows import RowMaker, plain
 
 
 def people_of(
@@ -80,7 +80,7 @@ def notification_rows(
     recipient_ids: Iterable[int], *, ticket_id: int, event: str, key: str, message: str, now: datetime
 ) -> list[Notification]:
     """Unsaved rows, one per distinct recipient; ``key`` names what happened (e.g. ``promise=17``)."""
-    message = message[:300]
+    event, message = plain(event), message[:300]
     return [
         _notification(person, ticket_id, event, f"{event}:{key}:user={person}", message, now)
         for person in dict.fromkeys(recipient_ids)  # distinct, in order

@@ -17,7 +17,7 @@ from tickets.models import (
     Ticket,
     ticket_writes,
 )
-from tickets.models.rows import RowMaker
+from tickets.models.rows import RowMaker, plain
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -93,8 +93,8 @@ def log_entry(
         author_kind = Author.SYSTEM
     entry = _entry(
         ticket_id,
-        kind,
-        author_kind,
+        plain(kind),
+        plain(author_kind),
         None if by is None else by.pk,
         customer_name,
         details.get("body", ""),
