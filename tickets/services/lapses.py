@@ -58,7 +58,8 @@ class Due(NamedTuple):
 
 def _read(ids: list[int]) -> list[Due]:
     """The tickets, with their pending promise, in the order given (one query)."""
-    pending = Promise.objects.filter(ticket=OuterRef("pk"), outcome=PromiseOutcome.PENDING).values("pk")[:1]
+    # at most one pending promise a ticket (``promise_one_pending_per_ticket``): nothing to sort
+    pending = Promise.objects.filter(ticket=OuterRef("pk"), outcome=PromiseOutcome.PENDING).order_by().values("pk")[:1]
     rows = (
         Ticket.objects.filter(pk__in=ids)
         .order_by()  # put in the order given below, not sorted by the database first
