@@ -17,9 +17,12 @@ One run handles up to a batch of due tickets, in chunks of at most ``CHUNK``, ea
    looked at again after ``BREACH_RETRY_DELAY``, so one bad row cannot block the rest.
 4. The run stops when its time budget (``PROMISE_SWEEP_BUDGET_SECONDS``, well inside the task's time limit)
    is spent, checked before each chunk; a run whose budget is spent before it starts takes one row, so every
-   run progresses. The first chunk takes at most ``FIRST_CHUNK`` rows; its time per row sizes the next ones
-   to the budget left (at most ``CHUNK`` rows), so a chunk ends within the budget whether the database is
-   fast (a batch of 500 in two chunks) or slow (chunks shrink, and the run stops when not one row fits).
+   run progresses. The first chunk takes what the budget holds at a slow database's pace (``SLOW_ROW``: 10 ms
+   a log entry, as tests/e2e has it), at most ``FIRST_CHUNK`` rows; its time per row sizes the next ones to
+   the budget left (at most ``CHUNK`` rows), so a chunk ends within the budget whether the database is fast
+   (a batch of 500 in one chunk) or slow (chunks shrink, and the run stops when not one row fits). On the
+   default budget (30 s, half the task's soft limit) a first chunk of 500 takes 15 s at that pace: within the
+   budget on a database up to twice as slow, within the soft limit up to four times.
    Each chunk commits what it did, and the rows it did not reach stay due: a run killed by the task's time
    limit loses one chunk at most.
 5. Record the heartbeat. A full batch, or a run cut short by its budget, means more may be due: the task
@@ -48,7 +51,10 @@ logger = logging.getLogger(__name__)
 HEARTBEAT = "promises"
 BREACH_RETRY_DELAY = timedelta(minutes=1)
 CHUNK = 500  # rows per transaction at most: what a run killed mid-way can lose
-FIRST_CHUNK = 100  # rows of a run's first chunk, whose time per row sizes the next ones to the budget left
+FIRST_CHUNK = 500  # rows of a run's first chunk at most, whose time per row sizes the next ones to the budget left
+# A row's time on a slow database, three log entries of 10 ms (tests/e2e): the first chunk takes what the budget
+# holds at this pace, so it ends within the budget before any pace is known (100 rows for 3 s, 500 for 15 s).
+SLOW_ROW = 0.03
 
 
 @dataclass
@@ -70,7 +76,7 @@ def sweep(*, now: datetime, batch_size: int | None = None, budget_seconds: float
     started = time.monotonic()
     deadline = started + budget
     result = SweepResult()
-    limit = 1 if started >= deadline else min(FIRST_CHUNK, CHUNK, batch_size)
+    limit = 1 if started >= deadline else max(1, min(FIRST_CHUNK, CHUNK, batch_size, int(budget / SLOW_ROW)))
     while True:
         chunk_started = time.monotonic()
         if _sweep_chunk(result, now=now, limit=limit) < limit:  # nothing more is due

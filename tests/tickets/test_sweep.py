@@ -487,6 +487,17 @@ def test_the_first_chunks_pace_sizes_the_next_ones_to_the_budget_left(category, 
     assert (result.breached, result.more) == (5, True)
 
 
+@pytest.mark.parametrize(("budget", "first"), [(30, 500), (3, 100), (0.5, 16)])
+def test_the_first_chunk_takes_what_the_budget_holds_at_a_slow_databases_pace(budget, first, now, monkeypatch):
+    # 30 ms a row (10 ms a log entry, as tests/e2e has it): a batch of 500 in one chunk on the default budget
+    limits = []
+    monkeypatch.setattr(sweep_module, "_sweep_chunk", lambda result, *, now, limit: limits.append(limit) or 0)
+
+    sweep(now=now, batch_size=500, budget_seconds=budget)
+
+    assert limits == [first]
+
+
 # --- The database's clock (issue #17, point 10) ----------------------------------------------------
 
 
