@@ -32,6 +32,9 @@ class RowMaker(Generic[M]):
         position = {field.attname: i for i, field in enumerate(fields)}
         self.model = model
         self.slots = [position[name] for name in names]
+        # the usual case: the fields named are neighbours, in the model's order, and take their values in one slice
+        first = self.slots[0] if self.slots else 0
+        self.span = slice(first, first + len(names)) if self.slots == list(range(first, first + len(names))) else None
         self.defaults: list[Any] = []
         for field in fields:
             if field.attname not in names and field.has_default() and callable(field.default):
@@ -40,8 +43,11 @@ class RowMaker(Generic[M]):
 
     def __call__(self, *values: Any) -> M:
         row = self.defaults.copy()
-        for slot, value in zip(self.slots, values, strict=True):
-            row[slot] = value
+        if self.span is not None and len(values) == len(self.slots):
+            row[self.span] = values
+        else:
+            for slot, value in zip(self.slots, values, strict=True):
+                row[slot] = value
         return self.model(*row)
 
 
