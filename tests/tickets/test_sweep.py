@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import subprocess
 import sys
@@ -496,6 +497,22 @@ def test_the_first_chunk_takes_what_the_budget_holds_at_a_slow_databases_pace(bu
     sweep(now=now, batch_size=500, budget_seconds=budget)
 
     assert limits == [first]
+
+
+def test_the_garbage_collector_pauses_for_a_chunk_and_resumes_as_it_was(now, monkeypatch):
+    during = []
+    monkeypatch.setattr(sweep_module, "flag_at_risk", lambda ids, *, now: during.append(gc.isenabled()) or 0)
+
+    sweep(now=now)
+    assert gc.isenabled()
+    gc.disable()  # someone else's pause is theirs to end
+    try:
+        sweep(now=now)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    assert during == [False, False]
 
 
 # --- The database's clock (issue #17, point 10) ----------------------------------------------------
