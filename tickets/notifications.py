@@ -23,6 +23,7 @@ from django.db.models.lookups import IsNull
 from tickets import outbox, queue
 from tickets.emails import render_email
 from tickets.models import EscalationLevel, Notification, Team, Ticket
+from tickets.models.rows import RowMaker, plain
 
 
 def people_of(
@@ -79,17 +80,14 @@ def notification_rows(
     recipient_ids: Iterable[int], *, ticket_id: int, event: str, key: str, message: str, now: datetime
 ) -> list[Notification]:
     """Unsaved rows, one per distinct recipient; ``key`` names what happened (e.g. ``promise=17``)."""
+    event, message = plain(event), message[:300]
     return [
-        Notification(
-            recipient_id=person,
-            ticket_id=ticket_id,
-            event=event,
-            dedupe_key=f"{event}:{key}:user={person}",
-            message=message[:300],
-            created_at=now,
-        )
+        _notification(person, ticket_id, event, f"{event}:{key}:user={person}", message, now)
         for person in dict.fromkeys(recipient_ids)  # distinct, in order
     ]
+
+
+_notification = RowMaker(Notification, "recipient_id", "ticket_id", "event", "dedupe_key", "message", "created_at")
 
 
 def save_notifications(rows: list[Notification]) -> None:

@@ -17,9 +17,12 @@ One run handles up to a batch of due tickets, in chunks of at most ``CHUNK``, ea
    looked at again after ``BREACH_RETRY_DELAY``, so one bad row cannot block the rest.
 4. The run stops when its time budget (``PROMISE_SWEEP_BUDGET_SECONDS``, well inside the task's time limit)
    is spent, checked before each chunk; a run whose budget is spent before it starts takes one row, so every
-   run progresses. The first chunk takes at most ``FIRST_CHUNK`` rows; its time per row sizes the next ones
-   to the budget left (at most ``CHUNK`` rows), so a chunk ends within the budget whether the database is
-   fast (a batch of 500 in two chunks) or slow (chunks shrink, and the run stops when not one row fits).
+   run progresses. The first chunk takes what the budget holds at a slow database's pace (``SLOW_ROW``: 10 ms
+   a log entry, as tests/e2e has it), at most ``FIRST_CHUNK`` rows; its time per row sizes the next ones to
+   the budget left (at most ``CHUNK`` rows), so a chunk ends within the budget whether the database is fast
+   (a batch of 500 in one chunk) or slow (chunks shrink, and the run stops when not one row fits). On the
+   default budget (30 s, half the task's soft limit) a first chunk of 500 takes 15 s at that pace: within the
+   budget on a database up to twice as slow, within the soft limit up to four times.
    Each chunk commits what it did, and the rows it did not reach stay due: a run killed by the task's time
    limit loses one chunk at most.
 5. Record the heartbeat. A full batch, or a run cut short by its budget, means more may be due: the task
@@ -31,8 +34,11 @@ fast must not breach anything early.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -48,7 +54,10 @@ logger = logging.getLogger(__name__)
 HEARTBEAT = "promises"
 BREACH_RETRY_DELAY = timedelta(minutes=1)
 CHUNK = 500  # rows per transaction at most: what a run killed mid-way can lose
-FIRST_CHUNK = 100  # rows of a run's first chunk, whose time per row sizes the next ones to the budget left
+FIRST_CHUNK = 500  # rows of a run's first chunk at most, whose time per row sizes the next ones to the budget left
+# A row's time on a slow database, three log entries of 10 ms (tests/e2e): the first chunk takes what the budget
+# holds at this pace, so it ends within the budget before any pace is known (100 rows for 3 s, 500 for 15 s).
+SLOW_ROW = 0.03
 
 
 @dataclass
@@ -70,7 +79,7 @@ def sweep(*, now: datetime, batch_size: int | None = None, budget_seconds: float
     started = time.monotonic()
     deadline = started + budget
     result = SweepResult()
-    limit = 1 if started >= deadline else min(FIRST_CHUNK, CHUNK, batch_size)
+    limit = 1 if started >= deadline else max(1, min(FIRST_CHUNK, CHUNK, batch_size, int(budget / SLOW_ROW)))
     while True:
         chunk_started = time.monotonic()
         if _sweep_chunk(result, now=now, limit=limit) < limit:  # nothing more is due
@@ -89,7 +98,7 @@ def sweep(*, now: datetime, batch_size: int | None = None, budget_seconds: float
 def _sweep_chunk(result: SweepResult, *, now: datetime, limit: int) -> int:
     """One transaction: lock up to ``limit`` due rows, judge them and write (steps 1-3). Returns how many rows
     it looked at."""
-    with transaction.atomic():
+    with _no_collector_passes(), transaction.atomic():
         _prefer_ordered_index_scan()
         rows = list(
             Ticket.objects.due_for_check(now)
@@ -138,6 +147,22 @@ def _breach(ids: list[int], result: SweepResult, *, now: datetime) -> list[int]:
             logger.exception("Breach handling failed for ticket %s; retrying in %s", pk, BREACH_RETRY_DELAY)
             failed.append(pk)
     return failed
+
+
+@contextmanager
+def _no_collector_passes() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a chunk, which builds thousands of rows (model instances)
+    that live until it ends and are then freed by reference counting: the collector's passes over them found
+    nothing to free, and the rows they promoted to its oldest generation set off a full pass over the whole
+    process every few chunks (40 ms each, a sixth of a chunk of 500). The pause ends with the chunk, and the
+    collector resumes as it was (docs/benchmarks.md, Sweep)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _prefer_ordered_index_scan() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import subprocess
 import sys
@@ -485,6 +486,33 @@ def test_the_first_chunks_pace_sizes_the_next_ones_to_the_budget_left(category, 
     # 2 rows in 2 s leave room for 3 in the 3.5 s left, then not one row fits: more is due
     assert limits == [2, 3]
     assert (result.breached, result.more) == (5, True)
+
+
+@pytest.mark.parametrize(("budget", "first"), [(30, 500), (3, 100), (0.5, 16)])
+def test_the_first_chunk_takes_what_the_budget_holds_at_a_slow_databases_pace(budget, first, now, monkeypatch):
+    # 30 ms a row (10 ms a log entry, as tests/e2e has it): a batch of 500 in one chunk on the default budget
+    limits = []
+    monkeypatch.setattr(sweep_module, "_sweep_chunk", lambda result, *, now, limit: limits.append(limit) or 0)
+
+    sweep(now=now, batch_size=500, budget_seconds=budget)
+
+    assert limits == [first]
+
+
+def test_the_garbage_collector_pauses_for_a_chunk_and_resumes_as_it_was(now, monkeypatch):
+    during = []
+    monkeypatch.setattr(sweep_module, "flag_at_risk", lambda ids, *, now: during.append(gc.isenabled()) or 0)
+
+    sweep(now=now)
+    assert gc.isenabled()
+    gc.disable()  # someone else's pause is theirs to end
+    try:
+        sweep(now=now)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    assert during == [False, False]
 
 
 # --- The database's clock (issue #17, point 10) ----------------------------------------------------

@@ -56,11 +56,18 @@ class Interaction(models.Model):
     Append-only: the model, its QuerySet and (by migration) a database trigger refuse edits and deletes.
     """
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="interactions")
+    # No index of its own: ``interaction_timeline_idx`` begins with the ticket and serves every lookup by it.
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="interactions", db_index=False)
     kind = models.CharField(max_length=20, choices=InteractionKind.choices)
     author_kind = models.CharField(max_length=10, choices=Author.choices)
+    # Indexed only where set (``interaction_author_idx``): the system's and the customer's entries have none.
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="interactions"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interactions",
+        db_index=False,
     )
     customer_name = models.CharField(max_length=200, help_text="The customer's name at that moment.")
     body = models.TextField(blank=True)
@@ -75,6 +82,8 @@ class Interaction(models.Model):
         indexes = [
             # The timeline: WHERE ticket_id = … ORDER BY created_at.
             models.Index(fields=["ticket", "created_at"], name="interaction_timeline_idx"),
+            # A person's entries (what keeps them from being deleted), looked up by a value, never by NULL.
+            models.Index(fields=["author"], condition=Q(author__isnull=False), name="interaction_author_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=InteractionKind.values), name="interaction_kind_valid"),

@@ -52,7 +52,9 @@ class Notification(OutboxEmail):
     """An in-app notice, also the outbox for its email. The dedupe key makes each event notify once."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
+    # No index of its own: nothing looks notifications up by ticket (a ticket is never deleted: its log protects
+    # it), and every notification the sweep writes would keep one up.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications", db_index=False)
     event = models.CharField(max_length=30, choices=NotificationEvent.choices)
     # e.g. "breach:promise=17:user=4": one notification per (event, promise, recipient), whatever retries.
     dedupe_key = models.CharField(max_length=200)

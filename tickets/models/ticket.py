@@ -148,9 +148,12 @@ class Ticket(models.Model):
     )
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="tickets")
     escalation_level = models.ForeignKey(EscalationLevel, on_delete=models.PROTECT, related_name="tickets")
-    token = models.CharField(max_length=64, unique=True, default=new_status_token, editable=False)
+    # Unique by a constraint (``ticket_token``), not a field option: only ever compared whole, it needs no
+    # second index for LIKE, which unique=True adds to a CharField on PostgreSQL and every ticket write keeps up.
+    token = models.CharField(max_length=64, default=new_status_token, editable=False)
     # The web form's one-time key: a double click or a browser retry finds this ticket instead of a new one.
-    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Unique among the tickets that have one (``ticket_submission_key``): the others are not in its index.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
 
     # The current promise, denormalised from Promise so queues and the sweep read one table.
     promise_due_at = models.DateTimeField(null=True, blank=True)
@@ -167,11 +170,17 @@ class Ticket(models.Model):
 
     first_response_at = models.DateTimeField(null=True, blank=True)
     # Who answered first, and for which team: the supervisor's first-response figures per agent and team.
+    # Indexed only where set (``ticket_first_response_by_idx``, ``ticket_first_response_team_idx``).
     first_response_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="first_responses"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="first_responses",
+        db_index=False,
     )
     first_response_team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="first_responses"
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="first_responses", db_index=False
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField()
@@ -235,8 +244,28 @@ class Ticket(models.Model):
                 condition=Q(first_response_at__isnull=False),
                 name="ticket_first_response_idx",
             ),
+            # Who and which team answered first: looked up by a value (a team's or a person's deletion), never
+            # by NULL, so only the answered tickets are in them (every UPDATE of a ticket adds an entry to each
+            # of its indexes: the sweep's breaches kept up an entry for each unanswered ticket they moved).
+            models.Index(
+                fields=["first_response_by"],
+                condition=Q(first_response_by__isnull=False),
+                name="ticket_first_response_by_idx",
+            ),
+            models.Index(
+                fields=["first_response_team"],
+                condition=Q(first_response_team__isnull=False),
+                name="ticket_first_response_team_idx",
+            ),
         ]
         constraints = [
+            # Named as Django named the field options' constraints, so errors read the same.
+            models.UniqueConstraint(fields=["token"], name="tickets_ticket_token_key"),
+            models.UniqueConstraint(
+                fields=["submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="tickets_ticket_submission_key_key",
+            ),
             models.CheckConstraint(condition=Q(status__in=TicketStatus.values), name="ticket_status_valid"),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="ticket_channel_valid"),
             models.CheckConstraint(condition=Q(priority__in=Priority.values), name="ticket_priority_valid"),

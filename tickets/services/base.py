@@ -17,6 +17,7 @@ from tickets.models import (
     Ticket,
     ticket_writes,
 )
+from tickets.models.rows import RowMaker, plain
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -90,17 +91,34 @@ def log_entry(
         author_kind = Author.STAFF
     else:
         author_kind = Author.SYSTEM
-    return Interaction(
-        ticket_id=ticket_id,
-        kind=kind,
-        author_kind=author_kind,
-        author=by,
-        customer_name=customer_name,
-        body=details.get("body", ""),
-        is_public=details.get("public", False),
-        data=details.get("data") or {},
-        created_at=now,
+    entry = _entry(
+        ticket_id,
+        plain(kind),
+        plain(author_kind),
+        None if by is None else by.pk,
+        customer_name,
+        details.get("body", ""),
+        details.get("public", False),
+        details.get("data") or {},
+        now,
     )
+    if by is not None:
+        entry.author = by  # the person too, not only their id, as ``Interaction(author=by)`` keeps them
+    return entry
+
+
+_entry = RowMaker(
+    Interaction,
+    "ticket_id",
+    "kind",
+    "author_kind",
+    "author_id",
+    "customer_name",
+    "body",
+    "is_public",
+    "data",
+    "created_at",
+)
 
 
 def record(

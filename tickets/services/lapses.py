@@ -58,9 +58,11 @@ class Due(NamedTuple):
 
 def _read(ids: list[int]) -> list[Due]:
     """The tickets, with their pending promise, in the order given (one query)."""
-    pending = Promise.objects.filter(ticket=OuterRef("pk"), outcome=PromiseOutcome.PENDING).values("pk")[:1]
+    # at most one pending promise a ticket (``promise_one_pending_per_ticket``): nothing to sort
+    pending = Promise.objects.filter(ticket=OuterRef("pk"), outcome=PromiseOutcome.PENDING).order_by().values("pk")[:1]
     rows = (
         Ticket.objects.filter(pk__in=ids)
+        .order_by()  # put in the order given below, not sorted by the database first
         .annotate(pending_promise=Subquery(pending))
         .values_list(
             "pk",
@@ -148,6 +150,8 @@ def record_breaches(ids: list[int], *, now: datetime) -> int:
     def people_at(level: EscalationLevel) -> list[int]:
         return level_listed.get(level.pk) or team_people.get(level.team_id, [])
 
+    # what a hand-off from each level records, worked out once for all its tickets (their entries share it)
+    handoffs = {low: escalation_data(levels[low], high, by=None) for low, high in above.items()}
     planned: list[tuple[Due, Interaction, Interaction | None]] = []
     entries: list[Interaction] = []
     for ticket in tickets:
@@ -162,9 +166,13 @@ def record_breaches(ids: list[int], *, now: datetime) -> int:
                 f"Automatic: the promise on {reference_of(ticket.pk)} lapsed. "
                 "Hand-off: read the timeline; a new promise is needed."
             )
-            data = escalation_data(levels[ticket.level_id], to, by=None)
             escalation = log_entry(
-                ticket.pk, InteractionKind.ESCALATION, customer_name=ticket.customer_name, now=now, body=note, data=data
+                ticket.pk,
+                InteractionKind.ESCALATION,
+                customer_name=ticket.customer_name,
+                now=now,
+                body=note,
+                data=handoffs[ticket.level_id],
             )
             entries.append(escalation)
         planned.append((ticket, breach, escalation))

@@ -96,14 +96,23 @@ class AtRisk:
         """The entry of a warning that never came in time: the window opened and the promise lapsed while
         nobody looked (the sweeper stopped, an outage). It tells nobody: the breach that follows does. So every
         breached promise has one at-risk entry, and this one says why it is late."""
-        entry = self.entry()
-        entry.body = (
-            f"No warning was given in time: the warning window opened {humanize_duration(self.now - warn_at)} ago "
-            f"and the promise lapsed {humanize_duration(self.now - self.due_at)} ago, before the sweep looked at "
-            "it (was the sweeper stopped?)."
+        return log_entry(
+            self.ticket_id,
+            InteractionKind.AT_RISK,
+            customer_name=self.customer_name,
+            now=self.now,
+            body=(
+                f"No warning was given in time: the warning window opened {humanize_duration(self.now - warn_at)} "
+                f"ago and the promise lapsed {humanize_duration(self.now - self.due_at)} ago, before the sweep "
+                "looked at it (was the sweeper stopped?)."
+            ),
+            data={
+                "promise": self.promise_id,
+                "due_at": self.due_at.isoformat(),
+                "late": True,
+                "warn_at": warn_at.isoformat(),
+            },
         )
-        entry.data = {**entry.data, "late": True, "warn_at": warn_at.isoformat()}
-        return entry
 
     def notices(self, people: list[int]) -> list[Notification]:
         """One per person and promise, whatever retries (the dedupe key)."""
