@@ -18,7 +18,7 @@ from django.db.models import Q
 from customers.models import Customer
 from tickets.models.choices import Channel, Priority, PromiseState, TicketStatus, allowed_statuses
 from tickets.models.organisation import Category, EscalationLevel, Team
-from tickets.models.people import is_supervisor
+from tickets.models.people import is_supervisor, team_ids_query
 
 REFERENCE_PREFIX = "PD-"
 # References start at PD-1001 so the first customers don't see "ticket #1".
@@ -103,7 +103,7 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.none()
         if is_supervisor(user):
             return self.all()
-        return self.filter(Q(team__in=Team.objects.filter(members=user.pk).values("pk")) | Q(assignee=user.pk))
+        return self.filter(Q(team__in=team_ids_query(user.pk)) | Q(assignee=user.pk))
 
     def with_parties(self) -> TicketQuerySet:
         """With who and what a ticket page or API answer names: customer, category, team, assignee, level."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -89,8 +90,12 @@ class AtRisk:
             customer_name=self.customer_name,
             now=self.now,
             body=f"The promise is due in {humanize_duration(self.due_at - self.now)}.",
-            data={"promise": self.promise_id, "due_at": self.due_at.isoformat()},
+            data=self.data(),
         )
+
+    def data(self, **more: Any) -> dict[str, Any]:
+        """What a warning's entry records of its promise (and ``more``)."""
+        return {"promise": self.promise_id, "due_at": self.due_at.isoformat(), **more}
 
     def too_late(self, *, warn_at: datetime) -> Interaction:
         """The entry of a warning that never came in time: the window opened and the promise lapsed while
@@ -106,12 +111,7 @@ class AtRisk:
                 f"ago and the promise lapsed {humanize_duration(self.now - self.due_at)} ago, before the sweep "
                 "looked at it (was the sweeper stopped?)."
             ),
-            data={
-                "promise": self.promise_id,
-                "due_at": self.due_at.isoformat(),
-                "late": True,
-                "warn_at": warn_at.isoformat(),
-            },
+            data=self.data(late=True, warn_at=warn_at.isoformat()),
         )
 
     def notices(self, people: list[int]) -> list[Notification]:
