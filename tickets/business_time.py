@@ -1,0 +1,133 @@
+"""Time the desk is open: adding open time to an instant, measuring it between two, the next open moment.
+
+A ``Hours`` is a time zone, the open spans of each weekday in that zone's wall-clock time, and days whose
+spans differ (a public holiday or a company day off: none; a half day: its own spans). A span belongs to the
+day it starts on; one that ends at or before its start runs past midnight into the next day (22:00-06:00),
+and 00:00-00:00 is the whole day.
+
+Instants go in and come out aware, and every answer is in real elapsed time: a span that a daylight-saving
+change shortens (02:00-04:00 on the night the clocks go forward) is open one hour, not two. A wall-clock time
+that does not exist that night is read as the clocks before the change read it (``fold=0``), as ``zoneinfo``
+does; one that happens twice, as its first occurrence.
+
+Nothing here reads the clock or the database: callers pass the instants (the database's clock, as everywhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Span = tuple[time, time]
+
+# How far ahead an answer is looked for: days closed one after another (holidays, days off) past this are a
+# calendar that never opens again, refused with a message rather than searched forever.
+LOOKAHEAD_DAYS = 366 * 2
+ALWAYS: tuple[Span, ...] = ((time(0), time(0)),)
+
+
+class NeverOpen(ValueError):
+    """The hours have no open time at all (or none within ``LOOKAHEAD_DAYS``)."""
+
+
+@dataclass(frozen=True)
+class Hours:
+    """When the desk is open. ``weekly[0]`` is Monday's spans, ``weekly[6]`` Sunday's; ``days`` overrides
+    dates (an empty tuple closes the day)."""
+
+    zone: ZoneInfo
+    weekly: tuple[tuple[Span, ...], ...]
+    days: Mapping[date, tuple[Span, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.weekly) != 7:
+            raise ValueError("Give the open hours of each of the seven weekdays, Monday first.")
+        if not any(self.weekly):
+            raise NeverOpen("These hours are never open: give at least one weekday some open hours.")
+
+    @classmethod
+    def around_the_clock(cls, zone: ZoneInfo | None = None) -> Hours:
+        """Open every hour of every day: business time is elapsed time."""
+        return cls(zone or ZoneInfo("UTC"), (ALWAYS,) * 7)
+
+    # --- The open intervals ------------------------------------------------------------------------------
+
+    def spans_of(self, day: date) -> tuple[Span, ...]:
+        return self.days.get(day, self.weekly[day.weekday()])
+
+    def intervals(self, after: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The open intervals that end after ``after``, in order and not overlapping, as aware UTC instants
+        (the first clipped to start at ``after``). Spans that meet (17:00-24:00, 00:00-08:00) come as two."""
+        after = _aware(after).astimezone(UTC)
+        day = after.astimezone(self.zone).date() - timedelta(days=1)  # yesterday's span may run into today
+        reached = after
+        for _ in range(LOOKAHEAD_DAYS):
+            for start, end in self._day_intervals(day):
+                start = max(start, reached)  # a span overlapping the one before starts where that one ended
+                if end > start:
+                    yield start, end
+                    reached = end
+            day += timedelta(days=1)
+        raise NeverOpen(f"These hours have no more open time within {LOOKAHEAD_DAYS} days of {after:%Y-%m-%d}.")
+
+    def _day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        found = []
+        for opens, closes in sorted(self.spans_of(day)):
+            start = _instant(day, opens, self.zone)
+            end = _instant(day + timedelta(days=1) if closes <= opens else day, closes, self.zone)
+            if end > start:
+                found.append((start, end))
+        return found
+
+    # --- Arithmetic ----------------------------------------------------------------------------------------
+
+    def is_open(self, at: datetime) -> bool:
+        start, _ = next(self.intervals(at))
+        return start <= _aware(at)
+
+    def next_open(self, at: datetime) -> datetime:
+        """``at`` if the desk is open then, else the moment it next opens."""
+        start, _ = next(self.intervals(at))
+        return max(start, _aware(at).astimezone(UTC))
+
+    def add(self, at: datetime, duration: timedelta) -> datetime:
+        """The earliest instant by which ``duration`` of open time has passed since ``at``."""
+        if duration < timedelta(0):
+            raise ValueError("Add a duration of zero or more.")
+        if not duration:
+            return _aware(at).astimezone(UTC)
+        left = duration
+        for start, end in self.intervals(at):
+            if end - start >= left:
+                return start + left
+            left -= end - start
+        raise AssertionError("intervals() ends only by raising NeverOpen")  # pragma: no cover
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Open time from ``start`` to ``end`` (zero when ``end`` is not after ``start``)."""
+        end = _aware(end).astimezone(UTC)
+        total = timedelta(0)
+        if end <= _aware(start):
+            return total
+        for opens, closes in self.intervals(start):
+            if opens >= end:
+                break
+            total += min(closes, end) - opens
+        return total
+
+
+def weekly(spans: Sequence[Span], *, weekdays: Sequence[int] = range(5)) -> tuple[tuple[Span, ...], ...]:
+    """The same ``spans`` on ``weekdays`` (0 is Monday; by default Monday to Friday), the other days closed."""
+    return tuple(tuple(spans) if day in weekdays else () for day in range(7))
+
+
+def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("Business time works on aware instants: give the time zone.")
+    return moment
