@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 Span = tuple[time, time]
 
-# How far ahead an answer is looked for: days closed one after another (holidays, days off) past this are a
-# calendar that never opens again, refused with a message rather than searched forever.
+# Days closed one after another (holidays, days off) past this many are hours that never open again: refused
+# with a message rather than searched forever. (The search itself goes as far as an answer needs.)
 LOOKAHEAD_DAYS = 366 * 2
 ALWAYS: tuple[Span, ...] = ((time(0), time(0)),)
 
@@ -62,24 +62,28 @@ class Hours:
         (the first clipped to start at ``after``). Spans that meet (17:00-24:00, 00:00-08:00) come as two."""
         after = _aware(after).astimezone(UTC)
         day = after.astimezone(self.zone).date() - timedelta(days=1)  # yesterday's span may run into today
-        reached = after
-        for _ in range(LOOKAHEAD_DAYS):
+        reached, closed_run = after, 0
+        while closed_run < LOOKAHEAD_DAYS:
+            found = False
             for start, end in self._day_intervals(day):
                 start = max(start, reached)  # a span overlapping the one before starts where that one ended
                 if end > start:
                     yield start, end
-                    reached = end
+                    reached, found = end, True
+            closed_run = 0 if found else closed_run + 1
             day += timedelta(days=1)
-        raise NeverOpen(f"These hours have no more open time within {LOOKAHEAD_DAYS} days of {after:%Y-%m-%d}.")
+        raise NeverOpen(f"These hours have no open time in {LOOKAHEAD_DAYS} days in a row after {day:%Y-%m-%d}.")
 
     def _day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The day's spans as instants, in the order of the instants (a wall-clock time skipped by the clocks
+        going forward reads as one after the change, so the order of the wall-clock times may not be it)."""
         found = []
-        for opens, closes in sorted(self.spans_of(day)):
+        for opens, closes in self.spans_of(day):
             start = _instant(day, opens, self.zone)
             end = _instant(day + timedelta(days=1) if closes <= opens else day, closes, self.zone)
             if end > start:
                 found.append((start, end))
-        return found
+        return sorted(found)
 
     # --- Arithmetic ----------------------------------------------------------------------------------------
 

@@ -148,7 +148,7 @@ def test_hours_never_open_are_refused_with_a_message():
     with pytest.raises(ValueError, match="seven weekdays"):
         Hours(BERLIN, NINE_TO_FIVE[:5])
     closed_for_years = Hours(BERLIN, NINE_TO_FIVE, {date(2026, 1, 1) + timedelta(days=n): () for n in range(800)})
-    with pytest.raises(NeverOpen, match="no more open time"):
+    with pytest.raises(NeverOpen, match="no open time in"):
         closed_for_years.next_open(at(BERLIN, 2026, 1, 1, 9))
 
 
@@ -158,3 +158,20 @@ def test_naive_instants_and_negative_durations_are_refused():
         hours.next_open(datetime(2026, 12, 7, 9))
     with pytest.raises(ValueError, match="zero or more"):
         hours.add(at(BERLIN, 2026, 12, 7, 9), timedelta(hours=-1))
+
+
+def test_answers_far_ahead_are_found_however_far():
+    hours = Hours.around_the_clock()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    assert hours.add(start, timedelta(days=1000)) == start + timedelta(days=1000)
+    assert Hours(BERLIN, NINE_TO_FIVE).between(start, start + timedelta(days=1500)) > timedelta(days=300)
+
+
+def test_a_span_starting_in_the_hour_the_clocks_skip_keeps_the_spans_after_it():
+    # On 29 March 2026 Berlin's clocks go from 02:00 to 03:00: 02:30 reads as 03:30 summer time.
+    hours = Hours(BERLIN, (((time(2, 30), time(2, 45)), (time(3), time(4))),) * 7)
+    night = date(2026, 3, 29)
+    assert hours.is_open(at(BERLIN, 2026, 3, 29, 3, 10))
+    assert hours.between(
+        datetime.combine(night, time(0), tzinfo=BERLIN), datetime.combine(night, time(6), tzinfo=BERLIN)
+    ) == timedelta(hours=1)  # 03:00-04:00, which the skipped span (03:30-03:45 in real time) lies inside
