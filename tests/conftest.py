@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -38,6 +39,12 @@ def _real_postgresql(django_db_setup, django_db_blocker):
                 "The tests need PostgreSQL: run them with `make test`, or set DATABASE_URL=postgres://...",
                 returncode=3,
             )
+
+
+@pytest.fixture
+def now():
+    """The moment a test starts, for tests that pass the time to what they call."""
+    return timezone.now()
 
 
 @pytest.fixture

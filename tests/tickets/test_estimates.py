@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from tests.factories import CategoryFactory, TicketFactory
 from tickets import services, tasks
@@ -21,11 +20,6 @@ from tickets.promise_rules import active_age, judge
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-def now():
-    return timezone.now()
 
 
 @pytest.fixture

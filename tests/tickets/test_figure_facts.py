@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from tickets import services
 from tickets.models import Interaction, Promise, Rating
@@ -14,11 +13,6 @@ from tickets.sweep import sweep
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-def now():
-    return timezone.now()
 
 
 def promise(ticket, by, *, now, hours=6, **extra):

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from tests.factories import TicketFactory, history_says
 from tickets import services
@@ -16,11 +15,6 @@ from tickets.promise_rules import Overpromise, judge
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-def now():
-    return timezone.now()
 
 
 def promise(ticket, by, *, now, hours: float = 6, **extra):

@@ -15,7 +15,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from tests.factories import TicketFactory
@@ -28,11 +27,6 @@ pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def now():
-    return timezone.now()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from tests.factories import CategoryFactory, EscalationPathFactory, StaffFactory, TicketFactory
 from tickets import services, tasks
@@ -21,11 +20,6 @@ from tickets.sweep import sweep
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-def now():
-    return timezone.now()
 
 
 @pytest.fixture
