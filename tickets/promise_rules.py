@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from tickets.business_time import Hours
 from tickets.estimates.estimator import Curve
 from tickets.estimates.models import Estimate, EstimateBasis
 from tickets.models import Category, Promise, PromiseOutcome, PromiseState, Ticket
@@ -29,6 +30,27 @@ def warning_window(category: Category, span: timedelta) -> timedelta:
     warn_min = category.warn_min if category.warn_min is not None else settings.PROMISE_WARN_MIN
     fraction = category.warn_fraction if category.warn_fraction is not None else settings.PROMISE_WARN_FRACTION
     return min(span, max(warn_min, span * fraction))
+
+
+def clock_of(ticket: Ticket) -> Hours:
+    """The hours a ticket's promise runs in: its team's calendar where its category runs in business time,
+    else around the clock (one read of the calendar's closed days when it is a calendar's)."""
+    if ticket.category.business_hours:
+        return ticket.team.calendar.hours()
+    return AROUND_THE_CLOCK
+
+
+AROUND_THE_CLOCK = Hours.around_the_clock()
+
+
+def warn_time(category: Category, hours: Hours, *, made_at: datetime, due_at: datetime) -> datetime:
+    """When a promise made at ``made_at`` for ``due_at`` enters its warning window: the window is measured in
+    ``hours``' open time before the due time, so a warning never starts while the desk is closed. A promise
+    with no open time before it is due (made on Friday evening for Saturday) is warned in elapsed time."""
+    span = hours.between(made_at, due_at)
+    if not span:
+        return due_at - warning_window(category, due_at - made_at)
+    return hours.add(made_at, span - warning_window(category, span))
 
 
 def state_at(*, due_at: datetime, warn_at: datetime, now: datetime) -> str:

@@ -7,6 +7,7 @@ the database too, not only in Python.
 
 # The estimates and the imported history are models of this app kept beside the code that reads them.
 from tickets.estimates.models import Estimate, HistoryImport, PastTicket
+from tickets.models.calendar import AROUND_THE_CLOCK, Calendar, ClosedDay
 from tickets.models.choices import (
     OUTBOX_OPEN_STATES,
     STATUS_TRANSITIONS,

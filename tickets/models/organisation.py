@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from tickets.models.calendar import Calendar
 from tickets.models.choices import Priority
 
 
@@ -16,6 +17,13 @@ class Team(models.Model):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
     lead = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
+    )
+    calendar = models.ForeignKey(
+        Calendar,
+        on_delete=models.PROTECT,
+        default=Calendar.default_id,
+        related_name="teams",
+        help_text="When the team works: the business time of the categories that run in business time.",
     )
 
     class Meta:
@@ -89,6 +97,10 @@ class Category(models.Model):
         null=True, blank=True, help_text="Overrides PROMISE_WARN_FRACTION (0 to 1) for this category."
     )
     is_active = models.BooleanField(default=True, help_text="Offered on the web form.")
+    business_hours = models.BooleanField(
+        default=False,
+        help_text="Its promises' warnings, targets and estimates count the team's working hours, not the clock.",
+    )
 
     class Meta:
         ordering = ["name"]

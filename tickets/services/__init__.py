@@ -26,7 +26,7 @@ from tickets.services.conversation import add_note, log_call, open_ticket, recei
 from tickets.services.customer import replace_status_link, use_sender_details
 from tickets.services.details import change_details
 from tickets.services.handoff import assign, escalate, transfer
-from tickets.services.promises import make_promise
+from tickets.services.promises import make_promise, retime_warnings
 from tickets.services.status import change_status, move_status, rate, reopen, resolve
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "replace_status_link",
     "reply",
     "resolve",
+    "retime_warnings",
     "status_url",
     "ticket_service",
     "transfer",

@@ -23,7 +23,7 @@ from tickets.templatetags.desk import person
 R = TypeVar("R")
 
 
-def _and(items: list[str]) -> str:
+def join_words(items: list[str]) -> str:
     """A list as a sentence says it: "a", "a and b", "a, b and c"."""
     return items[-1] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
@@ -55,7 +55,7 @@ def save_together(write: Callable[[], R]) -> R:
         ) from None
 
 
-def _delete_unless_used(obj: models.Model, in_use: Callable[[], str]) -> None:
+def delete_unless_used(obj: models.Model, in_use: Callable[[], str]) -> None:
     """Delete a row nothing points at; otherwise raise ``ValidationError`` saying what does.
 
     Counted first, because Django's PROTECT would load every protecting row just to report them; the
@@ -92,10 +92,11 @@ def team_in_use(team: Team) -> str:
     uses = []
     if tickets or promises:
         uses.append(
-            "still has " + _and([_count(n, noun) for n, noun in ((tickets, "ticket"), (promises, "promise")) if n])
+            "still has "
+            + join_words([_count(n, noun) for n, noun in ((tickets, "ticket"), (promises, "promise")) if n])
         )
     if levels:
-        uses.append("is " + _and(levels))
+        uses.append("is " + join_words(levels))
     if not uses:
         return ""
     advice = []
@@ -107,7 +108,7 @@ def team_in_use(team: Team) -> str:
 
 
 def delete_team(team: Team) -> None:
-    _delete_unless_used(team, lambda: team_in_use(team))
+    delete_unless_used(team, lambda: team_in_use(team))
 
 
 # --- Escalation paths and their levels -----------------------------------------------------------
@@ -166,7 +167,8 @@ def path_in_use(path: EscalationPath) -> str:
     uses = []
     if categories:
         one = len(categories) == 1
-        uses.append(f"the {'category' if one else 'categories'} {_and(categories)} still use{'s' if one else ''} it")
+        names = join_words(categories)
+        uses.append(f"the {'category' if one else 'categories'} {names} still use{'s' if one else ''} it")
     if tickets:
         uses.append(f"{_count(tickets, 'ticket')} {'is' if tickets == 1 else 'are'} at its levels")
     if not uses:
@@ -178,7 +180,7 @@ def path_in_use(path: EscalationPath) -> str:
 
 
 def delete_path(path: EscalationPath) -> None:
-    _delete_unless_used(path, lambda: path_in_use(path))
+    delete_unless_used(path, lambda: path_in_use(path))
 
 
 # --- Categories ----------------------------------------------------------------------------------

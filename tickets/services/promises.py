@@ -9,8 +9,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from tickets.business_time import Hours
 from tickets.customer_emails import queue_customer_email
 from tickets.models import (
     Interaction,
@@ -28,14 +30,15 @@ from tickets.notifications import notification_rows, owners, save_notifications
 from tickets.promise_rules import (
     RUNNING,
     Overpromise,
+    clock_of,
     humanize_duration,
     judge,
     next_check_at,
     state_at,
     validate_due,
-    warning_window,
+    warn_time,
 )
-from tickets.services.base import lock, log_entry, record, require_staff, require_text, ticket_service
+from tickets.services.base import lock, log_entry, record, require_staff, require_text, set_service, ticket_service
 
 
 def pending_promise(ticket: Ticket) -> Promise | None:
@@ -67,6 +70,34 @@ def schedule(ticket: Ticket, *, now: datetime) -> None:
     )
     if was != PromiseState.AT_RISK and ticket.promise_state == PromiseState.AT_RISK:
         warn_at_risk(ticket, now=now)
+
+
+@set_service
+def retime_warnings(tickets: QuerySet[Ticket]) -> int:
+    """After the hours some tickets run in have changed (their team's calendar, their team, their category's
+    choice of business time): each on-track promise keeps its due time, as the customer was told an instant,
+    and its warning and the sweep's next look move to the new hours. A warning already given stays given; one
+    the new hours put in the past is given by the sweep's next run. Returns the tickets re-timed."""
+    made_at = Promise.objects.filter(ticket=OuterRef("pk"), outcome=PromiseOutcome.PENDING).values("made_at")[:1]
+    rows = list(
+        tickets.filter(promise_state=PromiseState.ON_TRACK, promise_due_at__isnull=False)
+        .select_for_update(of=("self",))
+        .select_related("category", "team__calendar")
+        .annotate(made_at=Subquery(made_at))
+        .order_by("pk")
+    )
+    clocks: dict[tuple[bool, int | None], Hours] = {}
+    for ticket in rows:
+        key = (ticket.category.business_hours, ticket.team.calendar_id)
+        if key not in clocks:
+            clocks[key] = clock_of(ticket)
+        assert ticket.promise_due_at is not None  # filtered
+        ticket.promise_warn_at = warn_time(
+            ticket.category, clocks[key], made_at=ticket.made_at or ticket.created_at, due_at=ticket.promise_due_at
+        )
+        ticket.next_check_at = None if ticket.paused_at else ticket.promise_warn_at
+    Ticket.objects.bulk_update(rows, ["promise_warn_at", "next_check_at"], batch_size=500)
+    return len(rows)
 
 
 # --- At risk: the warning, the same words and people whichever way it comes ----------------------
@@ -194,7 +225,7 @@ def make_promise(
         change_reason=change_reason,
     )
     ticket.promise_due_at = due_at
-    ticket.promise_warn_at = due_at - warning_window(ticket.category, due_at - now)
+    ticket.promise_warn_at = warn_time(ticket.category, clock_of(ticket), made_at=now, due_at=due_at)
     ticket.promise_state = PromiseState.ON_TRACK
     interaction = record(
         ticket,
@@ -257,17 +288,20 @@ def _resume(ticket: Ticket, *, now: datetime, by: User | None) -> None:
     paused_at, ticket.paused_at = ticket.paused_at, None
     if paused_at is None:
         return
-    paused_for = max(now - paused_at, timedelta(0))
-    ticket.waited += paused_for  # left out of how long the ticket took, for the estimates
+    ticket.waited += max(now - paused_at, timedelta(0))  # left out of how long the ticket took, for the estimates
     promise = pending_promise(ticket)
     if promise is None or ticket.promise_state not in RUNNING:
         return
+    # The promise moves by the time waited that the desk was open: a wait over a weekend moves a promise
+    # that runs in business time by the hours of Friday and Monday it took, not by the weekend.
+    hours = clock_of(ticket)
+    paused_for = hours.between(paused_at, now)
     previous_due = promise.due_at
-    promise.due_at += paused_for
+    promise.due_at = hours.add(promise.due_at, paused_for)
     promise.paused_for += paused_for
     promise.save(update_fields=["due_at", "paused_for"])
     ticket.promise_due_at = promise.due_at
-    ticket.promise_warn_at = (ticket.promise_warn_at or promise.due_at) + paused_for
+    ticket.promise_warn_at = hours.add(ticket.promise_warn_at or previous_due, paused_for)
     record(
         ticket,
         InteractionKind.PROMISE_RESUMED,

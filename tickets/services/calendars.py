@@ -1,0 +1,100 @@
+"""The rules for business calendars, called by the Configuration pages and the configuration API alike.
+
+A calendar's hours, a team's calendar and a category's choice of business time each decide when promises are
+warned about. Changing any of them never moves a promise already made (the customer was told an instant), but
+re-times the warnings and the sweep's checks of the promises that run in those hours (``hours_changed``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from tickets.models import AROUND_THE_CLOCK, Calendar, Category, ClosedDay, Team, Ticket
+from tickets.models.calendar import public_holidays, spans_text
+from tickets.services.configuration import check_name, delete_unless_used, join_words, save_together
+from tickets.services.promises import retime_warnings
+
+PREVIEW_DAYS = 14
+
+
+def save_calendar(calendar: Calendar, *, closed_days: Iterable[ClosedDay] | None = None) -> Calendar:
+    """Check and save a calendar (and, when given, replace its closed days), then re-time the promises that
+    run in it. Refused with ``ValidationError``: a taken name, an unknown zone or region, hours never open."""
+    check_name(Calendar, calendar.name, pk=calendar.pk, noun="calendar")
+    calendar.full_clean(exclude=["name"], validate_unique=False)
+    days = None if closed_days is None else list(closed_days)
+    if days is not None:
+        dates = [day.date for day in days]
+        twice = sorted({f"{day:%Y-%m-%d}" for day in dates if dates.count(day) > 1})
+        if twice:
+            raise ValidationError({"closed_days": f"{join_words(twice)} is listed twice: give each date once."})
+
+    def write() -> Calendar:
+        calendar.save()
+        if days is not None:
+            calendar.closed_days.all().delete()
+            for day in days:
+                day.calendar = calendar
+            ClosedDay.objects.bulk_create(days)
+        hours_changed(Q(team__calendar=calendar))
+        return calendar
+
+    return save_together(write)
+
+
+def calendar_in_use(calendar: Calendar) -> str:
+    """Why the calendar can't be deleted, or "" when no team works to it."""
+    if calendar.name == AROUND_THE_CLOCK:
+        return f"{calendar} can't be deleted: it is the calendar of every team that sets none."
+    teams = [team.name for team in Team.objects.filter(calendar=calendar).order_by("name")]
+    if not teams:
+        return ""
+    work = "works" if len(teams) == 1 else "work"
+    return f"{calendar} can't be deleted: {join_words(teams)} {work} to it. Give them another calendar first."
+
+
+def delete_calendar(calendar: Calendar) -> None:
+    delete_unless_used(calendar, lambda: calendar_in_use(calendar))
+
+
+def hours_changed(tickets: Q) -> int:
+    """Re-time the warnings of the promises that run in business time among ``tickets`` (a team's, a category's,
+    a calendar's): after a team changes calendar, a category its choice, a calendar its hours."""
+    return retime_warnings(Ticket.objects.filter(tickets, category__business_hours=True))
+
+
+def category_changed(category: Category, *, business_hours_before: bool) -> int:
+    """After a category is saved: its promises move to or from business time if its choice changed."""
+    if category.business_hours == business_hours_before:
+        return 0
+    return retime_warnings(Ticket.objects.filter(category=category))
+
+
+# --- The preview of the next two weeks ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewDay:
+    day: date
+    hours: str  # "09:00-12:30, 13:30-17:00", or "closed"
+    why: str  # the holiday's or the closed day's name, "" for a usual day
+
+
+def preview(calendar: Calendar, *, start: datetime, days: int = PREVIEW_DAYS) -> list[PreviewDay]:
+    """The open hours of the ``days`` days from ``start``'s date in the calendar's zone, as its supervisors
+    will check them: each day's spans, and why a day differs from its weekday."""
+    first = start.astimezone(calendar.zone).date()
+    own = {day.date: day for day in calendar.closed_days.all()}
+    public = public_holidays(calendar.country, calendar.subdivision) if calendar.country else {}
+    hours = calendar.hours()
+    shown = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        why = (own[day].reason or ("half day" if own[day].spans else "closed")) if day in own else public.get(day, "")
+        shown.append(PreviewDay(day, spans_text(hours.spans_of(day)), why))
+    return shown
