@@ -96,6 +96,20 @@ class Hours:
         start, _ = next(self.intervals(at))
         return max(start, _aware(at).astimezone(UTC))
 
+    def end_of_next_open_day(self, at: datetime) -> datetime:
+        """When the first day after ``at``'s day (in the zone) that has open time closes: "by the end of the next
+        business day". A span running past midnight belongs to the day it starts on."""
+        today = _aware(at).astimezone(self.zone).date()
+        day, closes = None, None
+        for start, end in self.intervals(at):
+            starts_on = start.astimezone(self.zone).date()
+            if day is not None and starts_on != day:
+                break
+            if starts_on > today:
+                day, closes = starts_on, end
+        assert closes is not None  # intervals() ends only by raising NeverOpen
+        return closes
+
     def add(self, at: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of open time has passed since ``at``."""
         if duration < timedelta(0):

@@ -13,7 +13,7 @@ from helpdesk.text import normalise_email
 from tickets import outbox, queue
 from tickets.emails import render_email
 from tickets.models import CustomerEmail, Interaction, Ticket
-from tickets.promise_rules import estimate_for, humanize_duration
+from tickets.promise_rules import clock_of, estimate_for
 
 
 def queue_customer_email(ticket: Ticket, interaction: Interaction, *, kind: str, now: datetime) -> CustomerEmail:
@@ -79,8 +79,11 @@ def status_url(ticket: Ticket) -> str:
 
 
 def expectation(ticket: Ticket) -> str:
-    """An honest answer to "when will I hear back?": the guard's current estimate for this kind of request."""
-    return humanize_duration(estimate_for(ticket.category, ticket.priority).remaining)
+    """An honest answer to "when will I hear back?": the guard's current estimate for this kind of request, in
+    business time with the hours it counts when the request's category runs in business time."""
+    clock = clock_of(ticket)
+    said = clock.says(estimate_for(ticket.category, ticket.priority, clock=clock).remaining)
+    return f"{said} (we are open {clock.customer_words})" if clock.in_business_time else said
 
 
 def build_email(row: CustomerEmail) -> EmailMultiAlternatives:

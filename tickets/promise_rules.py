@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 
 from tickets.business_time import Hours
 from tickets.estimates.estimator import Curve
@@ -32,21 +33,50 @@ def warning_window(category: Category, span: timedelta) -> timedelta:
     return min(span, max(warn_min, span * fraction))
 
 
-def clock_of(ticket: Ticket) -> Hours:
-    """The hours a ticket's promise runs in: its team's calendar where its category runs in business time,
-    else around the clock (one read of the calendar's closed days when it is a calendar's)."""
-    if ticket.category.business_hours:
-        return ticket.team.calendar.hours()
-    return AROUND_THE_CLOCK
+@dataclass(frozen=True)
+class Clock:
+    """The time a ticket's promise runs in: the open hours, and how to say them and durations in them."""
+
+    hours: Hours
+    words: str = ""  # the guard's short words, 'Mon-Fri 9-17'; "" around the clock
+    customer_words: str = ""  # 'Monday to Friday, 9 to 17, Berlin time'; "" around the clock
+    day: timedelta = timedelta(days=1)  # a usual open day, so 16 business hours of 9 to 17 are 2 business days
+
+    @property
+    def in_business_time(self) -> bool:
+        return bool(self.words)
+
+    def says(self, duration: timedelta) -> str:
+        """A duration in this clock's time: '3 h' around the clock; '3 h of working time' or 'about 2 business
+        days' (halves rounded) in business time."""
+        if not self.in_business_time:
+            return humanize_duration(duration)
+        if duration < self.day:
+            return f"{humanize_duration(duration)} of working time"
+        days = round(duration / self.day * 2) / 2
+        return f"about {days:g} business day{'' if days == 1 else 's'}"
 
 
-AROUND_THE_CLOCK = Hours.around_the_clock()
+AROUND_THE_CLOCK = Clock(Hours.around_the_clock())
 
 
-def warn_time(category: Category, hours: Hours, *, made_at: datetime, due_at: datetime) -> datetime:
+def clock_of(ticket: Ticket) -> Clock:
+    """The time a ticket's promise runs in: its team's calendar where its category runs in business time, else
+    around the clock (then nothing is read)."""
+    if not ticket.category.business_hours:
+        return AROUND_THE_CLOCK
+    calendar = ticket.team.calendar
+    prefetch_related_objects([calendar], "closed_days")  # read once, by both questions below
+    if calendar.is_around_the_clock:
+        return AROUND_THE_CLOCK
+    return Clock(calendar.hours(), calendar.in_words(short=True), calendar.in_words(), calendar.usual_day())
+
+
+def warn_time(category: Category, clock: Clock, *, made_at: datetime, due_at: datetime) -> datetime:
     """When a promise made at ``made_at`` for ``due_at`` enters its warning window: the window is measured in
-    ``hours``' open time before the due time, so a warning never starts while the desk is closed. A promise
+    the clock's open time before the due time, so a warning never starts while the desk is closed. A promise
     with no open time before it is due (made on Friday evening for Saturday) is warned in elapsed time."""
+    hours = clock.hours
     span = hours.between(made_at, due_at)
     if not span:
         return due_at - warning_window(category, due_at - made_at)
@@ -162,25 +192,27 @@ class Estimated:
     percentile: float
     age: timedelta  # the ticket's age (active time: waiting left out)
     read_at: timedelta | None = None  # the age the history answered for, when less (too few tickets older)
+    clock: Clock = AROUND_THE_CLOCK  # the time the durations are in: the category's business time, if it runs in it
 
     def explain(self) -> str:
         """'8 in 10 similar tickets still open after 1 day were solved within another 3 days (from 412).'"""
+        says, works = self.clock.says, f" (we work {self.clock.words})" if self.clock.in_business_time else ""
         if self.basis == EstimateBasis.DEFAULT:
-            return f"Too little history yet: the category's target is {humanize_duration(self.remaining)}."
+            return f"Too little history yet: the category's target is {says(self.remaining)}{works}."
         share = share_in_words(self.percentile)
         similar = SIMILAR.get(self.basis, "similar tickets")
         tickets = f"{self.sample_size} ticket{'s' if self.sample_size != 1 else ''}"
         at = self.age if self.read_at is None else min(self.age, self.read_at)
         if at < timedelta(minutes=15):
-            return f"{share} {similar} were solved within {humanize_duration(self.remaining)} (from {tickets})."
+            return f"{share} {similar} were solved within {says(self.remaining)}{works} (from {tickets})."
         older = (
-            f"; this one has lasted {humanize_duration(self.age)}, longer than the history holds enough tickets for"
+            f"; this one has lasted {says(self.age)}, longer than the history holds enough tickets for"
             if self.age - at > timedelta(minutes=1)
             else ""
         )
         return (
-            f"{share} {similar} still open after {humanize_duration(at)} were solved within another "
-            f"{humanize_duration(self.remaining)} (from {tickets}{older})."
+            f"{share} {similar} still open after {says(at)} were solved within another "
+            f"{says(self.remaining)}{works} (from {tickets}{older})."
         )
 
 
@@ -225,9 +257,12 @@ class Overpromise(ValidationError):
         return "Sooner than the estimate: say why it is realistic this time."
 
 
-def estimate_for(category: Category, priority: int, *, age: timedelta = timedelta(0)) -> Estimated:
+def estimate_for(
+    category: Category, priority: int, *, age: timedelta = timedelta(0), clock: Clock = AROUND_THE_CLOCK
+) -> Estimated:
     """The guard's estimate for a ticket of this category and priority that has lasted ``age``: the curve the
-    last refresh chose for the pair (one read by its unique key), else the category's default target."""
+    last refresh chose for the pair (one read by its unique key), else the category's default target. Both are
+    in the ``clock``'s time: the category's business time when it runs in business time."""
     row = Estimate.objects.filter(category=category, priority=priority).first()
     if row is None or not row.curve:
         return Estimated(
@@ -236,6 +271,7 @@ def estimate_for(category: Category, priority: int, *, age: timedelta = timedelt
             basis=EstimateBasis.DEFAULT,
             percentile=settings.PROMISE_ESTIMATE_PERCENTILE,
             age=age,
+            clock=clock,
         )
     point = Curve.from_json(row.basis, row.curve, sample_size=row.sample_size, window_days=row.window_days).at(
         age.total_seconds()
@@ -247,27 +283,76 @@ def estimate_for(category: Category, priority: int, *, age: timedelta = timedelt
         percentile=row.percentile,
         age=age,
         read_at=timedelta(seconds=round(point.age)),
+        clock=clock,
     )
 
 
-def active_age(ticket: Ticket, *, now: datetime) -> timedelta:
-    """How long the ticket has lasted, its waits on the customer left out (as the estimates count it)."""
+def active_age(ticket: Ticket, *, now: datetime, clock: Clock = AROUND_THE_CLOCK) -> timedelta:
+    """How long the ticket has lasted, its waits on the customer left out (as the estimates count it), in the
+    ``clock``'s time. In business time the waits (kept as elapsed time) count at the share of the ticket's
+    life the desk was open, as the estimates count them."""
     if ticket.created_at is None:
         return timedelta(0)
     waiting = ticket.waited + (now - ticket.paused_at if ticket.paused_at else timedelta(0))
-    return max(now - ticket.created_at - waiting, timedelta(0))
+    elapsed = now - ticket.created_at
+    active = max(elapsed - waiting, timedelta(0))
+    if not clock.in_business_time or elapsed <= timedelta(0):
+        return active
+    return clock.hours.between(ticket.created_at, now) * (active / elapsed)
 
 
 def judge(ticket: Ticket, *, due_at: datetime, by: Any, now: datetime) -> Verdict:
     """The verdict on promising ``due_at`` for this ticket, as rep ``by``, at ``now``."""
-    estimated = estimate_for(ticket.category, ticket.priority, age=active_age(ticket, now=now))
+    clock = clock_of(ticket)
+    age = active_age(ticket, now=now, clock=clock)
+    estimated = estimate_for(ticket.category, ticket.priority, age=age, clock=clock)
     load = (
         Promise.objects.filter(made_by=by, outcome=PromiseOutcome.PENDING, due_at__lt=due_at)
         .exclude(ticket=ticket)
         .count()
     )
-    earliest = now + estimated.remaining
+    earliest = clock.hours.add(now, estimated.remaining)
     return Verdict(estimated=estimated, load=load, earliest_realistic=earliest, sooner_than_estimate=due_at < earliest)
+
+
+@dataclass(frozen=True)
+class QuickPick:
+    """A due time the promise form offers in one click, beside the exact time."""
+
+    label: str
+    due_at: datetime
+
+
+def quick_picks(ticket: Ticket, *, now: datetime) -> list[QuickPick]:
+    """The promise form's quick picks, in the time the ticket's promise runs in: in 2 (business) hours, the end
+    of the next business day (this time tomorrow around the clock), and the guard's estimate. Each is rounded up
+    to the minute the form shows; picks past the horizon are left out."""
+    clock = clock_of(ticket)
+    hours = clock.hours
+    estimated = estimate_for(
+        ticket.category, ticket.priority, age=active_age(ticket, now=now, clock=clock), clock=clock
+    )
+    if clock.in_business_time:
+        picks = [
+            QuickPick("In 2 business hours", hours.add(now, timedelta(hours=2))),
+            QuickPick("End of the next business day", hours.end_of_next_open_day(now)),
+        ]
+    else:
+        picks = [
+            QuickPick("In 2 hours", now + timedelta(hours=2)),
+            QuickPick("This time tomorrow", now + timedelta(days=1)),
+        ]
+    picks.append(
+        QuickPick(f"The guard's estimate: {clock.says(estimated.remaining)}", hours.add(now, estimated.remaining))
+    )
+    horizon = now + timedelta(days=settings.PROMISE_MAX_HORIZON_DAYS)
+    rounded = [QuickPick(pick.label, _up_to_the_minute(pick.due_at)) for pick in picks]
+    return [pick for pick in rounded if now < pick.due_at <= horizon]
+
+
+def _up_to_the_minute(at: datetime) -> datetime:
+    whole = at.replace(second=0, microsecond=0)
+    return whole if whole == at else whole + timedelta(minutes=1)
 
 
 def humanize_duration(duration: timedelta) -> str:

@@ -28,3 +28,15 @@ document.addEventListener("htmx:beforeRequest", function (event) {
 document.addEventListener("focusin", function (event) {
   if (event.target.hasAttribute && event.target.hasAttribute("data-select-on-focus")) { event.target.select(); }
 });
+
+// A button marked data-fill="#field" data-value="..." (the promise form's quick picks) puts its value in the
+// field, and tells the field's listeners (the guard's live check) as if it had been typed.
+document.addEventListener("click", function (event) {
+  "use strict";
+  var button = event.target.closest ? event.target.closest("[data-fill]") : null;
+  var field = button && document.querySelector(button.getAttribute("data-fill"));
+  if (!field) { return; }
+  field.value = button.getAttribute("data-value");
+  field.dispatchEvent(new Event("input", { bubbles: true }));
+  field.focus();
+});

@@ -53,7 +53,7 @@ def test_a_calendar_a_team_works_to_cant_be_deleted(billing):
     calendar = save_calendar(office())
     billing.calendar = calendar
     billing.save()
-    with pytest.raises(ValidationError, match="Billing works to it. Give them another calendar first."):
+    with pytest.raises(ValidationError, match="Billing works to it; give it another calendar first"):
         delete_calendar(calendar)
 
     billing.calendar_id = Calendar.default_id()

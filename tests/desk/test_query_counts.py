@@ -30,9 +30,10 @@ QUEUE_TABS_QUERIES = 5
 # level and path joined in), the current promise, the latest hand-off and its author, the unread badge,
 # the customer's latest earlier tickets and their ratings (one prefetch) and how many there are, the
 # promise history, the path's levels, the option lists of the transfer (team, person), assign (person)
-# and details (category) forms, and the timeline with its attachments (one prefetch; the details the sender gave
-# are read off it).
-TICKET_QUERIES = 19
+# and details (category) forms, the timeline with its attachments (one prefetch; the details the sender gave
+# are read off it), and the guard's estimate for the promise form's quick picks. (A category that runs in
+# business time adds its team's calendar and that calendar's closed days.)
+TICKET_QUERIES = 20
 
 # Notifications: session, user, the unread badge, "is a supervisor?" (the header's supervisor links), the
 # notifications (ticket and customer joined in).

@@ -46,7 +46,7 @@ def in_business_time(category, office):
 
 def clock(ticket):
     ticket.refresh_from_db()  # the fixtures changed its team's calendar after it was made
-    return clock_of(ticket)
+    return clock_of(ticket).hours
 
 
 def promise(ticket, by, *, at: datetime, due: datetime):
@@ -61,7 +61,7 @@ def test_every_team_starts_on_the_around_the_clock_calendar(billing, category, t
     assert billing.calendar.name == AROUND_THE_CLOCK
     assert billing.calendar.is_around_the_clock
     assert not category.business_hours
-    assert clock_of(ticket).between(berlin(2026, 12, 4, 17), berlin(2026, 12, 7, 9)) == 64 * H
+    assert clock_of(ticket).hours.between(berlin(2026, 12, 4, 17), berlin(2026, 12, 7, 9)) == 64 * H
 
 
 def test_a_category_that_runs_around_the_clock_ignores_its_teams_calendar(ticket, alice, office):

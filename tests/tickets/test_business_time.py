@@ -175,3 +175,23 @@ def test_a_span_starting_in_the_hour_the_clocks_skip_keeps_the_spans_after_it():
     assert hours.between(
         datetime.combine(night, time(0), tzinfo=BERLIN), datetime.combine(night, time(6), tzinfo=BERLIN)
     ) == timedelta(hours=1)  # 03:00-04:00, which the skipped span (03:30-03:45 in real time) lies inside
+
+
+@settings(max_examples=200, deadline=None)
+@given(any_hours(), instants)
+def test_the_next_business_day_ends_later_in_open_time(hours, start):
+    end = hours.end_of_next_open_day(start)
+
+    assert end > start
+    assert hours.is_open(end - timedelta(microseconds=1))
+    assert hours.between(start, end) > timedelta(0)
+
+
+def test_the_next_business_day_after_a_friday_is_monday_and_skips_a_holiday():
+    berlin = ZoneInfo("Europe/Berlin")
+    hours = Hours(berlin, NINE_TO_FIVE, {date(2026, 12, 7): ()})
+
+    assert hours.end_of_next_open_day(at(berlin, 2026, 12, 4, 10)) == at(berlin, 2026, 12, 8, 17)
+    assert hours.end_of_next_open_day(at(berlin, 2026, 12, 8, 8)) == at(berlin, 2026, 12, 9, 17)
+    split = Hours(berlin, SPLIT_DAY)
+    assert split.end_of_next_open_day(at(berlin, 2026, 12, 8, 8)) == at(berlin, 2026, 12, 9, 17)

@@ -114,6 +114,10 @@ class PromiseSerializer(serializers.Serializer):
     override_reason = serializers.CharField()
     change_reason = serializers.CharField()
     paused_seconds = Seconds(source="paused_for", help_text="Time added while waiting on the customer.")
+    working_hours = serializers.CharField(
+        help_text="The hours the promise runs in, as the customer was told them ('Monday to Friday, 9 to 17, "
+        "Berlin time'); empty: around the clock."
+    )
 
 
 class TicketDetailSerializer(TicketSerializer):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -68,8 +68,51 @@ def _as_spans(stored: Any) -> tuple[Span, ...]:
     )  # fmt: skip
 
 
+def _span_length(span: Span) -> timedelta:
+    opens, closes = (datetime.combine(date.min, at) for at in span)
+    return closes - opens if closes > opens else closes + timedelta(days=1) - opens
+
+
 def stored_spans(spans: tuple[Span, ...]) -> list[list[str]]:
     return [[f"{opens:%H:%M}", f"{closes:%H:%M}"] for opens, closes in spans]
+
+
+def _clock_words(at: time, *, end: bool = False) -> str:
+    """9:00 -> '9', 12:30 -> '12:30', midnight at a span's end -> '24'."""
+    if end and at == time(0):
+        return "24"
+    return f"{at.hour}" if not at.minute else f"{at.hour}:{at.minute:02d}"
+
+
+def hours_in_words(weekdays: tuple[tuple[Span, ...], ...], *, short: bool = False) -> str:
+    """When a calendar is open, as people say it: 'Monday to Friday, 9 to 17' ('Mon-Fri 9-17' when ``short``);
+    weekdays with the same hours one after another are said together; 'around the clock' when always open."""
+    if all(day == ALWAYS for day in weekdays):
+        return "around the clock"
+    names = [day[:3] for day in WEEKDAYS] if short else list(WEEKDAYS)
+    runs: list[tuple[int, int, tuple[Span, ...]]] = []
+    for index, spans in enumerate(weekdays):
+        if spans and runs and runs[-1][1] == index - 1 and runs[-1][2] == spans:
+            runs[-1] = (runs[-1][0], index, spans)
+        elif spans:
+            runs.append((index, index, spans))
+    said = []
+    for first, last, spans in runs:
+        to, joined = ("-", " ") if short else (" to ", ", ")
+        days = names[first] if first == last else f"{names[first]}{to}{names[last]}"
+        times = " and ".join(
+            f"{_clock_words(opens)}{to}{_clock_words(closes, end=True)}" if (opens, closes) != ALWAYS[0] else "all day"
+            for opens, closes in spans
+        )
+        said.append(f"{days}{joined}{times}")
+    return ", ".join(said) if short else "; ".join(said)
+
+
+def zone_in_words(zone: str) -> str:
+    """'Europe/Berlin' -> 'Berlin time', 'America/New_York' -> 'New York time', 'UTC' -> 'UTC'."""
+    if "/" not in zone:
+        return zone
+    return f"{zone.rsplit('/', 1)[1].replace('_', ' ')} time"
 
 
 def validate_zone(name: str) -> None:
@@ -150,6 +193,20 @@ class Calendar(models.Model):
     @property
     def is_around_the_clock(self) -> bool:
         return all(day == ALWAYS for day in self.weekdays) and not self.country and not self._closed_days()
+
+    def in_words(self, *, short: bool = False) -> str:
+        """'Monday to Friday, 9 to 17, Berlin time' (the customer's words); 'Mon-Fri 9-17' (the guard's)."""
+        said = hours_in_words(self.weekdays, short=short)
+        if short or said == "around the clock":
+            return said
+        return f"{said}, {zone_in_words(self.time_zone)}"
+
+    def usual_day(self) -> timedelta:
+        """The open time of a usual open weekday (the median), for saying durations in business days."""
+        lengths = sorted(
+            sum(((_span_length(span)) for span in spans), timedelta(0)) for spans in self.weekdays if spans
+        )
+        return lengths[len(lengths) // 2] if lengths else timedelta(days=1)
 
     def hours(self) -> Hours:
         """This calendar as business-time arithmetic: its weekdays, public holidays and closed days."""

@@ -135,6 +135,14 @@ class Promise(models.Model):
     overrode_estimate = models.BooleanField(default=False, help_text="Promised sooner than the estimate.")
     override_reason = models.TextField(blank=True, help_text="Why sooner than the estimate is realistic.")
     change_reason = models.TextField(blank=True, help_text="Why an earlier promise was changed.")
+    working_hours = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The hours it ran in, as the customer was told them ('Monday to Friday, 9 to 17, Berlin time'); "
+        "empty: around the clock.",
+    )
     paused_for = models.DurationField(default=timedelta(0), help_text="Time added while waiting on the customer.")
     outcome = models.CharField(max_length=10, choices=PromiseOutcome.choices, default=PromiseOutcome.PENDING)
     settled_at = models.DateTimeField(null=True, blank=True)

@@ -54,8 +54,8 @@ def calendar_in_use(calendar: Calendar) -> str:
     teams = [team.name for team in Team.objects.filter(calendar=calendar).order_by("name")]
     if not teams:
         return ""
-    work = "works" if len(teams) == 1 else "work"
-    return f"{calendar} can't be deleted: {join_words(teams)} {work} to it. Give them another calendar first."
+    work, pronoun = ("works", "it") if len(teams) == 1 else ("work", "them")
+    return f"{calendar} can't be deleted: {join_words(teams)} {work} to it; give {pronoun} another calendar first."
 
 
 def delete_calendar(calendar: Calendar) -> None:

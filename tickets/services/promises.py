@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from tickets.business_time import Hours
 from tickets.customer_emails import queue_customer_email
 from tickets.models import (
     Interaction,
@@ -29,6 +28,7 @@ from tickets.models import (
 from tickets.notifications import notification_rows, owners, save_notifications
 from tickets.promise_rules import (
     RUNNING,
+    Clock,
     Overpromise,
     clock_of,
     humanize_duration,
@@ -86,7 +86,7 @@ def retime_warnings(tickets: QuerySet[Ticket]) -> int:
         .annotate(made_at=Subquery(made_at))
         .order_by("pk")
     )
-    clocks: dict[tuple[bool, int | None], Hours] = {}
+    clocks: dict[tuple[bool, int | None], Clock] = {}
     for ticket in rows:
         key = (ticket.category.business_hours, ticket.team.calendar_id)
         if key not in clocks:
@@ -202,6 +202,7 @@ def make_promise(
     if current is not None and not change_reason:
         raise ValidationError({"change_reason": "Say why the promise changes: the customer will read it."})
     verdict = judge(ticket, due_at=due_at, by=by, now=now)
+    clock = verdict.estimated.clock
     reason = reason.strip()
     if verdict.sooner_than_estimate and not reason:
         raise Overpromise(verdict)
@@ -223,9 +224,10 @@ def make_promise(
         overrode_estimate=verdict.sooner_than_estimate,
         override_reason=reason if verdict.sooner_than_estimate else "",
         change_reason=change_reason,
+        working_hours=clock.customer_words,
     )
     ticket.promise_due_at = due_at
-    ticket.promise_warn_at = warn_time(ticket.category, clock_of(ticket), made_at=now, due_at=due_at)
+    ticket.promise_warn_at = warn_time(ticket.category, clock, made_at=now, due_at=due_at)
     ticket.promise_state = PromiseState.ON_TRACK
     interaction = record(
         ticket,
@@ -243,6 +245,7 @@ def make_promise(
             "sample_size": verdict.sample_size,
             "basis": verdict.basis,
             "overrode_estimate": verdict.sooner_than_estimate,
+            "working_hours": clock.customer_words,
         },
     )
     schedule(ticket, now=now)  # after the log says what was promised: it may warn at once
@@ -294,7 +297,7 @@ def _resume(ticket: Ticket, *, now: datetime, by: User | None) -> None:
         return
     # The promise moves by the time waited that the desk was open: a wait over a weekend moves a promise
     # that runs in business time by the hours of Friday and Monday it took, not by the weekend.
-    hours = clock_of(ticket)
+    hours = clock_of(ticket).hours
     paused_for = hours.between(paused_at, now)
     previous_due = promise.due_at
     promise.due_at = hours.add(promise.due_at, paused_for)

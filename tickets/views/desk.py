@@ -33,7 +33,7 @@ from tickets.attachments import download
 from tickets.commitments import check_reply
 from tickets.forms import QUEUE_VIEWS, NewTicketForm, QueueFilterForm
 from tickets.models import EscalationLevel, PromiseOutcome, PromiseState, Ticket, is_supervisor
-from tickets.promise_rules import Overpromise, judge
+from tickets.promise_rules import Overpromise, judge, quick_picks
 from tickets.services.customer import Sender
 from tickets.views.access import StaffRequest, safe_next, staff_only
 
@@ -188,6 +188,7 @@ def ticket_context(ticket: Ticket, user: User, forms: dict[str, ActionForm] | No
         },
         "action_labels": ACTION_LABELS,
         "can_act": ticket.is_open,
+        "quick_picks": quick_picks(ticket, now=timezone.now()) if ticket.is_open else [],
     }
 
 
