@@ -54,6 +54,7 @@ from bench.seed import (
     configure_environment,
     create_desk_configuration,
     drop_database,
+    fill_durations,
     percentile,
     prepare_database,
     seed_kind,
@@ -393,6 +394,7 @@ def seed_dashboard(*, tickets: int, promises: int, agents: int, reuse: bool) -> 
         cursor.execute(RATINGS_SQL, {"first": 0, "last": 2**62})
         step(f"{cursor.rowcount:,} ratings")
         cursor.execute("DROP TABLE bench_plan")
+    fill_durations()
     vacuum_analyze()
     seconds = round(time.perf_counter() - started, 1)
     step("done")

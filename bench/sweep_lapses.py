@@ -1,16 +1,19 @@
-"""The lapse burst of ``bench/sweep.py``: promises that all lapsed at once, breached and escalated by the sweep,
-measured for this tree's code and, with ``--before REV``, for another revision's, on the same data.
+"""The idle sweep and the lapse burst of ``bench/sweep.py`` (promises that all lapsed at once, breached and
+escalated by the sweep), measured for this tree's code and, with ``--before REV``, for another revision's, on the
+same data.
 
 1. Right after seeding, the bench database is copied once per side (``CREATE DATABASE ... TEMPLATE``), so each
    side starts from the same freshly seeded data whatever the other benchmarks did to the bench database.
 2. ``--before REV`` checks REV out with ``git worktree add`` into a temporary folder (removed at the end).
 3. Each side runs ``DRIVER`` in a subprocess whose working folder and ``PYTHONPATH`` are that side's tree, so
    the sweep, services and models are that tree's code, against its own copy:
-   a. choose the burst's on-track tickets by a fixed order (``md5(id)``: the same tickets on both sides) and
+   a. time the idle sweep (nothing is due yet on the fresh copy): 5 warm-ups, then the median of 30 runs and
+      their statements;
+   b. choose the burst's on-track tickets by a fixed order (``md5(id)``: the same tickets on both sides) and
       move their due time a minute into the past, never warned (so each also gets its late warning entry);
-   b. run sweep batches by the database's clock until one says nothing more is due, timing each and counting
+   c. run sweep batches by the database's clock until one says nothing more is due, timing each and counting
       its statements;
-   c. count by SQL what the burst wrote: tickets breached, log entries and notifications by kind.
+   d. count by SQL what the burst wrote: tickets breached, log entries and notifications by kind.
 4. The copies are dropped, and the sides are printed side by side.
 """
 
@@ -40,6 +43,13 @@ from helpdesk.clock import database_now
 from tickets.sweep import sweep
 
 size, batch_size = int(sys.argv[1]), int(sys.argv[2])
+idle = []
+for run in range(35):  # nothing is due on the fresh copy: 5 warm-ups, then 30 timed idle sweeps
+    began = time.perf_counter()
+    with CaptureQueriesContext(connection) as captured:
+        sweep(now=database_now(), batch_size=batch_size)
+    if run >= 5:
+        idle.append(((time.perf_counter() - began) * 1000, len(captured)))
 now = database_now()
 with connection.cursor() as cursor:
     cursor.execute(
@@ -97,6 +107,7 @@ print(json.dumps({
     "tickets": len(ids), "batch_size": batch_size, "seconds": seconds, "batches": batches,
     "breached": breached, "escalated": escalated, "log": log, "notifications": notices,
     "budget_seconds": settings.PROMISE_SWEEP_BUDGET_SECONDS,
+    "idle_ms": statistics.median(ms for ms, _ in idle), "idle_statements": sorted({n for _, n in idle}),
 }))
 """
 
@@ -180,6 +191,10 @@ def table(sides: dict[str, dict[str, Any]]) -> str:
     names = list(sides)
     rows = [
         ("", *names),
+        (
+            "idle sweep: median ms (statements)",
+            *(f"{s['idle_ms']:.2f} ({', '.join(map(str, s['idle_statements']))})" for s in sides.values()),
+        ),
         ("lapsed promises", *(f"{s['tickets']:,}" for s in sides.values())),
         ("breached / escalated", *(f"{s['breached']:,} / {s['escalated']:,}" for s in sides.values())),
         ("seconds, whole burst", *(f"{s['seconds']:.2f}" for s in sides.values())),

@@ -200,3 +200,20 @@ def test_re_timing_twice_changes_nothing_more_and_leaves_given_warnings_alone(ti
     assert (ticket.promise_state, ticket.next_check_at, ticket.updated_at) == (
         PromiseState.AT_RISK, ticket.promise_due_at, ticket_updated
     )  # fmt: skip
+
+
+def test_a_ticket_handed_to_a_team_with_other_hours_is_warned_in_their_hours(
+    ticket, alice, technical, in_business_time
+):
+    technical.calendar = Calendar.objects.create(
+        name="Mornings", time_zone="Europe/Berlin", weekly=[stored_spans(parse_spans("09:00-13:00"))] * 5 + [[]] * 2
+    )
+    technical.save()
+    monday = berlin(2026, 12, 7, 9)
+    promise(ticket, alice, at=monday, due=berlin(2026, 12, 8, 17))
+    assert ticket.promise_warn_at == berlin(2026, 12, 8, 13, 48)
+
+    services.transfer(ticket, by=alice, team=technical, note="Yours: the refund needs a specialist.", now=monday)
+
+    assert ticket.promise_due_at == berlin(2026, 12, 8, 17)
+    assert ticket.promise_warn_at == ticket.next_check_at == berlin(2026, 12, 8, 11, 24)

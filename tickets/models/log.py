@@ -135,6 +135,11 @@ class Promise(models.Model):
     overrode_estimate = models.BooleanField(default=False, help_text="Promised sooner than the estimate.")
     override_reason = models.TextField(blank=True, help_text="Why sooner than the estimate is realistic.")
     change_reason = models.TextField(blank=True, help_text="Why an earlier promise was changed.")
+    # Its durations in the time it ran in (business time where its category runs in it), waits on the customer
+    # left out: what was promised, from its making to its due time (set when made), and what it took, from its
+    # making to the ticket's resolution (set then). The supervisors' figures read these.
+    promised_for = models.DurationField(null=True, blank=True)
+    took = models.DurationField(null=True, blank=True)
     working_hours = models.CharField(
         max_length=300,
         blank=True,

@@ -169,6 +169,8 @@ class Ticket(models.Model):
     waited = models.DurationField(default=timedelta(0), db_default=timedelta(0))
 
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # How long the first response took, in the ticket's clock (business time where its category runs in it).
+    first_response_after = models.DurationField(null=True, blank=True)
     # Who answered first, and for which team: the supervisor's first-response figures per agent and team.
     # Indexed only where set (``ticket_first_response_by_idx``, ``ticket_first_response_team_idx``).
     first_response_by = models.ForeignKey(

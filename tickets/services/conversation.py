@@ -25,6 +25,7 @@ from tickets.models import (
     Ticket,
     TicketStatus,
 )
+from tickets.promise_rules import clock_of
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
 from tickets.services.customer import Sender
 from tickets.services.status import move_status
@@ -165,6 +166,7 @@ def reply(ticket: Ticket, *, by: User, body: str, now: datetime | None = None) -
     queue_customer_email(ticket, interaction, kind="reply", now=now)
     if ticket.first_response_at is None:
         ticket.first_response_at, ticket.first_response_by, ticket.first_response_team = now, by, ticket.team
+        ticket.first_response_after = clock_of(ticket).hours.between(ticket.created_at, now)
     if ticket.status == TicketStatus.NEW:
         move_status(ticket, TicketStatus.OPEN, now=now, by=by)
     ticket.save()

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from tickets.business_time import Hours
 from tickets.customer_emails import queue_customer_email
 from tickets.models import (
     Interaction,
@@ -224,6 +225,7 @@ def make_promise(
         overrode_estimate=verdict.sooner_than_estimate,
         override_reason=reason if verdict.sooner_than_estimate else "",
         change_reason=change_reason,
+        promised_for=clock.hours.between(now, due_at),
         working_hours=clock.customer_words,
     )
     ticket.promise_due_at = due_at
@@ -324,7 +326,10 @@ def _resume(ticket: Ticket, *, now: datetime, by: User | None) -> None:
 def _settle(ticket: Ticket, *, now: datetime) -> None:
     """Resolution settles the pending promise (kept if on time, broken if late), and is the actual
     resolution of every promise a breach broke on the way."""
-    ticket.promises.filter(outcome=PromiseOutcome.BROKEN, resolved_at__isnull=True).update(resolved_at=now)
+    hours = clock_of(ticket).hours
+    for broken in ticket.promises.filter(outcome=PromiseOutcome.BROKEN, resolved_at__isnull=True):
+        broken.resolved_at, broken.took = now, _took(broken, hours, now=now)
+        broken.save(update_fields=["resolved_at", "took"])
     promise = pending_promise(ticket)
     if promise is None:
         if ticket.promise_state == PromiseState.BREACHED:
@@ -334,7 +339,8 @@ def _settle(ticket: Ticket, *, now: datetime) -> None:
     kept = now <= promise.due_at
     promise.outcome = PromiseOutcome.KEPT if kept else PromiseOutcome.BROKEN
     promise.settled_at = promise.resolved_at = now
-    promise.save(update_fields=["outcome", "settled_at", "resolved_at"])
+    promise.took = _took(promise, hours, now=now)
+    promise.save(update_fields=["outcome", "settled_at", "resolved_at", "took"])
     ticket.promise_state = PromiseState.KEPT if kept else PromiseState.BROKEN
     ticket.next_check_at = None
     record(
@@ -344,3 +350,8 @@ def _settle(ticket: Ticket, *, now: datetime) -> None:
         public=False,
         data={"promise": promise.pk, "outcome": promise.outcome, "due_at": promise.due_at.isoformat()},
     )
+
+
+def _took(promise: Promise, hours: Hours, *, now: datetime) -> timedelta:
+    """What the promise took, from its making to the resolution at ``now``, waits left out, in ``hours``."""
+    return max(hours.between(promise.made_at, now) - promise.paused_for, timedelta(0))

@@ -125,17 +125,12 @@ FIGURES: dict[str, Figure] = {
     "rating": Figure("Ratings", RATINGS),
 }
 
-# Durations, in seconds, measured in the database.
-_SLACK = DurationSeconds(ExpressionWrapper(F("due_at") - F("resolved_at"), output_field=DurationField()))
-_PROMISED = DurationSeconds(
-    ExpressionWrapper(F("due_at") - F("made_at"), output_field=DurationField())
-) - DurationSeconds(F("paused_for"))
-_ACTUAL = DurationSeconds(
-    ExpressionWrapper(F("resolved_at") - F("made_at"), output_field=DurationField())
-) - DurationSeconds(F("paused_for"))
-_FIRST_RESPONSE = DurationSeconds(
-    ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
-)
+# Durations, in seconds: each promise's and ticket's own, stored in the time it ran in (business time where its
+# category runs in it): slack is what was promised less what it took.
+_SLACK = DurationSeconds(ExpressionWrapper(F("promised_for") - F("took"), output_field=DurationField()))
+_PROMISED = DurationSeconds(F("promised_for"))
+_ACTUAL = DurationSeconds(F("took"))
+_FIRST_RESPONSE = DurationSeconds(F("first_response_after"))
 
 # Counts add up: one pass per source, grouped by (team, agent), summed here for everyone, teams and agents.
 COUNTS: dict[str, dict[str, Any]] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -17,8 +18,8 @@ def _person(user: User | None) -> str:
     return display_name(user, nobody="")
 
 
-def _seconds(later: Any, earlier: Any) -> float | None:
-    return (later - earlier).total_seconds() if later and earlier else None
+def _seconds(duration: timedelta | None, less: timedelta | None = timedelta(0)) -> float | None:
+    return None if duration is None or less is None else (duration - less).total_seconds()
 
 
 HOURS = ("duration", "slack")
@@ -73,7 +74,7 @@ PROMISE_LIST = Listing(
         Column("Due", lambda p: p.due_at, "time"),
         Column("Outcome", lambda p: p.get_outcome_display()),
         Column("Resolved", lambda p: p.resolved_at, "time"),
-        Column("Slack", lambda p: _seconds(p.due_at, p.resolved_at), "slack"),
+        Column("Slack", lambda p: _seconds(p.promised_for, p.took), "slack"),
         Column("Sooner than the estimate because", lambda p: p.override_reason),
         Column("Category", lambda p: p.ticket.category.name),
         Column("Guard's estimate", lambda p: p.estimate.total_seconds() if p.estimate else None, "duration"),
@@ -88,7 +89,7 @@ RESPONSE_LIST = Listing(
         Column("Team", lambda t: t.first_response_team.name if t.first_response_team else ""),
         Column("Opened", lambda t: t.created_at, "time"),
         Column("First reply", lambda t: t.first_response_at, "time"),
-        Column("Took", lambda t: _seconds(t.first_response_at, t.created_at), "duration"),
+        Column("Took", lambda t: _seconds(t.first_response_after), "duration"),
     ),
     related=("customer", "first_response_by", "first_response_team"),
 )
