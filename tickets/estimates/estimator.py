@@ -168,7 +168,7 @@ class History:
         )
 
     def in_business_time(
-        self, hours: Hours, *, moments: Sequence[float] = (), now: float = math.inf
+        self, hours: Hours, *, moments: Sequence[float] | Floats = (), now: float = math.inf
     ) -> tuple[History, Floats]:
         """This history read on the clock of ``hours`` (``business_time.open_seconds``), and ``moments`` (epoch
         seconds: an estimate's ``now``, its windows' starts) read with it, in one reading: every duration
