@@ -6,11 +6,13 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
+from tickets.business_time import Hours, weekly
 from tickets.estimates import report
 from tickets.estimates.backtest import MOMENTS, PREVIOUS_RULE, Promised, Replay, Source, counted, replay
 from tickets.estimates.estimator import DAY, HOUR, Policy
@@ -182,3 +184,70 @@ def test_the_chart_is_well_formed_svg(replayed):
 
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
     assert len(svg.findall("{http://www.w3.org/2000/svg}circle")) == len(figures["by_week"])
+
+
+# --- in business time ------------------------------------------------------------------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+OFFICE = Hours(BERLIN, weekly([(time(9), time(17))]))  # Monday to Friday, nine to five
+
+
+def berlin(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=BERLIN)  # 7 December 2026 is a Monday
+
+
+@pytest.mark.parametrize(
+    ("opened", "resolved", "waited", "kept"),
+    [
+        # Due at 17:00 and resolved then: kept.
+        (berlin(10, 16), berlin(10, 17), 0, True),
+        # Due at 17:00, resolved at 20:00 while the desk was closed: late, though no open time went by.
+        (berlin(9, 16), berlin(9, 20), 0, False),
+        # Opened on a Saturday: the hour runs from Monday's opening, due at 10:00.
+        (berlin(12, 10), berlin(14, 9, 45), 0, True),
+        # Opened on Friday at 16:30: due on Monday at 09:30, so 09:15 is in time (65 hours later by the clock).
+        (berlin(11, 16, 30), berlin(14, 9, 15), 0, True),
+        (berlin(11, 16, 30), berlin(14, 9, 45), 0, False),
+        # 19 hours, 3 of them open, 15.2 of them waiting: 2.4 open hours of waiting move it to 11:24.
+        (berlin(15, 16), berlin(16, 11), 15.2, True),
+        # 9.5 hours of waiting are 1.5 open hours: due at 10:30.
+        (berlin(15, 16), berlin(16, 11), 9.5, False),
+    ],
+)
+def test_in_business_time_a_promise_is_due_when_its_open_hours_have_passed(opened, resolved, waited, kept):
+    log = [Source(opened, resolved, "normal", "Billing", timedelta(hours=waited))]
+
+    # One ticket: too few for a curve, so it is promised the default target, 1 hour.
+    result = replay(log, policy=Policy(), every=900, hours=OFFICE, default_target=HOUR, previous_rule=False)
+
+    at_opening = [p for p in result.promises if p.moment == "at_opening"]
+    assert [(p.made_at, p.promised, p.kept) for p in at_opening] == [(opened.timestamp(), HOUR, kept)]
+
+
+def test_in_business_time_the_verdicts_are_those_of_the_calendars_due_times(log):
+    hours = Hours(BERLIN, weekly([(time(8), time(12)), (time(13), time(18))]), {date(2026, 4, 6): ()})
+    result = replay(log, policy=Policy(), every=3600, hours=hours, warmup_days=28, previous_rule=False)
+    by_opening, end = {row.opened_at.timestamp(): row for row in log}, datetime.fromtimestamp(log_end(log), UTC)
+    checked = 0
+
+    for promise in counted(result.promises)[::7]:
+        row = by_opening[promise.made_at - AFTER[promise.moment]]
+        made = datetime.fromtimestamp(promise.made_at, UTC)
+        if row.resolved_at is None:  # still open at the log's end: counted only when its promise fell due in it
+            assert promise.kept is False
+            assert hours.add(made, timedelta(seconds=promise.promised)) <= end
+            continue
+        elapsed = (row.resolved_at - row.opened_at).total_seconds()
+        share = hours.between(row.opened_at, row.resolved_at).total_seconds() / elapsed
+        due = hours.add(made, timedelta(seconds=promise.promised + row.waited.total_seconds() * share))
+        if abs((row.resolved_at - due).total_seconds()) > 1e-3:  # not on the due time itself, within rounding
+            assert promise.kept == (row.resolved_at <= due)
+            checked += 1
+    assert checked > 300
+
+
+def test_around_the_clock_a_replay_in_business_time_is_the_replay_in_elapsed_time(log, replayed):
+    again = replay(log, policy=Policy(), every=900, warmup_days=28, hours=Hours.around_the_clock(BERLIN))
+
+    assert again.promises == replayed.promises
+    assert again.previous == replayed.previous

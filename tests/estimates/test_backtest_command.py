@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
@@ -107,3 +108,48 @@ def test_a_missing_file_and_bad_rows_are_refused_naming_each_row(tmp_path):
     message = str(refused.value)
     assert "2 bad rows, nothing replayed" in message
     assert "line 2, resolved_at:" in message and "line 3, opened_at:" in message
+
+
+def test_a_replay_in_business_time_names_its_calendar_and_counts_open_hours(history, tmp_path):
+    elapsed = run(str(history), "--warmup-days", "28", "--json", str(tmp_path / "elapsed.json"))
+    output = run(str(history), "--warmup-days", "28", "--hours", "09:00-17:00", "--zone", "Europe/Berlin",
+                 "--holidays", "de-by", "--json", str(tmp_path / "office.json"))  # fmt: skip
+
+    assert (
+        "In business time: 09:00-17:00 Mon-Fri, Europe/Berlin, closed on the public holidays of DE-BY; "
+        "promises in open hours." in output
+    )
+    assert "In business time" not in elapsed
+    office, clock = (json.loads((tmp_path / name).read_text()) for name in ("office.json", "elapsed.json"))
+    assert office["business_time"].startswith("09:00-17:00 Mon-Fri") and clock["business_time"] is None
+    # 8 open hours a day, 5 days a week: promises in open hours are shorter than by the clock.
+    assert office["at_opening"]["median_promise_hours"] < clock["at_opening"]["median_promise_hours"] / 2
+
+
+def test_weekdays_may_run_over_the_weekend_or_be_listed(history):
+    output = run(str(history), "--hours", "08:00-12:00, 13:00-16:00", "--zone", "Asia/Dubai", "--weekdays", "sun-thu")
+    assert "In business time: 08:00-12:00, 13:00-16:00 Sun-Thu, Asia/Dubai; " in output
+
+    output = run(str(history), "--hours", "09:00-17:00", "--zone", "UTC", "--weekdays", "Monday,wed,fri-sat")
+    assert "In business time: 09:00-17:00 Mon,Wed,Fri-Sat, UTC; " in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--zone", "Europe/Berlin"], "--zone: business hours need --hours too, e.g. --hours 09:00-17:00."),
+        (["--weekdays", "mon-fri", "--holidays", "DE"], "--weekdays, --holidays: business hours need --hours too"),
+        (["--hours", "09:00-17:00"], "--hours needs --zone, the time zone they are kept in"),
+        (["--hours", "9 to 5", "--zone", "UTC"], "--hours: write open hours as 09:00-17:00"),
+        (["--hours", "09:00-25:00", "--zone", "UTC"], "--hours: 09:00-25:00 is not a time of day"),
+        (["--hours", "closed", "--zone", "UTC"], "--hours 'closed': These hours are never open"),
+        (["--hours", "09:00-17:00", "--zone", "Europe/Berln"], "--zone: 'Europe/Berln' is not a time zone we know"),
+        (["--hours", "09:00-17:00", "--zone", "UTC", "--weekdays", "weekdays"], "--weekdays 'weekdays': name days as"),
+        (["--hours", "09:00-17:00", "--zone", "UTC", "--weekdays", "mon-wed-fri"], "--weekdays 'mon-wed-fri'"),
+        (["--hours", "09:00-17:00", "--zone", "UTC", "--holidays", "XX"], "--holidays 'XX': We have no public holi"),
+        (["--hours", "09:00-17:00", "--zone", "UTC", "--holidays", "DE-XX"], "--holidays 'DE-XX': DE has no subdiv"),
+    ],
+)
+def test_a_bad_calendar_is_refused_clearly(history, args, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run(str(history), *args)

@@ -1,16 +1,19 @@
 """Business-time arithmetic (tickets/business_time.py): properties over random hours, instants and durations,
-and the cases people get wrong: daylight saving both ways, holidays, spans past midnight, never open."""
+and the cases people get wrong: daylight saving both ways, holidays, spans past midnight, never open. Many
+instants read at once (``open_seconds``) must agree with ``between``."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tickets.business_time import Hours, NeverOpen, weekly
+from tickets.business_time import ALWAYS, Hours, NeverOpen, open_seconds, weekly
 
 BERLIN, NEW_YORK, SYDNEY = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), ZoneInfo("Australia/Sydney")
 NINE_TO_FIVE = weekly([(time(9), time(17))])
@@ -36,6 +39,15 @@ durations = st.integers(min_value=0, max_value=30 * 24 * 60).map(lambda minutes:
 @st.composite
 def any_hours(draw: st.DrawFn) -> Hours:
     return Hours(draw(zones), draw(week), {day: () for day in draw(closed_days)})
+
+
+@st.composite
+def hours_with_odd_days(draw: st.DrawFn) -> Hours:
+    """Hours (some open around the clock) whose dates may be closed, short or long: holidays, half days, a
+    night shift past midnight."""
+    days = draw(st.dictionaries(st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31)),
+                                st.lists(spans, max_size=2).map(tuple), max_size=20))  # fmt: skip
+    return Hours(draw(zones), draw(st.one_of(week, st.just((ALWAYS,) * 7))), days)
 
 
 @settings(max_examples=300, deadline=None)
@@ -80,6 +92,24 @@ def test_around_the_clock_business_time_is_elapsed_time(zone, start, duration):
 def test_measuring_adds_up_over_a_split(hours, start, first, second):
     middle, end = start + first, start + first + second
     assert hours.between(start, end) == hours.between(start, middle) + hours.between(middle, end)
+
+
+@settings(max_examples=300, deadline=None)
+@given(hours_with_odd_days(), st.lists(instants, min_size=1, max_size=6))
+def test_open_seconds_differ_by_the_business_time_between_them(hours, moments):
+    readings = open_seconds(hours, [moment.timestamp() for moment in moments])
+
+    for (first, a), (second, b) in pairwise(sorted(zip(moments, readings, strict=True))):
+        assert b - a == pytest.approx(hours.between(first, second).total_seconds(), abs=1e-5)
+    assert readings.min() == pytest.approx(0, abs=1e-5)  # read from the earliest instant
+
+
+@settings(max_examples=100, deadline=None)
+@given(zones, st.lists(instants, min_size=1, max_size=6))
+def test_open_seconds_around_the_clock_are_elapsed_seconds(zone, moments):
+    epoch = np.array([moment.timestamp() for moment in moments])
+
+    assert (open_seconds(Hours.around_the_clock(zone), epoch) == epoch - epoch.min()).all()
 
 
 # --- The cases people get wrong ---------------------------------------------------------------------------
@@ -195,3 +225,39 @@ def test_the_next_business_day_after_a_friday_is_monday_and_skips_a_holiday():
     assert hours.end_of_next_open_day(at(berlin, 2026, 12, 8, 8)) == at(berlin, 2026, 12, 9, 17)
     split = Hours(berlin, SPLIT_DAY)
     assert split.end_of_next_open_day(at(berlin, 2026, 12, 8, 8)) == at(berlin, 2026, 12, 9, 17)
+
+
+def test_open_seconds_skip_nights_weekends_and_holidays():
+    hours = Hours(BERLIN, NINE_TO_FIVE, {date(2026, 12, 25): ()})
+    moments = [at(BERLIN, 2026, 12, 24, 16), at(BERLIN, 2026, 12, 26, 12), at(BERLIN, 2026, 12, 28, 10)]
+
+    readings = open_seconds(hours, [moment.timestamp() for moment in moments])
+
+    # Thursday 16:00 to 17:00, nothing on Christmas Friday or the weekend, Monday 09:00 to 10:00.
+    assert readings.tolist() == [0.0, 3600.0, 7200.0]
+
+
+def test_open_seconds_of_hours_open_around_the_clock_but_a_holiday_count_the_holiday_out():
+    hours = Hours(BERLIN, (ALWAYS,) * 7, {date(2026, 12, 25): ()})
+    eve, boxing_day = at(BERLIN, 2026, 12, 24, 12), at(BERLIN, 2026, 12, 26, 12)
+
+    readings = open_seconds(hours, [eve.timestamp(), boxing_day.timestamp()])
+
+    assert readings[1] - readings[0] == 24 * 3600
+
+
+def test_open_seconds_across_a_daylight_saving_night_are_real_seconds():
+    hours = Hours(BERLIN, (((time(22), time(6)),),) * 7)  # a night shift, past midnight
+    forward = [at(BERLIN, 2026, 3, 28, 22).timestamp(), at(BERLIN, 2026, 3, 29, 6).timestamp()]
+    back = [at(BERLIN, 2026, 10, 24, 22).timestamp(), at(BERLIN, 2026, 10, 25, 6).timestamp()]
+
+    assert np.diff(open_seconds(hours, forward)).tolist() == [7 * 3600.0]  # the clocks went forward an hour
+    assert np.diff(open_seconds(hours, back)).tolist() == [9 * 3600.0]  # and back
+
+
+def test_open_seconds_of_unresolved_instants_stay_infinite_and_closed_stretches_read_zero():
+    hours = Hours(BERLIN, NINE_TO_FIVE)
+    saturday, sunday = at(BERLIN, 2026, 12, 5, 10).timestamp(), at(BERLIN, 2026, 12, 6, 10).timestamp()
+
+    assert open_seconds(hours, [saturday, np.inf, sunday]).tolist() == [0.0, np.inf, 0.0]
+    assert open_seconds(hours, [np.inf]).tolist() == [np.inf]

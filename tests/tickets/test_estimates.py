@@ -6,20 +6,25 @@ the database and writes for the guard.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.factories import CategoryFactory, TicketFactory
+from tests.factories import CategoryFactory, EscalationPathFactory, TicketFactory
 from tickets import services, tasks
+from tickets.estimates.estimator import History
 from tickets.estimates.models import HistoryImport, PastTicket
-from tickets.estimates.refresh import refresh_estimates
-from tickets.models import Estimate, Priority
+from tickets.estimates.refresh import category_calendars, refresh_estimates
+from tickets.models import Calendar, ClosedDay, EscalationPath, Estimate, Priority
 from tickets.promise_rules import active_age, judge
 
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
+BERLIN = ZoneInfo("Europe/Berlin")
+WEDNESDAY = datetime(2026, 12, 2, 12, tzinfo=BERLIN)
+DAY_OFF = date(2026, 11, 18)
 
 
 @pytest.fixture
@@ -150,3 +155,119 @@ def test_an_imported_ticket_open_when_exported_is_known_only_until_its_import(so
     row = Estimate.objects.get(category=category, priority=Priority.NORMAL)
     # Not 20 tickets open for 70 days in the window: the window (28 days) saw none of them.
     assert (row.duration, row.sample_size) == (2 * H, 40)
+
+
+# --- Categories that run in business time ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def office(billing):
+    """Billing (level 1 of the standard path) works Monday to Friday, nine to five, Berlin time; closed on
+    Wednesday 18 November."""
+    calendar = Calendar.objects.create(
+        name="Berlin office", time_zone="Europe/Berlin", weekly=[[["09:00", "17:00"]]] * 5 + [[], []]
+    )
+    ClosedDay.objects.create(calendar=calendar, date=DAY_OFF, reason="Company day off")
+    billing.calendar = calendar
+    billing.save()
+    return calendar
+
+
+@pytest.fixture
+def by_the_clock(standard_path):
+    """A category on the same path that runs around the clock."""
+    return CategoryFactory(name="Billing by the clock", escalation_path=standard_path)
+
+
+def office_log(categories, *, now):
+    """Two tickets each working day of the four weeks before ``now``, each in every one of ``categories``:
+    opened at 16:00, resolved at 10:00 the next working day: 2 open hours, 18 to 66 hours by the clock."""
+    source = HistoryImport.objects.create(file_name="office.csv", digest="2" * 64, started_at=now)
+    days = [now.date() - timedelta(days=n) for n in range(28, 0, -1)]
+    working = [day for day in days if day.weekday() < 5 and day != DAY_OFF]
+    for day, following in zip(working, [*working[1:], now.date()], strict=True):
+        opened = datetime.combine(day, time(16), tzinfo=BERLIN)
+        took = datetime.combine(following, time(10), tzinfo=BERLIN) - opened
+        for category in categories:
+            past(source, category, opened=opened, took=took, n=2)
+
+
+def table(category):
+    return list(Estimate.objects.filter(category=category).order_by("priority").values("priority", "basis", "curve"))
+
+
+def test_a_category_in_business_time_gets_its_curve_in_its_calendars_open_seconds(office, category, by_the_clock):
+    category.business_hours = True
+    category.save()
+    office_log([category, by_the_clock], now=WEDNESDAY)
+
+    refresh_estimates(now=WEDNESDAY)
+
+    business = Estimate.objects.get(category=category, priority=Priority.NORMAL)
+    clock = Estimate.objects.get(category=by_the_clock, priority=Priority.NORMAL)
+    # 38 tickets, each 2 open hours long, over weekends and the day off alike.
+    assert (business.duration, business.curve[0]) == (2 * H, [0, 2 * 3600, 38])
+    # By the clock, the 8 opened on a Friday took 66 hours: more than a fifth of them.
+    assert (clock.duration, clock.curve[0]) == (66 * H, [0, 66 * 3600, 38])
+
+
+def test_categories_around_the_clock_keep_exactly_their_numbers(office, technical, category, by_the_clock):
+    on_a_24_hour_team = CategoryFactory(
+        name="Escalated", escalation_path=EscalationPathFactory(name="Technical first", teams=[technical])
+    )
+    office_log([category, by_the_clock, on_a_24_hour_team], now=WEDNESDAY)
+    refresh_estimates(now=WEDNESDAY)
+    before = {c.pk: table(c) for c in (category, by_the_clock, on_a_24_hour_team)}
+
+    category.business_hours = on_a_24_hour_team.business_hours = True
+    category.save()
+    on_a_24_hour_team.save()
+    refresh_estimates(now=WEDNESDAY)
+
+    assert table(by_the_clock) == before[by_the_clock.pk]
+    # In business time, but its tickets start with a team that works around the clock.
+    assert table(on_a_24_hour_team) == before[on_a_24_hour_team.pk]
+    assert table(category) != before[category.pk]
+
+
+def test_a_categorys_calendar_is_that_of_the_team_at_level_1_of_its_path(office, billing, technical, category):
+    technical_first = EscalationPath.objects.create(name="Technical first")
+    technical_first.levels.create(position=2, name="Billing", team=billing)  # made first, climbed to second
+    technical_first.levels.create(position=1, name="Technical", team=technical)
+    starts_technical = CategoryFactory(name="Outage", escalation_path=technical_first, business_hours=True)
+    category.business_hours = True
+    category.save()
+
+    calendars = category_calendars()
+
+    assert calendars[category.pk] == office
+    assert calendars[starts_technical.pk] is None  # Technical works around the clock
+
+
+def test_each_calendar_reads_the_history_once_in_the_same_queries(
+    office, technical, category, by_the_clock, monkeypatch, django_assert_max_num_queries
+):
+    technical.calendar = Calendar.objects.create(
+        name="Sydney office", time_zone="Australia/Sydney", weekly=[[["08:00", "18:00"]]] * 5 + [[], []]
+    )
+    technical.save()
+    refunds = CategoryFactory(name="Refunds", escalation_path=category.escalation_path, business_hours=True)
+    outages = CategoryFactory(
+        name="Outages", escalation_path=EscalationPathFactory(teams=[technical]), business_hours=True
+    )
+    category.business_hours = True
+    category.save()
+    office_log([category, refunds, outages, by_the_clock], now=WEDNESDAY)
+    readings = []
+    read = History.in_business_time
+    monkeypatch.setattr(History, "in_business_time", lambda *a, **k: readings.append(a[1]) or read(*a, **k))
+
+    # Tickets, past tickets, categories with their calendars, those calendars and their closed days, then the
+    # write: the upsert and the delete of stale rows, within a savepoint and its release.
+    with django_assert_max_num_queries(9):
+        refresh_estimates(now=WEDNESDAY)
+
+    assert sorted(hours.zone.key for hours in readings) == ["Australia/Sydney", "Europe/Berlin"]
+    assert Estimate.objects.get(category=refunds, priority=Priority.NORMAL).duration == 2 * H
+    # Berlin's 16:00 is 02:00 the next day in Sydney, and Berlin's 10:00 is 20:00 there: a whole Sydney day.
+    assert Estimate.objects.get(category=outages, priority=Priority.NORMAL).duration == 10 * H

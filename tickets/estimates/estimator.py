@@ -17,16 +17,22 @@ replayed log measures exactly what production promises.
    that, the finest coarser one. On a young desk where every group is thin, the one with most history.
 5. **Past the tickets seen.** Where the curve never falls low enough within the ages the window saw, it
    goes on at the rate it fell over the second half of them (``Survival.remaining``).
+
+Durations are in the history's time: elapsed seconds, or business seconds for a history read on a
+calendar's clock (``History.in_business_time``). The windows are calendar days either way (the last 28 days
+are recent whatever the desk's hours), so such an estimator is told where they start on that clock.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from tickets.business_time import Hours, open_seconds
 from tickets.estimates.models import EstimateBasis
 from tickets.estimates.survival import Floats, Survival, kaplan_meier
 
@@ -71,6 +77,10 @@ class Policy:
             yield days * DAY
             days *= 2
         yield self.longest_window_days * DAY
+
+    def window_starts(self, now: float) -> list[float]:
+        """Where each window begins for an estimate at ``now`` (epoch seconds), narrowest first."""
+        return [now - width for width in self.windows()]
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,37 @@ class History:
             known_until=None if known_until is None else np.array(known_until, dtype=np.float64),
         )
 
+    def in_business_time(
+        self, hours: Hours, *, moments: Sequence[float] | Floats = (), now: float = math.inf
+    ) -> tuple[History, Floats]:
+        """This history read on the clock of ``hours`` (``business_time.open_seconds``), and ``moments`` (epoch
+        seconds: an estimate's ``now``, its windows' starts) read with it, in one reading: every duration
+        between them is then business time.
+
+        Waiting on the customer is known as elapsed seconds, not when it fell, so it counts at the ticket's
+        share of open time: waited x business / elapsed duration of the spell it was measured over (opening
+        to resolution; for a ticket still open, opening to ``now`` or to when the history stopped knowing it),
+        and 0 when that spell lasted no time. This is the one place the rule is applied (the periodic refresh
+        and the backtest both come here).
+        """
+        count = len(self.opened)
+        known = np.full(count, np.inf) if self.known_until is None else self.known_until
+        ended = np.minimum(np.minimum(self.resolved, known), now)
+        read = open_seconds(hours, np.concatenate([self.opened, self.resolved, known, ended, np.asarray(moments)]))
+        opened, resolved, known_read, ended_read, moments_read = np.split(read, [count * i for i in range(1, 5)])
+        elapsed = ended - self.opened
+        share = np.divide(ended_read - opened, elapsed, out=np.zeros(count), where=(elapsed > 0) & np.isfinite(elapsed))
+        clocked = replace(
+            self,
+            opened=opened,
+            resolved=resolved,
+            waited=self.waited * share,
+            waited_open=None if self.waited_open is None else self.waited_open * share,
+            known_until=None if self.known_until is None else known_read,
+            _groups=self._groups,  # the same tickets: the same members of each group
+        )
+        return clocked, moments_read
+
     def members(self, category: int, priority: int) -> np.ndarray:
         """Row numbers of a group (``ANY`` for either key widens it)."""
         key = (category, priority)
@@ -172,10 +213,18 @@ class History:
 
 class Estimator:
     """The estimates as they were at ``now`` (epoch seconds), from what ``history`` knew then: a ticket
-    resolved after ``now`` was still open, and its waiting not yet known."""
+    resolved after ``now`` was still open, and its waiting not yet known.
 
-    def __init__(self, history: History, now: float, policy: Policy) -> None:
+    ``window_starts``: where each of the policy's windows begins, in the history's time; by default
+    ``policy.window_starts(now)``. A history read on a business clock passes ``now`` and the starts read on
+    that clock (``History.in_business_time``)."""
+
+    def __init__(
+        self, history: History, now: float, policy: Policy, *, window_starts: Sequence[float] | None = None
+    ) -> None:
         self.history, self.now, self.policy = history, now, policy
+        starts = policy.window_starts(now) if window_starts is None else [float(start) for start in window_starts]
+        self.windows = list(zip(policy.windows(), starts, strict=True))
         self._curves: dict[tuple[int, int], tuple[Curve | None, Survival | None]] = {}
 
     def best(self, category: int, priority: int) -> Curve | None:
@@ -206,8 +255,8 @@ class Estimator:
     def _compute(self, category: int, priority: int) -> tuple[Curve | None, Survival | None]:
         rows = self.history.members(category, priority)
         found: tuple[Curve | None, Survival | None] = (None, None)
-        for width in self.policy.windows():
-            spells = self._spells(rows, width)
+        for width, since in self.windows:
+            spells = self._spells(rows, since)
             if spells is None:
                 continue
             survival, size, resolved = spells
@@ -229,11 +278,11 @@ class Estimator:
                 break
         return found
 
-    def _spells(self, rows: np.ndarray, width: float) -> tuple[Survival, int, int] | None:
+    def _spells(self, rows: np.ndarray, since: float) -> tuple[Survival, int, int] | None:
         h, now = self.history, self.now
         # Seen until now, or until the history stopped knowing (an imported ticket open when exported).
         seen_until = np.full(len(rows), now) if h.known_until is None else np.minimum(h.known_until[rows], now)
-        inside = (h.opened[rows] < seen_until) & (h.resolved[rows] > now - width) & (seen_until > now - width)
+        inside = (h.opened[rows] < seen_until) & (h.resolved[rows] > since) & (seen_until > since)
         rows, seen_until = rows[inside], seen_until[inside]
         if rows.size == 0:
             return None
@@ -244,7 +293,7 @@ class Estimator:
         so_far = 0.0 if h.waited_open is None else np.minimum(h.waited_open[rows], wall)
         active = np.maximum(wall - np.where(done, h.waited[rows], so_far), 1.0)
         # The window's start, in the ticket's active time (waiting assumed spread evenly over its life).
-        entry = np.maximum(now - width - opened, 0.0) * np.divide(active, wall, out=np.ones_like(wall), where=wall > 0)
+        entry = np.maximum(since - opened, 0.0) * np.divide(active, wall, out=np.ones_like(wall), where=wall > 0)
         keep = entry < active
         survival = kaplan_meier(entry[keep], active[keep], done[keep])
         return survival, int(keep.sum()), int(done[keep].sum())

@@ -2,6 +2,12 @@
 
 One row per category and priority, holding the curve ``Estimator.best`` chose for it, so the guard's live
 check is one read by the table's unique key.
+
+A category that runs in business time has its curve in business seconds of its calendar: the calendar of
+the team at level 1 of its escalation path, where its tickets start (``category_calendars``). Its estimator
+reads the whole history on that clock, coarser groups (a priority across categories, the desk) included,
+so a fallback curve is in the same seconds; one reading per calendar. Every other category's curve is in
+elapsed seconds, computed as it always was.
 """
 
 from __future__ import annotations
@@ -11,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from tickets.estimates.estimator import Curve, Estimator, History, Policy
 from tickets.estimates.models import Estimate, EstimateBasis, PastTicket
-from tickets.models import Category, Priority, Ticket
+from tickets.models import Calendar, Category, EscalationLevel, Priority, Ticket
 
 
 def desk_history(now: datetime, *, days: int) -> History:
@@ -47,6 +53,21 @@ def desk_history(now: datetime, *, days: int) -> History:
     return History.from_rows(rows, waited_open=waited_open, known_until=known_until)
 
 
+def category_calendars() -> dict[int, Calendar | None]:
+    """Each category's clock for its estimates: for one that runs in business time, the calendar of the team
+    at level 1 of its escalation path (where its tickets start; the estimate is made before anyone escalates
+    them); None for the others, and where that calendar is open around the clock (elapsed time then)."""
+    level_1 = EscalationLevel.objects.filter(path=OuterRef("escalation_path")).order_by("position")
+    categories = Category.objects.annotate(calendar_id=Subquery(level_1.values("team__calendar")[:1]))
+    found = {pk: calendar if business else None
+             for pk, business, calendar in categories.values_list("pk", "business_hours", "calendar_id")}  # fmt: skip
+    calendars = Calendar.objects.filter(pk__in={pk for pk in found.values() if pk is not None})
+    by_pk = {calendar.pk: calendar for calendar in calendars.prefetch_related("closed_days")}
+    return {
+        category: None if pk is None or by_pk[pk].is_around_the_clock else by_pk[pk] for category, pk in found.items()
+    }
+
+
 def refresh_estimates(*, now: datetime) -> int:
     """Recompute every category and priority's curve from the history known at ``now``; returns rows written.
 
@@ -54,9 +75,13 @@ def refresh_estimates(*, now: datetime) -> int:
     default target.
     """
     policy = Policy.from_settings()
-    estimator = Estimator(desk_history(now, days=policy.longest_window_days), now.timestamp(), policy)
+    history = desk_history(now, days=policy.longest_window_days)
+    estimators: dict[int | None, Estimator] = {None: Estimator(history, now.timestamp(), policy)}
     rows = []
-    for category_id in Category.objects.values_list("id", flat=True):
+    for category_id, calendar in category_calendars().items():
+        if calendar is not None and calendar.pk not in estimators:  # its calendar's first category
+            estimators[calendar.pk] = _estimator_on(calendar, history, now=now.timestamp(), policy=policy)
+        estimator = estimators[None if calendar is None else calendar.pk]
         for priority in Priority.values:
             curve = estimator.best(category_id, priority)
             if curve is None:
@@ -85,6 +110,13 @@ def refresh_estimates(*, now: datetime) -> int:
         # Groups with no history left in reach fall back to the default target.
         Estimate.objects.exclude(computed_at=now).delete()
     return len(rows)
+
+
+def _estimator_on(calendar: Calendar, history: History, *, now: float, policy: Policy) -> Estimator:
+    """The estimates in the calendar's business time: the history, ``now`` and the windows' starts read on its
+    clock together (the windows stay the last N calendar days)."""
+    clocked, read = history.in_business_time(calendar.hours(), moments=[now, *policy.window_starts(now)], now=now)
+    return Estimator(clocked, float(read[0]), policy, window_starts=read[1:].tolist())
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ def _week(promise: Promised) -> str:
     return f"{year}-W{week:02d}"
 
 
-def figures(replay: Replay, *, target: float) -> dict[str, Any]:
-    """The figures of a replay (the keys ``backtest_promises --json`` writes)."""
+def figures(replay: Replay, *, target: float, business_time: str | None = None) -> dict[str, Any]:
+    """The figures of a replay (the keys ``backtest_promises --json`` writes); ``business_time`` names the
+    calendar a replay in business time ran in (its promises and their medians are then business hours)."""
     promises = counted(replay.promises)
     by_moment = _by(promises, lambda p: p.moment)
     by_category = _by(promises, lambda p: p.category)
@@ -46,6 +47,7 @@ def figures(replay: Replay, *, target: float) -> dict[str, Any]:
     previous = counted(replay.previous)
     return {
         "target_pct": round(100 * target, 1),
+        "business_time": business_time,
         "tickets": replay.tickets,
         "counted_from": as_datetime(replay.first_counted).isoformat(),
         "promises": len(promises),
@@ -76,6 +78,7 @@ def text(data: dict[str, Any]) -> str:
     lines = [
         f"Replayed {data['tickets']:,} tickets; promises counted from {data['counted_from'][:16]} "
         f"({data['promises']:,}); target: kept {target:g} %.",
+        *([f"In business time: {data['business_time']}; promises in open hours."] if data.get("business_time") else []),
         "",
         "By moment",
         *(_line(moment.replace("_", " "), data[moment], target) for moment, _ in MOMENTS),
