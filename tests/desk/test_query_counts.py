@@ -14,9 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.desk.helpers import notice, promised, references, ticket_url
+from tests.desk.helpers import check_url, notice, promised, references, ticket_url
 from tests.factories import StaffFactory, TicketFactory
 from tickets import services
+from tickets.models import Calendar
+from tickets.models.calendar import parse_spans, stored_spans
 
 # The queue: session, user, "is a supervisor?", the page's ticket ids, those tickets (customer, assignee,
 # level and team joined in), the unread-notifications badge, the filter form's three option lists
@@ -38,6 +40,13 @@ TICKET_QUERIES = 20
 # Notifications: session, user, the unread badge, "is a supervisor?" (the header's supervisor links), the
 # notifications (ticket and customer joined in).
 NOTIFICATION_QUERIES = 5
+
+# The guard's live check, one request as the rep types: session, user, "is a supervisor?", the ticket
+# (customer, category, team, assignee, level and path joined in), the estimate, the rep's promises due
+# before, the unread badge (every desk template's context). A category that runs in business time adds its
+# team's calendar and that calendar's closed days.
+PROMISE_CHECK_QUERIES = 7
+PROMISE_CHECK_IN_BUSINESS_TIME = PROMISE_CHECK_QUERIES + 2
 
 
 @pytest.fixture
@@ -160,3 +169,26 @@ def test_the_tab_counts_cost_the_same_for_3_tickets_as_for_40(client_for, catego
     many, response = queries(client, reverse("desk:queue-tabs"), view="teams", at_most=QUEUE_TABS_QUERIES)
     assert few == many
     assert 'data-count="teams">' in response.content.decode()
+
+
+@pytest.mark.parametrize("business_hours", [False, True])
+def test_the_guards_live_check_costs_a_fixed_number_of_queries(
+    client_for, ticket, alice, billing, category, queries, business_hours
+):
+    client = client_for(alice)
+    if business_hours:
+        billing.calendar = Calendar.objects.create(
+            name="Office", time_zone="Europe/Berlin", weekly=[stored_spans(parse_spans("09:00-17:00"))] * 5 + [[]] * 2
+        )
+        billing.save()
+        category.business_hours = True
+        category.save()
+    due = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    budget = PROMISE_CHECK_IN_BUSINESS_TIME if business_hours else PROMISE_CHECK_QUERIES
+
+    count, response = queries(client, check_url(ticket), at_most=budget, due_at=due)
+
+    assert count == budget
+    verdict = response.content.decode()  # the guard's verdict, not a problem with the time typed
+    assert "of your promises are due before this one" in verdict
+    assert ("(we work Mon-Fri 9-17)" in verdict) is business_hours
