@@ -106,6 +106,7 @@ def test_the_api_and_the_desk_show_the_same_due_time(business_ticket, alice, api
     due = datetime(2026, 12, 8, 16, tzinfo=BERLIN)
     assert parse_datetime(answer["promise_due_at"]) == parse_datetime(answer["promise"]["due_at"]) == due
     assert "due Tue 8 Dec, 10:00 EST" in page  # the same instant, in the agent's zone
+    assert "in business hours (Monday to Friday, 9 to 17, Berlin time)" in page
 
 
 # --- The promise form's quick picks ----------------------------------------------------------------------------
