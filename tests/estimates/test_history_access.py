@@ -120,7 +120,7 @@ def test_the_list_of_imports_costs_the_same_for_few_as_for_many(carol, alice, qu
 def test_the_page_shows_what_the_guard_reads_now_most_tickets_first(carol, category, settings):
     settings.PROMISE_ESTIMATE_PERCENTILE = 0.9
     history_says(category, timedelta(hours=5), priority=2, seen=412)
-    history_says(CategoryFactory(name="Refunds"), timedelta(hours=3), priority=4, seen=20)
+    history_says(CategoryFactory(name="Refunds", business_hours=True), timedelta(hours=3), priority=4, seen=20)
     history_says(CategoryFactory(name="Borrowing"), timedelta(hours=9), priority=1, seen=900, basis="desk")
 
     page = signed_in(carol).get(url("history")).content.decode()
@@ -131,6 +131,8 @@ def test_the_page_shows_what_the_guard_reads_now_most_tickets_first(carol, categ
     assert "the time within which 9 in 10 similar tickets were solved" in section
     assert "No past imported yet: the desk" in section
     assert section.index(category.name) < section.index("Refunds")
+    assert f"<td>{category.name}</td>" in section  # around the clock
+    assert '<td>Refunds <span class="badge text-bg-light border" title="Its durations count' in section
     assert "<td>Normal</td>" in section and "<td>Urgent</td>" in section
     assert "5 h</td>" in section and "412</td>" in section and "5 h more</td>" in section
     assert "From opening" in section and "After a day" in section
