@@ -238,12 +238,14 @@ class CalendarDetailsForm(NamedForm):
         return code
 
     def clean(self) -> dict[str, Any]:
-        """The weekdays become the calendar's week (the model's own check then refuses hours never open);
-        a subdivision typed by name or in another case becomes its code."""
+        """The weekdays become the calendar's week (the model's own check then refuses hours never open; a day
+        that could not be read counts as it was, so it alone does not make the week look never open); a
+        subdivision typed by name or in another case becomes its code."""
         data = super().clean() or self.cleaned_data
-        days: list[tuple[Span, ...]] = [data[field] for field in WEEKDAY_FIELDS if field in data]
-        if len(days) == len(WEEKDAY_FIELDS):
-            self.instance.weekly = [stored_spans(spans) for spans in days]
+        was = self.instance.weekdays
+        self.instance.weekly = [
+            stored_spans(data[field] if field in data else was[day]) for day, field in enumerate(WEEKDAY_FIELDS)
+        ]
         if "country" in data and "subdivision" in data:
             data["subdivision"] = subdivision_code(data["country"], data["subdivision"])
         return data

@@ -220,6 +220,13 @@ def test_a_bad_calendar_is_refused_saying_what_to_fix(change, message, superviso
     assert world_as_saved() == before
 
 
+def test_a_day_that_cant_be_read_does_not_also_make_a_new_calendar_never_open(supervisor, db):
+    page = refused(supervisor.post(url("calendar-new"), calendar_data(name="Lisbon office", tuesday="9-5")))
+    assert "Tuesday: write open hours as 09:00-17:00, several separated by commas." in page
+    assert "never open" not in page
+    assert not Calendar.objects.filter(name="Lisbon office").exists()
+
+
 @pytest.mark.parametrize(
     ("days", "message"),
     [
