@@ -1,9 +1,11 @@
-"""Supervisors' configuration: the forms for teams, escalation paths (with their levels) and categories.
+"""Supervisors' configuration: the forms for teams, escalation paths (with their levels) and categories
+(calendars have theirs in ``tickets.calendar_forms``).
 
 The views in ``tickets.views.configuration`` only read the object, hand the POST to one of these forms
 and redirect. The forms check what was typed and call the rules in ``tickets.services.configuration``
-(what may be deleted, names taken, how levels are renumbered), which the API calls too: every mistake is
-caught with a message that says what to do.
+(what may be deleted, names taken, how levels are renumbered) and ``tickets.services.calendars`` (the
+warnings re-timed when a team's calendar or a category's choice of business time changes), which the API
+calls too: every mistake is caught with a message that says what to do.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from django.forms.formsets import DELETION_FIELD_NAME, ORDERING_FIELD_NAME
 from helpdesk.forms import QuickSelect
 from tickets.durations import SpokenDurationField, spoken_duration
 from tickets.forms import PersonField, staff_people
-from tickets.models import Category, EscalationLevel, EscalationPath, Team
-from tickets.services import configuration
+from tickets.models import Calendar, Category, EscalationLevel, EscalationPath, Team
+from tickets.services import calendars, configuration
 from tickets.templatetags.desk import person
 
 # --- Shared pieces -------------------------------------------------------------------------------
@@ -76,9 +78,16 @@ def _required(noun: str) -> dict[str, dict[str, str]]:
 
 
 class TeamForm(NamedForm):
-    """Name, lead and members; the lead ticked among the members (``configuration.check_lead``)."""
+    """Name, calendar, lead and members; the lead ticked among the members (``configuration.check_lead``)."""
 
     noun = "team"
+    calendar = forms.ModelChoiceField(
+        Calendar.objects.all(),
+        widget=QuickSelect,
+        empty_label=None,
+        help_text="When the team works: promises of categories that run in business time count only its open hours.",
+        error_messages={"required": "Choose the calendar the team works to."},
+    )
     lead = PersonField(User.objects.none(), required=False, empty_label="No lead")
     members = PeopleField(
         User.objects.none(),
@@ -89,7 +98,7 @@ class TeamForm(NamedForm):
 
     class Meta:
         model = Team
-        fields = ["name", "lead", "members"]
+        fields = ["name", "calendar", "lead", "members"]
         error_messages = _required("team")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -98,6 +107,8 @@ class TeamForm(NamedForm):
         people = staff_and(User.objects.filter(Q(teams=team) | Q(led_teams=team))) if team.pk else staff_people()
         self.fields["lead"].queryset = people  # type: ignore[attr-defined]
         self.fields["members"].queryset = people  # type: ignore[attr-defined]
+        # read once: the widget asks for its first option too (whether to mark the <select> required)
+        self.fields["calendar"].choices = list(Calendar.objects.values_list("pk", "name"))  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
@@ -107,6 +118,13 @@ class TeamForm(NamedForm):
             except ValidationError as refusal:
                 self.add_error(None, refusal)
         return data
+
+    def write(self) -> Team:
+        """The team; on another calendar, its promises in business time are warned in the new hours."""
+        team: Team = super().write()
+        if "calendar" in self.changed_data:
+            calendars.hours_changed(Q(team=team))
+        return team
 
 
 # --- Escalation paths and their levels -----------------------------------------------------------
@@ -268,13 +286,25 @@ class CategoryForm(NamedForm):
             "default_target",
             "warn_min",
             "warn_fraction",
+            "business_hours",
             "is_active",
         ]
-        labels = {"is_active": "Active (offered on the web form)"}
-        help_texts = {"is_active": "Untick to retire a category: its tickets keep it."}
+        labels = {
+            "business_hours": "Promises run in business time: the team's working hours, not the clock",
+            "is_active": "Active (offered on the web form)",
+        }
+        help_texts = {
+            "business_hours": (
+                "Ticked, a promise's warning counts only the open hours of the calendar of the ticket's team (nights, "
+                "weekends, holidays and closed days don't count), and a wait on the customer moves its due time by the "
+                "open hours waited. Promises already made keep their due time; their warnings move to the new hours."
+            ),
+            "is_active": "Untick to retire a category: its tickets keep it.",
+        }
         widgets = {
             "default_priority": QuickSelect,
             "escalation_path": QuickSelect,
+            "business_hours": forms.CheckboxInput(attrs={"class": "form-check-input"}),
             "is_active": forms.CheckboxInput(attrs={"class": "form-check-input"}),
         }
         error_messages = {
@@ -284,6 +314,7 @@ class CategoryForm(NamedForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.business_hours_before = self.instance.business_hours  # the form writes the POST onto the instance
         site_min, site_fraction = settings.PROMISE_WARN_MIN, settings.PROMISE_WARN_FRACTION
         self.fields["slug"].required = False
         self.fields["slug"].help_text = "In the web form's links. Empty: made from the name."
@@ -305,3 +336,9 @@ class CategoryForm(NamedForm):
         path: EscalationPath = self.cleaned_data["escalation_path"]
         configuration.check_path_has_levels(path)
         return path
+
+    def write(self) -> Category:
+        """The category; moved to or from business time, its promises are warned in the new hours."""
+        category: Category = super().write()
+        calendars.category_changed(category, business_hours_before=self.business_hours_before)
+        return category

@@ -1,10 +1,12 @@
-"""The configuration endpoints: teams, escalation paths and categories. Staff read them, supervisors change
-them, and every change is judged by the desk's own configuration forms, so the API refuses what the pages
-refuse, in the same words, under the API's field names; a row still in use is not deleted (409 in_use)."""
+"""The configuration endpoints: teams, escalation paths, categories and calendars. Staff read them, supervisors
+change them, and every change is judged by the desk's own configuration forms, so the API refuses what the pages
+refuse, in the same words, under the API's field names; a row still in use is not deleted (409 in_use).
+(What only calendars do, and the warnings re-timed by a team's calendar or a category's business time:
+tests/api/test_calendars.py.)"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -14,7 +16,7 @@ from tests.api.conftest import error_of
 from tests.configuration import world_as_saved
 from tests.factories import CategoryFactory, EscalationPathFactory, StaffFactory, TeamFactory, TicketFactory
 from tickets.configuration import TeamForm
-from tickets.models import Category, EscalationLevel, EscalationPath, Priority, Team
+from tickets.models import Calendar, Category, ClosedDay, EscalationLevel, EscalationPath, Priority, Team
 from tickets.templatetags.desk import person
 
 
@@ -39,9 +41,18 @@ def supervisor(api, carol):
     return api(carol)
 
 
+NINE_TO_FIVE = [[["09:00", "17:00"]]] * 5 + [[]] * 2
+
+
 @pytest.fixture
-def world(billing, technical, standard_path, category, alice, bob, carol):
-    """The personas' world, plus a team and a path nothing uses (to delete)."""
+def office(db):
+    """Monday to Friday, nine to five, Berlin time."""
+    return Calendar.objects.create(name="Berlin office", time_zone="Europe/Berlin", weekly=NINE_TO_FIVE)
+
+
+@pytest.fixture
+def world(billing, technical, standard_path, category, alice, bob, carol, office):
+    """The personas' world, plus a team, a path and a calendar nothing uses (to delete)."""
     spare_team = TeamFactory(name="Spare")
     spare_path = EscalationPathFactory(name="Spare route", teams=[technical])
     return {
@@ -49,8 +60,10 @@ def world(billing, technical, standard_path, category, alice, bob, carol):
         "technical": technical,
         "standard_path": standard_path,
         "category": category,
+        "office": office,
         "spare_team": spare_team,
         "spare_path": spare_path,
+        "spare_calendar": Calendar.objects.create(name="Spare hours", weekly=NINE_TO_FIVE),
     }
 
 
@@ -80,6 +93,11 @@ CALLS = {
     "create a category": ("post", "categories", None,
                           lambda w: {"name": "Refunds", "escalation_path": w["standard_path"].pk}),
     "change a category": ("patch", "category", "category", lambda w: {"is_active": False}),
+    "list calendars": ("get", "calendars", None, None),
+    "read a calendar": ("get", "calendar", "office", None),
+    "create a calendar": ("post", "calendars", None, lambda w: {"name": "Lisbon office", "time_zone": "Europe/Lisbon"}),
+    "change a calendar": ("patch", "calendar", "office", lambda w: {"weekly": {"saturday": "10:00-14:00"}}),
+    "delete a calendar": ("delete", "calendar", "spare_calendar", None),
 }  # fmt: skip
 READS = [name for name, (method, *_) in CALLS.items() if method == "get"]
 WRITES = [name for name in CALLS if name not in READS]
@@ -133,7 +151,7 @@ def test_a_supervisor_changes_it(name, supervisor, world):
     assert world_as_saved() != before
 
 
-@pytest.mark.parametrize("name", ["team", "escalation-path", "category"])
+@pytest.mark.parametrize("name", ["team", "escalation-path", "category", "calendar"])
 def test_a_row_that_does_not_exist_is_404(name, supervisor, db):
     response = supervisor.get(url(name, 999_999))
     assert response.status_code == 404
@@ -162,7 +180,9 @@ def test_a_name_taken_a_moment_ago_is_refused_not_a_server_error(supervisor, db,
     assert not Team.objects.exists()
 
 
-@pytest.mark.parametrize(("name", "row"), [("team", "spare_team"), ("escalation-path", "spare_path")])
+@pytest.mark.parametrize(
+    ("name", "row"), [("team", "spare_team"), ("escalation-path", "spare_path"), ("calendar", "spare_calendar")]
+)
 def test_deleting_a_row_nothing_uses_works(name, row, supervisor, world):
     unused = world[row]
     response = supervisor.delete(url(name, unused.pk))
@@ -176,11 +196,15 @@ IN_USE = {
     "standard_path": "Standard can't be deleted: the category Billing question still uses it and 1 ticket is at its "
     "levels. Give those categories another path first. Tickets keep their level as history: a path that has had any "
     "can only be renamed.",
+    "office": "Berlin office can't be deleted: Billing and Technical work to it; give them another calendar first.",
 }
 
 
-@pytest.mark.parametrize(("name", "row"), [("team", "billing"), ("escalation-path", "standard_path")])
+@pytest.mark.parametrize(
+    ("name", "row"), [("team", "billing"), ("escalation-path", "standard_path"), ("calendar", "office")]
+)
 def test_deleting_a_row_in_use_is_a_conflict_saying_what_uses_it(name, row, supervisor, world, ticket):
+    Team.objects.filter(name__in=["Billing", "Technical"]).update(calendar=world["office"])  # they work to it
     before = world_as_saved()
     response = supervisor.delete(url(name, world[row].pk))
     assert response.status_code == 409
@@ -201,6 +225,7 @@ def test_a_supervisor_creates_a_team_with_a_lead_and_members(supervisor, alice, 
     assert response.json() == {
         "id": returns.pk,
         "name": "Returns",
+        "calendar": {"id": Calendar.default_id(), "name": "Around the clock"},
         "lead": as_person(alice),
         "members": [as_person(alice), as_person(bob)],  # by username
     }
@@ -215,7 +240,13 @@ def test_the_teams_list_is_a_numbered_page(api, alice, billing, technical):
     # then she gets the first two by name, with how many there are and where the rest is
     assert body["count"] == 3
     assert [team["name"] for team in body["results"]] == ["Apps", "Billing"]
-    assert body["results"][1] == {"id": billing.pk, "name": "Billing", "lead": None, "members": [as_person(alice)]}
+    assert body["results"][1] == {
+        "id": billing.pk,
+        "name": "Billing",
+        "calendar": {"id": billing.calendar_id, "name": "Around the clock"},
+        "lead": None,
+        "members": [as_person(alice)],
+    }
     assert body["next"].endswith("page=2&page_size=2")
     assert body["previous"] is None
 
@@ -251,7 +282,9 @@ def test_a_member_who_left_is_kept_when_the_members_are_sent_back(supervisor, bi
         ({"name": "x" * 101}, {"name": ["Ensure this value has at most 100 characters (it has 101)."]}),
         ({"lead": "alice"}, {"lead": ["A valid integer is required."]}),
         ({"members": 3}, {"members": ['Expected a list of items but got type "int".']}),
-        ({"id": 7}, {"id": ["id is not a field this takes (it takes lead, members, name)."]}),
+        ({"id": 7}, {"id": ["id is not a field this takes (it takes calendar, lead, members, name)."]}),
+        ({"calendar": 999_999}, {"calendar": ["There is no calendar with id 999999."]}),
+        ({"calendar": None}, {"calendar": ["This field may not be null."]}),
     ],
 )
 def test_a_bad_team_is_refused_saying_what_to_fix(body, fields, supervisor, technical, billing):
@@ -506,6 +539,7 @@ def test_a_new_category_starts_from_the_defaults(supervisor, standard_path):
         "default_target_seconds": 8 * 3600,
         "warn_min_seconds": None,
         "warn_fraction": None,
+        "business_hours": False,
         "is_active": True,
     }
 
@@ -564,13 +598,14 @@ TOO_MANY_SECONDS = "Ensure this value is less than or equal to 2147483647."
         ({"default_priority": 3}, {"default_priority": ["Choose one of low, normal, high, urgent."]}),
         ({"escalation_path": 999_999}, {"escalation_path": ["There is no escalation path with id 999999."]}),
         ({"escalation_path": None}, {"escalation_path": ["This field may not be null."]}),
-        ({"id": 1, "slug": "x"}, {"id": ["id is not a field this takes (it takes default_priority, "
+        ({"id": 1, "slug": "x"}, {"id": ["id is not a field this takes (it takes business_hours, default_priority, "
                                         "default_target_seconds, description, escalation_path, is_active, name, slug, "
                                         "warn_fraction, warn_min_seconds)."]}),
         ({"default_target": 60}, {"default_target": ["default_target is not a field this takes (it takes "
-                                                    "default_priority, default_target_seconds, description, "
-                                                    "escalation_path, is_active, name, slug, warn_fraction, "
-                                                    "warn_min_seconds)."]}),
+                                                    "business_hours, default_priority, default_target_seconds, "
+                                                    "description, escalation_path, is_active, name, slug, "
+                                                    "warn_fraction, warn_min_seconds)."]}),
+        ({"business_hours": "sometimes"}, {"business_hours": ["Must be a valid boolean."]}),
     ],
 )  # fmt: skip
 def test_a_bad_category_is_refused_saying_what_to_fix(body, fields, supervisor, category, standard_path):
@@ -624,21 +659,26 @@ def test_another_method_not_offered_is_a_plain_405(supervisor, category):
 CALL = 2
 
 LIST_QUERIES = {
-    # the count (1), the page of teams with their leads (1), their members (1)
+    # the count (1), the page of teams with their leads and calendars (1), their members (1)
     "teams": CALL + 3,
     # the count (1), the page of paths (1), their levels with their teams (1), the people each notifies (1)
     "escalation-paths": CALL + 4,
     # the count (1), the page of categories with their paths (1)
     "categories": CALL + 2,
+    # the count (1), the page of calendars (1), their closed days (1), the names of their teams (1)
+    "calendars": CALL + 4,
 }
 
 
 def many_rows(n: int) -> None:
-    """``n`` teams with a lead and members, each the single level of a path that notifies them, each path
-    used by a category."""
+    """``n`` teams with a lead and members, each working to a calendar of its own with two closed days, each
+    the single level of a path that notifies them, each path used by a category."""
     for i in range(n):
         people = [StaffFactory() for _ in range(2)]
-        team = TeamFactory(name=f"Team {i}", lead=people[0])
+        calendar = Calendar.objects.create(name=f"Calendar {i}", weekly=NINE_TO_FIVE, country="DE")
+        for day in (24, 31):
+            ClosedDay.objects.create(calendar=calendar, date=date(2026, 12, day), reason="Year end")
+        team = TeamFactory(name=f"Team {i}", lead=people[0], calendar=calendar)
         team.members.add(*people)
         path = EscalationPathFactory(name=f"Path {i}", teams=[team])
         path.levels.get().notify.add(*people)
@@ -652,4 +692,4 @@ def test_a_list_costs_the_same_queries_however_many_rows(name, api, alice, djang
     with django_assert_max_num_queries(LIST_QUERIES[name]):
         response = client.get(url(name))
     assert response.status_code == 200
-    assert response.json()["count"] == 6 + (1 if name == "teams" else 0)  # alice's Billing too
+    assert response.json()["count"] == 6 + (1 if name in ("teams", "calendars") else 0)  # Billing, around the clock

@@ -34,7 +34,7 @@ from tests.factories import EscalationPathFactory, TeamFactory
 from tickets import services
 from tickets.api.access import issue_token
 from tickets.attachments import check_uploads
-from tickets.models import ApiToken, Interaction, Notification, Promise, Team, Ticket
+from tickets.models import ApiToken, Calendar, ClosedDay, Interaction, Notification, Promise, Team, Ticket
 
 CALLERS = ["anonymous", "customer", "eve", "alice", "bob", "carol"]
 OK = "ok"
@@ -63,6 +63,7 @@ def resolved(world: dict[str, Any]) -> None:
     services.resolve(world["ticket"], by=world["carol"], summary="Refunded.")
 
 
+NINE_TO_FIVE = [[["09:00", "17:00"]]] * 5 + [[]] * 2
 TOMORROW = lambda w: (timezone.now() + timedelta(days=1)).isoformat()  # noqa: E731
 
 MATRIX: dict[tuple[str, str], Call] = {
@@ -129,6 +130,13 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/categories/{id}/"): Call(STAFF, lambda w: f"/api/v1/categories/{w['category'].pk}/"),
     ("PATCH", "/api/v1/categories/{id}/"): Call(
         SUPERVISOR, lambda w: f"/api/v1/categories/{w['category'].pk}/", lambda w: {"description": "Money."}),
+    ("GET", "/api/v1/calendars/"): Call(STAFF, lambda w: "/api/v1/calendars/"),
+    ("POST", "/api/v1/calendars/"): Call(SUPERVISOR, lambda w: "/api/v1/calendars/", lambda w: {
+        "name": "Berlin office", "time_zone": "Europe/Berlin", "country": "DE"}),
+    ("GET", "/api/v1/calendars/{id}/"): Call(STAFF, lambda w: f"/api/v1/calendars/{w['office'].pk}/"),
+    ("PATCH", "/api/v1/calendars/{id}/"): Call(
+        SUPERVISOR, lambda w: f"/api/v1/calendars/{w['office'].pk}/", lambda w: {"weekly": {"sunday": "10:00-14:00"}}),
+    ("DELETE", "/api/v1/calendars/{id}/"): Call(SUPERVISOR, lambda w: f"/api/v1/calendars/{w['office'].pk}/"),
     # supervision
     ("GET", "/api/v1/metrics/promises/"): Call(SUPERVISOR, lambda w: "/api/v1/metrics/promises/?days=7"),
     # notifications (alice's)
@@ -157,6 +165,7 @@ def world(settings, tmp_path, ticket, dave, category, standard_path, billing, te
         "billing": billing, "technical": technical, "alice": alice, "bob": bob, "carol": carol, "eve": eve,
         "spare_team": TeamFactory(name="Spare"),
         "spare_path": EscalationPathFactory(name="Spare path", teams=[TeamFactory(name="Spare path team")]),
+        "office": Calendar.objects.create(name="Lisbon office", time_zone="Europe/Lisbon", weekly=NINE_TO_FIVE),
         "notice": notice(alice, ticket),
         "file": services.receive_customer_message(ticket, body="Here it is.", attachments=check_uploads(
             [SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 receipt", content_type="application/pdf")])
@@ -187,7 +196,9 @@ def snapshot() -> tuple[Any, ...]:
         Interaction.objects.count(),
         Promise.objects.count(),
         list(Customer.objects.order_by("pk").values_list("pk", "organisation", "name", "phone")),
-        list(Team.objects.order_by("pk").values_list("pk", "name")),
+        list(Team.objects.order_by("pk").values_list("pk", "name", "calendar")),
+        list(Calendar.objects.order_by("pk").values_list("pk", "name", "weekly", "country")),
+        list(ClosedDay.objects.order_by("pk").values_list("pk", "date")),
         list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
     )
 

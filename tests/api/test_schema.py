@@ -22,7 +22,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from helpdesk.wsgi import application
 from tests.factories import TicketFactory
 from tickets.api.access import issue_token
-from tickets.models import Notification
+from tickets.models import Calendar, ClosedDay, Notification
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [
@@ -61,6 +61,10 @@ def real_ids(ticket, carol, alice):
         recipient=carol, ticket=ticket, event="assignment", dedupe_key="schema", message="Yours.",
         created_at=ticket.created_at,
     )  # fmt: skip
+    office = Calendar.objects.create(
+        name="Berlin office", time_zone="Europe/Berlin", weekly=[[["09:00", "17:00"]]] * 5 + [[]] * 2, country="DE"
+    )
+    ClosedDay.objects.create(calendar=office, date=ticket.created_at.date(), spans=[["09:00", "12:00"]])
     return {
         "reference": ticket.reference,
         "token": ticket.token,
@@ -69,6 +73,7 @@ def real_ids(ticket, carol, alice):
         "escalation-paths": ticket.escalation_level.path_id,
         "categories": ticket.category_id,
         "notifications": notice.pk,
+        "calendars": office.pk,
     }
 
 

@@ -1,13 +1,15 @@
 """Helpers for the configuration pages' tests: sign in, post what the pages' forms send, read what they say.
 
 The pages' forms are posted as a browser would fill them in, starting from what is saved
-(``team_data``, ``path_data``, ``category_data``), so each test changes only what it is about.
+(``team_data``, ``path_data``, ``category_data``, ``calendar_data``), so each test changes only what it is about.
 """
 
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
@@ -15,10 +17,20 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
+from tickets import services
+from tickets.calendar_forms import posted_values
 from tickets.durations import spoken_duration
-from tickets.models import Category, EscalationLevel, EscalationPath, Team
+from tickets.models import Calendar, Category, ClosedDay, EscalationLevel, EscalationPath, Team, Ticket
+from tickets.models.calendar import spans_text
 
 INDEX = "desk:config:index"
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NINE_TO_FIVE = [[["09:00", "17:00"]]] * 5 + [[]] * 2  # Monday to Friday, as a calendar stores its week
+# A promise made on Monday 7 December 2026 at nine (Berlin) for Tuesday at five is warned for its last 20 %:
+# around the clock, of 32 hours (from 10:36 on Tuesday); in nine-to-five hours, of 16 open hours (from 13:48).
+WARNED_AROUND_THE_CLOCK = datetime(2026, 12, 8, 10, 36, tzinfo=BERLIN)
+WARNED_IN_OFFICE_HOURS = datetime(2026, 12, 8, 13, 48, tzinfo=BERLIN)
 
 
 def url(name: str, *args: Any) -> str:
@@ -58,22 +70,39 @@ def refused(response: HttpResponse) -> str:
 def world_as_saved() -> tuple[Any, ...]:
     """Every configuration row and list: compare before and after to prove nothing changed."""
     return (
-        list(Team.objects.order_by("pk").values("pk", "name", "lead")),
+        list(Team.objects.order_by("pk").values("pk", "name", "lead", "calendar")),
         list(Team.members.through.objects.order_by("pk").values("team", "user")),
         list(EscalationPath.objects.order_by("pk").values()),
         list(EscalationLevel.objects.order_by("pk").values()),
         list(EscalationLevel.notify.through.objects.order_by("pk").values("escalationlevel", "user")),
         list(Category.objects.order_by("pk").values()),
+        list(Calendar.objects.order_by("pk").values()),
+        list(ClosedDay.objects.order_by("pk").values()),
     )
+
+
+def promised_on_monday(ticket: Ticket, by: User) -> Ticket:
+    """``by`` promises on Monday at nine to solve ``ticket`` by Tuesday at five: the ticket as it then is."""
+    ticket.refresh_from_db()
+    monday = datetime(2026, 12, 7, 9, tzinfo=BERLIN)
+    due = datetime(2026, 12, 8, 17, tzinfo=BERLIN)
+    services.make_promise(ticket, due_at=due, by=by, words="By tomorrow evening.", now=monday)
+    ticket.refresh_from_db()
+    return ticket
 
 
 # --- What each form sends ----------------------------------------------------------------------
 
 
 def team_data(team: Team | None = None, **changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"name": "", "lead": "", "members": []}
+    data: dict[str, Any] = {"name": "", "calendar": Calendar.default_id(), "lead": "", "members": []}
     if team is not None:
-        data.update(name=team.name, lead=team.lead_id or "", members=[user.pk for user in team.members.order_by("pk")])
+        data.update(
+            name=team.name,
+            calendar=team.calendar_id,
+            lead=team.lead_id or "",
+            members=[user.pk for user in team.members.order_by("pk")],
+        )
     data.update(changes)
     return data
 
@@ -118,6 +147,7 @@ def category_data(category: Category | None = None, **changes: Any) -> dict[str,
         "default_target": "8h",
         "warn_min": "",
         "warn_fraction": "",
+        "business_hours": "",
         "is_active": "on",
     }
     if category is not None:
@@ -130,7 +160,25 @@ def category_data(category: Category | None = None, **changes: Any) -> dict[str,
             default_target=spoken_duration(category.default_target),
             warn_min=spoken_duration(category.warn_min) if category.warn_min is not None else "",
             warn_fraction="" if category.warn_fraction is None else category.warn_fraction,
+            business_hours="on" if category.business_hours else "",
             is_active="on" if category.is_active else "",
         )
     data.update(changes)
-    return {key: value for key, value in data.items() if value != "" or key != "is_active"}
+    return {key: value for key, value in data.items() if value != "" or key not in ("business_hours", "is_active")}
+
+
+def calendar_data(calendar: Calendar | None = None, *, days: list[dict[str, Any]] | None = None, **changes: Any):
+    """The calendar's page as it shows it (a new one: Monday to Friday, nine to five), with ``days`` in place
+    of its closed days if given: each a dict of "date", "hours", "reason" (and "DELETE" to tick Remove)."""
+    shown = Calendar() if calendar is None else calendar
+    data: dict[str, Any] = {**posted_values(shown), **changes}
+    listed = list(shown.closed_days.all()) if shown.pk else []
+    if days is None:
+        days = [
+            {"date": f"{day.date:%Y-%m-%d}", "hours": spans_text(day.spans), "reason": day.reason} for day in listed
+        ]
+    data.update({"closed-TOTAL_FORMS": len(days), "closed-INITIAL_FORMS": len(listed)})
+    data.update({"closed-MIN_NUM_FORMS": 0, "closed-MAX_NUM_FORMS": 1000})
+    for i, day in enumerate(days):
+        data.update({f"closed-{i}-{field}": value for field, value in day.items()})
+    return data

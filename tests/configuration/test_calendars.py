@@ -44,6 +44,20 @@ def test_a_taken_name_is_refused_whatever_its_case():
         save_calendar(Calendar(name="berlin OFFICE", weekly=WEEKDAYS_9_TO_5))
 
 
+def test_the_around_the_clock_calendar_is_never_changed(db):
+    around_the_clock = Calendar.objects.get(name=AROUND_THE_CLOCK)
+    around_the_clock.name, around_the_clock.weekly = "Office hours", WEEKDAYS_9_TO_5
+    with pytest.raises(ValidationError, match="Around the clock can't be changed: it is the calendar of every team"):
+        save_calendar(around_the_clock)
+    assert Calendar.objects.get(pk=around_the_clock.pk).name == AROUND_THE_CLOCK
+
+
+def test_dates_closed_twice_are_named_together():
+    days = [ClosedDay(date=date(2026, 12, day)) for day in (24, 31, 24, 31)]
+    with pytest.raises(ValidationError, match=r"2026-12-24 and 2026-12-31 are listed twice: give each date once\."):
+        save_calendar(office(), closed_days=days)
+
+
 def test_hours_never_open_are_refused():
     with pytest.raises(ValidationError, match="never open"):
         save_calendar(office(weekly=[[]] * 7))

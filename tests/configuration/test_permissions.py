@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.configuration import category_data, path_data, signed_in, team_data, url, world_as_saved
+from tests.configuration import (
+    NINE_TO_FIVE,
+    calendar_data,
+    category_data,
+    path_data,
+    signed_in,
+    team_data,
+    url,
+    world_as_saved,
+)
 from tests.desk.helpers import assert_sent_to_sign_in
 from tests.factories import EscalationPathFactory, TeamFactory, UserFactory
-from tickets.models import Category, EscalationPath, Team
+from tickets.models import Calendar, Category, EscalationPath, Team
 
 # (method, page): every page and every method it answers.
 ENDPOINTS = [
@@ -29,18 +38,25 @@ ENDPOINTS = [
     ("post", "category-new"),
     ("get", "category-edit"),
     ("post", "category-edit"),
+    ("get", "calendar-new"),
+    ("post", "calendar-new"),
+    ("get", "calendar-edit"),
+    ("post", "calendar-edit"),
+    ("post", "calendar-delete"),
 ]
 
 
 @pytest.fixture
 def world(standard_path, category, alice, bob):
-    """The standard world, plus a team and a path nothing uses (so deleting them would succeed)."""
+    """The standard world, plus a team, a path and calendars nothing uses (so deleting them would succeed)."""
     spare = TeamFactory(name="Spare")
     return {
         "path": standard_path,
         "empty_team": TeamFactory(name="Empty"),
         "spare_team": spare,
         "spare_path": EscalationPathFactory(name="Spare path", teams=[spare]),
+        "office": Calendar.objects.create(name="Office", time_zone="Europe/Berlin", weekly=NINE_TO_FIVE),
+        "spare_calendar": Calendar.objects.create(name="Spare hours", weekly=NINE_TO_FIVE),
     }
 
 
@@ -62,6 +78,12 @@ def send(client, method, page, *, world, category, technical):
         "path-delete": (url("path-delete", world["spare_path"].pk), {}),
         "category-new": (url("category-new"), category_data(name="Refunds", escalation_path=path.pk)),
         "category-edit": (url("category-edit", category.pk), category_data(category, default_target="2h")),
+        "calendar-new": (url("calendar-new"), calendar_data(name="Lisbon office", time_zone="Europe/Lisbon")),
+        "calendar-edit": (
+            url("calendar-edit", world["office"].pk),
+            calendar_data(world["office"], sunday="10:00-14:00"),
+        ),
+        "calendar-delete": (url("calendar-delete", world["spare_calendar"].pk), {}),
     }[page]
     response = client.get(target) if method == "get" else client.post(target, data)
     return response, target
@@ -108,23 +130,28 @@ def test_what_the_supervisors_posts_did(carol, world, category, technical):
     assert set(Team.objects.values_list("name", flat=True)) == {"Billing", "Tech support", "Spare", "Returns"}
     assert set(EscalationPath.objects.values_list("name", flat=True)) == {"Standard route", "Urgent"}
     assert set(Category.objects.values_list("name", flat=True)) == {"Billing question", "Refunds"}
+    assert set(Calendar.objects.values_list("name", flat=True)) == {"Around the clock", "Office", "Lisbon office"}
+    assert Calendar.objects.get(name="Office").weekly[6] == [["10:00", "14:00"]]
 
 
-@pytest.mark.parametrize("page", ["team-delete", "path-delete"])
+@pytest.mark.parametrize("page", ["team-delete", "path-delete", "calendar-delete"])
 def test_deleting_answers_only_post(page, carol, world):
-    target = world["spare_team"] if page == "team-delete" else world["spare_path"]
-    response = signed_in(carol).get(url(page, target.pk))
+    target = {"team-delete": "spare_team", "path-delete": "spare_path", "calendar-delete": "spare_calendar"}[page]
+    before = world_as_saved()
+    response = signed_in(carol).get(url(page, world[target].pk))
     assert response.status_code == 405
-    assert Team.objects.filter(pk=world["spare_team"].pk).exists()
-    assert EscalationPath.objects.filter(pk=world["spare_path"].pk).exists()
+    assert world_as_saved() == before
 
 
-@pytest.mark.parametrize("page", ["index", "team-new", "path-new", "category-new"])
+@pytest.mark.parametrize("page", ["index", "team-new", "path-new", "category-new", "calendar-new"])
 def test_other_methods_are_405(page, carol, db):
     assert signed_in(carol).put(url(page)).status_code == 405
 
 
-@pytest.mark.parametrize("page", ["team-edit", "path-edit", "category-edit", "team-delete", "path-delete"])
+@pytest.mark.parametrize(
+    "page",
+    ["team-edit", "path-edit", "category-edit", "calendar-edit", "team-delete", "path-delete", "calendar-delete"],
+)
 def test_a_row_that_does_not_exist_is_404(page, carol, db):
     client = signed_in(carol)
     response = client.post(url(page, 999999)) if page.endswith("delete") else client.get(url(page, 999999))

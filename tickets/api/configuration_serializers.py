@@ -1,5 +1,5 @@
 """What the configuration endpoints (``tickets.api.configuration``) read and write: the JSON of teams,
-escalation paths and categories, and the input each write takes.
+escalation paths and categories, and the input each write takes (calendars: ``tickets.api.calendar_serializers``).
 
 Input is checked here for its types only (strict serializers); each row's values are then judged by the desk's
 form for it (``tickets.configuration``), starting from the row as saved so a PATCH changes only what it sends,
@@ -31,11 +31,11 @@ from tickets.configuration import (
     TeamForm,
     level_choices,
 )
-from tickets.models import EscalationLevel, EscalationPath, Team
+from tickets.models import Calendar, EscalationLevel, EscalationPath, Team
 from tickets.services import configuration
 
 # What an id the form does not offer is called in its refusal, by the model chosen from.
-CHOSEN = {User: "active staff member", Team: "team", EscalationPath: "escalation path"}
+CHOSEN = {User: "active staff member", Team: "team", EscalationPath: "escalation path", Calendar: "calendar"}
 
 LEVELS = "levels"  # the API's name for a path's list of levels
 
@@ -57,6 +57,7 @@ def ids(help_text: str, **kwargs: Any) -> serializers.ListField:
 class TeamSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+    calendar = NameRef(help_text="The calendar it works to: the hours of its promises in business time.")
     lead = PersonOut(allow_null=True)
     members = people(source="members.all", help_text="By username.")
 
@@ -91,6 +92,9 @@ class CategorySerializer(serializers.Serializer):
     )
     warn_fraction = serializers.FloatField(
         allow_null=True, help_text="The warning window as a fraction of the promise's span. Null: the site's default."
+    )
+    business_hours = serializers.BooleanField(
+        help_text="Its promises run in business time: their warnings count only the open hours of the team's calendar."
     )
     is_active = serializers.BooleanField(help_text="Offered on the web form; false: retired (its tickets keep it).")
 
@@ -154,6 +158,9 @@ class TeamWriteSerializer(FormInput):
 
     form_class = TeamForm
     name = serializers.CharField(allow_blank=True, help_text="Unique, whatever the case.")
+    calendar = serializers.IntegerField(
+        required=False, help_text="The id of the calendar it works to. Left out of a new team: around the clock."
+    )
     lead = serializers.IntegerField(required=False, allow_null=True, help_text="A member's id; null: no lead.")
     members = ids("Staff ids: the people who see and work the team's tickets. Replaces the list.")
 
@@ -174,6 +181,9 @@ class CategoryWriteSerializer(FormInput):
     )
     warn_min_seconds = Seconds(source="warn_min", required=False, allow_null=True, help_text="Null: the site's.")
     warn_fraction = serializers.FloatField(required=False, allow_null=True, help_text="0 to 1. Null: the site's.")
+    business_hours = serializers.BooleanField(
+        required=False, help_text="True: its promises run in the team's open hours. Left out of a new category: false."
+    )
     is_active = serializers.BooleanField(required=False, help_text="False retires the category.")
 
 

@@ -24,15 +24,16 @@ PREVIEW_DAYS = 14
 
 def save_calendar(calendar: Calendar, *, closed_days: Iterable[ClosedDay] | None = None) -> Calendar:
     """Check and save a calendar (and, when given, replace its closed days), then re-time the promises that
-    run in it. Refused with ``ValidationError``: a taken name, an unknown zone or region, hours never open."""
+    run in it. Refused with ``ValidationError``: the around-the-clock calendar, a taken name, an unknown zone or
+    region, hours never open, a date closed twice."""
+    fixed = calendar_fixed(calendar)
+    if fixed:
+        raise ValidationError(fixed)
     check_name(Calendar, calendar.name, pk=calendar.pk, noun="calendar")
     calendar.full_clean(exclude=["name"], validate_unique=False)
     days = None if closed_days is None else list(closed_days)
     if days is not None:
-        dates = [day.date for day in days]
-        twice = sorted({f"{day:%Y-%m-%d}" for day in dates if dates.count(day) > 1})
-        if twice:
-            raise ValidationError({"closed_days": f"{join_words(twice)} is listed twice: give each date once."})
+        check_closed_days([day.date for day in days])
 
     def write() -> Calendar:
         calendar.save()
@@ -45,6 +46,25 @@ def save_calendar(calendar: Calendar, *, closed_days: Iterable[ClosedDay] | None
         return calendar
 
     return save_together(write)
+
+
+def calendar_fixed(calendar: Calendar) -> str:
+    """Why the calendar can't be changed, or "". The around-the-clock calendar is the one every new team starts
+    on, found by its name, and its name says what it is: changing it would change every team that set none."""
+    if calendar.pk is None or not Calendar.objects.filter(pk=calendar.pk, name=AROUND_THE_CLOCK).exists():
+        return ""
+    return (
+        f"{AROUND_THE_CLOCK} can't be changed: it is the calendar of every team that sets none. "
+        "Create a calendar with the hours you want and choose it on the teams' pages."
+    )
+
+
+def check_closed_days(dates: list[date]) -> None:
+    """Each date once: a calendar keeps one set of hours a day."""
+    twice = sorted({f"{day:%Y-%m-%d}" for day in dates if dates.count(day) > 1})
+    if twice:
+        are = "is" if len(twice) == 1 else "are"
+        raise ValidationError({"closed_days": f"{join_words(twice)} {are} listed twice: give each date once."})
 
 
 def calendar_in_use(calendar: Calendar) -> str:
