@@ -50,6 +50,8 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ["name", "members__username", "members__first_name", "members__last_name"]
     filter_horizontal = ["members"]
     autocomplete_fields = ["lead"]
+    # Changed on the Configuration pages, which re-time the warnings of the promises it decides.
+    readonly_fields = ["calendar"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
         return super().get_queryset(request).select_related("lead").annotate(member_count=Count("members"))
@@ -88,6 +90,8 @@ class CategoryAdmin(admin.ModelAdmin):
     list_select_related = ["escalation_path"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
+    # Changed on the Configuration pages, which re-time the warnings of the promises it decides.
+    readonly_fields = ["business_hours"]
 
 
 class InteractionInline(admin.TabularInline):

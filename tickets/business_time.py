@@ -104,18 +104,20 @@ class Hours:
         return max(start, _aware(at).astimezone(UTC))
 
     def end_of_next_open_day(self, at: datetime) -> datetime:
-        """When the first day after ``at``'s day (in the zone) that has open time closes: "by the end of the next
-        business day". A span running past midnight belongs to the day it starts on."""
-        today = _aware(at).astimezone(self.zone).date()
-        day, closes = None, None
-        for start, end in self.intervals(at):
-            starts_on = start.astimezone(self.zone).date()
-            if day is not None and starts_on != day:
-                break
-            if starts_on > today:
-                day, closes = starts_on, end
-        assert closes is not None  # intervals() ends only by raising NeverOpen
-        return closes
+        """When the first day after ``at``'s business day that has open time closes: "by the end of the next
+        business day". A span belongs to the day it starts on, so at 01:00 inside Monday's night shift the
+        business day is still Monday."""
+        at = _aware(at).astimezone(UTC)
+        local = at.astimezone(self.zone).date()
+        yesterday = local - timedelta(days=1)
+        today = yesterday if any(start <= at < end for start, end in self._day_intervals(yesterday)) else local
+        day = today + timedelta(days=1)
+        for _ in range(LOOKAHEAD_DAYS):
+            ends = [end for _, end in self._day_intervals(day) if end > at]  # not one the day before covered
+            if ends:
+                return max(ends)
+            day += timedelta(days=1)
+        raise NeverOpen(f"These hours have no open time in {LOOKAHEAD_DAYS} days in a row after {today:%Y-%m-%d}.")
 
     def add(self, at: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of open time has passed since ``at``."""

@@ -120,10 +120,11 @@ class TeamForm(NamedForm):
         return data
 
     def write(self) -> Team:
-        """The team; on another calendar, its promises in business time are warned in the new hours."""
+        """The team; on another calendar, the promises in business time of the categories whose tickets start
+        with it (which run on its calendar) are warned in the new hours."""
         team: Team = super().write()
         if "calendar" in self.changed_data:
-            calendars.hours_changed(Q(team=team))
+            calendars.hours_changed(Category.objects.starting_with(team))
         return team
 
 

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import prefetch_related_objects
 
 from tickets.business_time import Hours
 from tickets.estimates.estimator import Curve
@@ -61,26 +60,35 @@ AROUND_THE_CLOCK = Clock(Hours.around_the_clock())
 
 
 def clock_of(ticket: Ticket) -> Clock:
-    """The time a ticket's promise runs in: its team's calendar where its category runs in business time, else
-    around the clock (then nothing is read)."""
+    """The time a ticket's promise runs in: where its category runs in business time, its category's calendar
+    (its path's first team's: one clock from the ticket's opening to its resolution, whoever has it, and the
+    clock its estimates were measured on), else around the clock, and then nothing is read."""
     if not ticket.category.business_hours:
         return AROUND_THE_CLOCK
-    calendar = ticket.team.calendar
-    prefetch_related_objects([calendar], "closed_days")  # read once, by both questions below
+    calendar = ticket.category.calendar()
     if calendar.is_around_the_clock:
         return AROUND_THE_CLOCK
     return Clock(calendar.hours(), calendar.in_words(short=True), calendar.in_words(), calendar.usual_day())
 
 
-def warn_time(category: Category, clock: Clock, *, made_at: datetime, due_at: datetime) -> datetime:
-    """When a promise made at ``made_at`` for ``due_at`` enters its warning window: the window is measured in
-    the clock's open time before the due time, so a warning never starts while the desk is closed. A promise
-    with no open time before it is due (made on Friday evening for Saturday) is warned in elapsed time."""
+def warn_time(
+    category: Category, clock: Clock, *, made_at: datetime, due_at: datetime, paused: timedelta = timedelta(0)
+) -> datetime:
+    """When a promise made at ``made_at`` for ``due_at`` enters its warning window.
+
+    1. The window is measured on the promise's span in the clock's open time, the time ``paused`` waiting on
+       the customer left out (a resumed promise's due time moved by it): the same window whenever it is asked.
+    2. It ends at the due time, counted back in open time, so a warning never starts while the desk is closed:
+       one that would start as the desk closes starts when it opens again.
+    3. A promise with no open time before it is due (made on Friday evening for Saturday) is warned in elapsed
+       time.
+    """
     hours = clock.hours
-    span = hours.between(made_at, due_at)
-    if not span:
+    total = hours.between(made_at, due_at)
+    if not total:
         return due_at - warning_window(category, due_at - made_at)
-    return hours.add(made_at, span - warning_window(category, span))
+    window = warning_window(category, max(total - paused, timedelta(0)))
+    return min(hours.next_open(hours.add(made_at, total - window)), due_at)
 
 
 def state_at(*, due_at: datetime, warn_at: datetime, now: datetime) -> str:

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
+from tests.factories import history_says
 from tickets import services
-from tickets.models import AROUND_THE_CLOCK, Calendar, ClosedDay
+from tickets.models import AROUND_THE_CLOCK, Calendar, ClosedDay, Estimate
 from tickets.models.calendar import parse_spans, stored_spans
 from tickets.services.calendars import category_changed, delete_calendar, preview, save_calendar
 
@@ -129,10 +130,13 @@ def test_a_category_moving_to_business_time_re_times_its_promises(ticket, alice,
     ticket.refresh_from_db()
     assert ticket.promise_warn_at == datetime(2026, 12, 8, 10, 36, tzinfo=BERLIN)  # 20 % of 32 h, around the clock
 
+    history_says(category, timedelta(hours=5), priority=ticket.priority, seen=412)
     assert category_changed(category, business_hours_before=False) == 0  # no change, nothing re-timed
+    assert Estimate.objects.filter(category=category).exists()
     category.business_hours = True
     category.save()
     assert category_changed(category, business_hours_before=False) == 1
+    assert not Estimate.objects.filter(category=category).exists()  # measured around the clock: dropped
 
     ticket.refresh_from_db()
     assert ticket.promise_warn_at == datetime(2026, 12, 8, 13, 48, tzinfo=BERLIN)

@@ -171,18 +171,37 @@ def test_the_tab_counts_cost_the_same_for_3_tickets_as_for_40(client_for, catego
     assert 'data-count="teams">' in response.content.decode()
 
 
+def in_business_time(billing, category):
+    """Billing works Monday to Friday, 9 to 17, and the category runs in business time."""
+    billing.calendar = Calendar.objects.create(
+        name="Office", time_zone="Europe/Berlin", weekly=[stored_spans(parse_spans("09:00-17:00"))] * 5 + [[]] * 2
+    )
+    billing.save()
+    category.business_hours = True
+    category.save()
+
+
+def test_a_ticket_in_business_time_costs_its_calendar_and_closed_days_more(
+    client_for, ticket, alice, billing, category, queries
+):
+    client = client_for(alice)
+    history(ticket, earlier=2, interactions=3, promises=1, by=alice)
+    around_the_clock, _ = queries(client, ticket_url(ticket), at_most=TICKET_QUERIES)
+
+    in_business_time(billing, category)
+    count, response = queries(client, ticket_url(ticket), at_most=TICKET_QUERIES + 2)
+
+    assert count == around_the_clock + 2
+    assert "In 2 business hours" in response.content.decode()
+
+
 @pytest.mark.parametrize("business_hours", [False, True])
 def test_the_guards_live_check_costs_a_fixed_number_of_queries(
     client_for, ticket, alice, billing, category, queries, business_hours
 ):
     client = client_for(alice)
     if business_hours:
-        billing.calendar = Calendar.objects.create(
-            name="Office", time_zone="Europe/Berlin", weekly=[stored_spans(parse_spans("09:00-17:00"))] * 5 + [[]] * 2
-        )
-        billing.save()
-        category.business_hours = True
-        category.save()
+        in_business_time(billing, category)
     due = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     budget = PROMISE_CHECK_IN_BUSINESS_TIME if business_hours else PROMISE_CHECK_QUERIES
 

@@ -10,9 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tickets import services
-from tickets.models import AROUND_THE_CLOCK, Calendar, ClosedDay, PromiseState, Ticket, TicketStatus
+from tickets.models import AROUND_THE_CLOCK, Calendar, Category, ClosedDay, PromiseState, Ticket, TicketStatus
 from tickets.models.calendar import parse_spans, spans_text, stored_spans
 from tickets.promise_rules import clock_of
+from tickets.services.calendars import hours_changed
 from tickets.sweep import sweep
 
 pytestmark = pytest.mark.django_db
@@ -135,8 +136,9 @@ def test_spans_read_as_people_write_them():
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("9-17", "write open hours as 09:00-17:00"), ("09:00-25:00", "not a time of day"), ("9:75-10:00", "not a time")],
-)
+    [("9-17", "write open hours as 09:00-17:00"), ("09:00-25:00", "not a time of day"), ("9:75-10:00", "not a time"),
+     ("09:00-17:00, 10:00-12:00", "the spans overlap")],
+)  # fmt: skip
 def test_spans_that_are_not_times_are_refused_clearly(text, message):
     with pytest.raises(ValidationError, match=message):
         parse_spans(text, day="Monday")
@@ -202,18 +204,56 @@ def test_re_timing_twice_changes_nothing_more_and_leaves_given_warnings_alone(ti
     )  # fmt: skip
 
 
-def test_a_ticket_handed_to_a_team_with_other_hours_is_warned_in_their_hours(
-    ticket, alice, technical, in_business_time
-):
-    technical.calendar = Calendar.objects.create(
-        name="Mornings", time_zone="Europe/Berlin", weekly=[stored_spans(parse_spans("09:00-13:00"))] * 5 + [[]] * 2
-    )
+def test_a_promise_keeps_its_categorys_clock_whoever_has_the_ticket(ticket, alice, technical, in_business_time):
+    """The category's calendar is its path's first team's (Billing's): a transfer to Technical, who work mornings
+    only, changes neither the warning nor what the promise took, so its figures and estimates stay in one clock."""
+    weekly = [stored_spans(parse_spans("09:00-13:00"))] * 5 + [[]] * 2
+    technical.calendar = Calendar.objects.create(name="Mornings", time_zone="Europe/Berlin", weekly=weekly)
     technical.save()
     monday = berlin(2026, 12, 7, 9)
     promise(ticket, alice, at=monday, due=berlin(2026, 12, 8, 17))
-    assert ticket.promise_warn_at == berlin(2026, 12, 8, 13, 48)
 
     services.transfer(ticket, by=alice, team=technical, note="Yours: the refund needs a specialist.", now=monday)
+    services.resolve(ticket, by=alice, summary="Refunded.", now=berlin(2026, 12, 8, 16))
 
+    made = ticket.promises.get()
+    assert ticket.promise_warn_at == berlin(2026, 12, 8, 13, 48)
+    assert (made.promised_for, made.took) == (16 * H, 15 * H)  # Billing's 9 to 17, not Technical's mornings
+
+
+def test_the_first_teams_new_calendar_re_times_its_categories_promises(
+    ticket, alice, billing, office, in_business_time
+):
+    monday = berlin(2026, 12, 7, 9)
+    promise(ticket, alice, at=monday, due=berlin(2026, 12, 8, 17))
+    mornings = Calendar.objects.create(
+        name="Mornings", time_zone="Europe/Berlin", weekly=[stored_spans(parse_spans("09:00-13:00"))] * 5 + [[]] * 2
+    )
+    billing.calendar = mornings
+    billing.save()
+
+    assert hours_changed(Category.objects.starting_with(billing)) == 1
+
+    ticket.refresh_from_db()
     assert ticket.promise_due_at == berlin(2026, 12, 8, 17)
-    assert ticket.promise_warn_at == ticket.next_check_at == berlin(2026, 12, 8, 11, 24)
+    assert ticket.promise_warn_at == berlin(2026, 12, 8, 11, 24)
+
+
+def test_re_timing_after_a_wait_in_the_same_hours_moves_nothing(ticket, alice, in_business_time):
+    monday = berlin(2026, 12, 7, 9)
+    promise(ticket, alice, at=monday, due=berlin(2026, 12, 7, 17))  # 8 h: warned 1 h 36 min before, at 15:24
+    services.change_status(ticket, to=TicketStatus.WAITING, by=alice, now=berlin(2026, 12, 7, 10))
+    services.change_status(ticket, to=TicketStatus.OPEN, by=alice, now=berlin(2026, 12, 7, 12))
+    assert (ticket.promise_due_at, ticket.promise_warn_at) == (berlin(2026, 12, 8, 11), berlin(2026, 12, 8, 9, 24))
+
+    for _ in range(2):
+        assert services.retime_warnings(Ticket.objects.all()) == 1
+        ticket.refresh_from_db()
+        assert (ticket.promise_warn_at, ticket.next_check_at) == (berlin(2026, 12, 8, 9, 24),) * 2
+
+
+def test_a_warning_that_would_start_as_the_desk_closes_starts_when_it_opens(ticket, alice, in_business_time):
+    promise(ticket, alice, at=berlin(2026, 12, 7, 16), due=berlin(2026, 12, 8, 9, 30))  # 1.5 h: a 30 min window
+
+    assert ticket.promise_warn_at == berlin(2026, 12, 8, 9)  # not Monday 17:00, as the desk closes
+    assert sweep(now=berlin(2026, 12, 7, 17, 0, 20)).at_risk == 0

@@ -261,3 +261,11 @@ def test_open_seconds_of_unresolved_instants_stay_infinite_and_closed_stretches_
 
     assert open_seconds(hours, [saturday, np.inf, sunday]).tolist() == [0.0, np.inf, 0.0]
     assert open_seconds(hours, [np.inf]).tolist() == [np.inf]
+
+
+def test_inside_a_night_shift_the_business_day_is_the_one_it_started_on():
+    berlin = ZoneInfo("Europe/Berlin")
+    nights = Hours(berlin, NIGHTS)
+
+    assert nights.end_of_next_open_day(at(berlin, 2026, 12, 7, 23)) == at(berlin, 2026, 12, 9, 6)
+    assert nights.end_of_next_open_day(at(berlin, 2026, 12, 8, 1)) == at(berlin, 2026, 12, 9, 6)  # still Monday's

@@ -10,7 +10,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import escape
 
 from tickets import services
 from tickets.customer_emails import expectation
@@ -134,12 +133,14 @@ def test_quick_picks_around_the_clock_are_rounded_up_to_the_minute(ticket):
     ]
 
 
-def test_the_promise_form_offers_the_picks_in_the_agents_time(business_ticket, alice, client_for):
+def test_the_promise_form_offers_the_picks_in_the_agents_time(business_ticket, alice, client_for, monkeypatch):
     desk = client_for(alice)
-    desk.cookies["tz"] = "Europe/Berlin"
+    desk.cookies["tz"] = "America/New_York"  # the agent is in New York, the desk's calendar in Berlin
+    monkeypatch.setattr(timezone, "now", lambda: FRIDAY_4PM)
 
     page = desk.get(reverse("desk:ticket", args=[business_ticket.reference])).content.decode()
 
-    for pick in quick_picks(business_ticket, now=timezone.now()):
-        local = timezone.localtime(pick.due_at, BERLIN)
-        assert f'data-value="{local:%Y-%m-%dT%H:%M}">{escape(pick.label)}' in page
+    # Monday 10:00 and 17:00 and Tuesday 16:00 in Berlin are 04:00, 11:00 and 10:00 in New York
+    assert 'data-value="2026-12-07T04:00">In 2 business hours' in page
+    assert 'data-value="2026-12-07T11:00">End of the next business day' in page
+    assert 'data-value="2026-12-08T10:00">The guard&#x27;s estimate: about 2 business days' in page

@@ -21,7 +21,8 @@ from django.db.models import OuterRef, Q, Subquery
 
 from tickets.estimates.estimator import Curve, Estimator, History, Policy
 from tickets.estimates.models import Estimate, EstimateBasis, PastTicket
-from tickets.models import Calendar, Category, EscalationLevel, Priority, Ticket
+from tickets.models import Calendar, Category, Priority, Ticket
+from tickets.models.organisation import first_level
 
 
 def desk_history(now: datetime, *, days: int) -> History:
@@ -57,7 +58,7 @@ def category_calendars() -> dict[int, Calendar | None]:
     """Each category's clock for its estimates: for one that runs in business time, the calendar of the team
     at level 1 of its escalation path (where its tickets start; the estimate is made before anyone escalates
     them); None for the others, and where that calendar is open around the clock (elapsed time then)."""
-    level_1 = EscalationLevel.objects.filter(path=OuterRef("escalation_path")).order_by("position")
+    level_1 = first_level(OuterRef("escalation_path"))  # as ``Category.calendar`` reads it for one category
     categories = Category.objects.annotate(calendar_id=Subquery(level_1.values("team__calendar")[:1]))
     found = {pk: calendar if business else None
              for pk, business, calendar in categories.values_list("pk", "business_hours", "calendar_id")}  # fmt: skip

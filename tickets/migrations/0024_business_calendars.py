@@ -74,16 +74,34 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(every_team_around_the_clock, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name="team",
-            name="calendar",
-            field=models.ForeignKey(
-                default=tickets.models.calendar.Calendar.default_id,
-                help_text="When the team works: the business time of the categories that run in business time.",
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="teams",
-                to="tickets.calendar",
-            ),
+        # The field's default (``Calendar.default_id``) reads the live model: it is the state's, not the database
+        # operation's, which would call it to fill the rows the RunPython above has already filled.
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.AlterField(
+                    model_name="team",
+                    name="calendar",
+                    field=models.ForeignKey(
+                        help_text="When the team works: the business time of the categories that run in business time.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="teams",
+                        to="tickets.calendar",
+                    ),
+                ),
+            ],
+            state_operations=[
+                migrations.AlterField(
+                    model_name="team",
+                    name="calendar",
+                    field=models.ForeignKey(
+                        default=tickets.models.calendar.Calendar.default_id,
+                        help_text="When the team works: the business time of the categories that run in business time.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="teams",
+                        to="tickets.calendar",
+                    ),
+                ),
+            ],
         ),
         migrations.CreateModel(
             name="ClosedDay",

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -45,7 +46,11 @@ def parse_spans(text: str, *, day: str = "That day") -> tuple[Span, ...]:
         if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1 == 24 and m1) or (h2 == 24 and m2):
             raise ValidationError(f"{day}: {part.strip()} is not a time of day (00:00 to 24:00).")
         spans.append((time(h1 % 24, m1), time(h2 % 24, m2)))
-    return tuple(sorted(spans))
+    spans.sort()
+    for (_, first_closes), (second_opens, _) in pairwise(spans):
+        if first_closes > second_opens:  # a span running past midnight comes last: its closing is earlier
+            raise ValidationError(f"{day}: the spans overlap; write each open stretch once (09:00-17:00).")
+    return tuple(spans)
 
 
 def spans_text(spans: tuple[Span, ...] | list[Any]) -> str:

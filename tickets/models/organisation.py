@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from tickets.models.calendar import Calendar
 from tickets.models.choices import Priority
@@ -81,8 +82,32 @@ class EscalationLevel(models.Model):
         return self.path.levels.filter(position__gt=self.position).order_by("position").first()
 
 
+def first_level(path: Any) -> models.QuerySet[EscalationLevel]:
+    """A path's levels, the first first: where its tickets start (``path``: an id, or an ``OuterRef`` to one)."""
+    return EscalationLevel.objects.filter(path=path).order_by("position")
+
+
+class CategoryQuerySet(models.QuerySet["Category"]):
+    def with_calendar(self) -> CategoryQuerySet:
+        """Each category with ``calendar_id``: the calendar its business time runs on, that of the team at level 1
+        of its escalation path, where its tickets start (the one rule; ``Category.calendar`` reads it for one);
+        and that team, ``first_team_id``."""
+        level_1 = first_level(OuterRef("escalation_path"))
+        return self.annotate(
+            calendar_id=Subquery(level_1.values("team__calendar")[:1]),
+            first_team_id=Subquery(level_1.values("team")[:1]),
+        )
+
+    def on_calendar(self, calendar: Calendar) -> CategoryQuerySet:
+        return self.with_calendar().filter(Q(calendar_id=calendar.pk))
+
+    def starting_with(self, team: Team) -> CategoryQuerySet:
+        return self.with_calendar().filter(Q(first_team_id=team.pk))
+
+
 class Category(models.Model):
-    """A help topic on the web form, with the defaults its tickets start from."""
+    """A help topic on the web form, with the defaults its tickets start from. One that runs in business time
+    runs on one calendar, whichever team has its tickets: its path's first team's (``calendar``)."""
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -102,6 +127,8 @@ class Category(models.Model):
         help_text="Its promises' warnings, targets and estimates count the team's working hours, not the clock.",
     )
 
+    objects = CategoryQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "categories"
@@ -120,3 +147,8 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def calendar(self) -> Calendar:
+        """The calendar its business time runs on (``CategoryQuerySet.with_calendar``), closed days read with it."""
+        calendar = Subquery(first_level(self.escalation_path_id).values("team__calendar")[:1])
+        return Calendar.objects.prefetch_related("closed_days").get(pk=calendar)

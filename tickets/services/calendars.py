@@ -1,8 +1,10 @@
 """The rules for business calendars, called by the Configuration pages and the configuration API alike.
 
-A calendar's hours, a team's calendar and a category's choice of business time each decide when promises are
-warned about. Changing any of them never moves a promise already made (the customer was told an instant), but
-re-times the warnings and the sweep's checks of the promises that run in those hours (``hours_changed``).
+A category that runs in business time runs on its calendar: that of the first team of its escalation path
+(``Category.calendar``). That calendar's hours, that team's calendar and the category's choice each decide when
+its promises are warned about. Changing any of them never moves a promise already made (the customer was told
+an instant), but re-times the warnings and the sweep's checks of the promises that run in those hours
+(``hours_changed``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import QuerySet
 
-from tickets.models import AROUND_THE_CLOCK, Calendar, Category, ClosedDay, Team, Ticket
+from tickets.models import AROUND_THE_CLOCK, Calendar, Category, ClosedDay, Estimate, Team, Ticket
 from tickets.models.calendar import public_holidays, spans_text
 from tickets.services.configuration import check_name, delete_unless_used, join_words, save_together
 from tickets.services.promises import retime_warnings
@@ -42,7 +44,7 @@ def save_calendar(calendar: Calendar, *, closed_days: Iterable[ClosedDay] | None
             for day in days:
                 day.calendar = calendar
             ClosedDay.objects.bulk_create(days)
-        hours_changed(Q(team__calendar=calendar))
+        hours_changed(Category.objects.on_calendar(calendar))
         return calendar
 
     return save_together(write)
@@ -82,16 +84,19 @@ def delete_calendar(calendar: Calendar) -> None:
     delete_unless_used(calendar, lambda: calendar_in_use(calendar))
 
 
-def hours_changed(tickets: Q) -> int:
-    """Re-time the warnings of the promises that run in business time among ``tickets`` (a team's, a category's,
-    a calendar's): after a team changes calendar, a category its choice, a calendar its hours."""
-    return retime_warnings(Ticket.objects.filter(tickets, category__business_hours=True))
+def hours_changed(categories: QuerySet[Category]) -> int:
+    """Re-time the warnings of the promises of these categories that run in business time: after their calendar
+    changed its hours (``save_calendar``), or their path's first team changed calendar (the team's form)."""
+    return retime_warnings(Ticket.objects.filter(category__in=categories.values("pk"), category__business_hours=True))
 
 
 def category_changed(category: Category, *, business_hours_before: bool) -> int:
-    """After a category is saved: its promises move to or from business time if its choice changed."""
+    """After a category is saved: if its choice changed, its promises move to or from business time, and its
+    estimates, measured in the other clock, are dropped (the guard uses its default target until the next
+    periodic refresh measures them again)."""
     if category.business_hours == business_hours_before:
         return 0
+    Estimate.objects.filter(category=category).delete()
     return retime_warnings(Ticket.objects.filter(category=category))
 
 

@@ -18,6 +18,7 @@ from django.db.models import F, Max, Q
 from django.utils.text import slugify
 
 from tickets.models import Category, EscalationLevel, EscalationPath, Promise, Team, Ticket
+from tickets.services.promises import retime_warnings
 from tickets.templatetags.desk import person
 
 R = TypeVar("R")
@@ -145,6 +146,8 @@ def save_levels(
     2. Lift the kept levels above every position in use, in one UPDATE: PostgreSQL checks the unique
        (path, position) constraint row by row, so renumbering in place could collide midway.
     3. Number the levels 1..n in order and save them, new ones too, with their people.
+    4. The path's first team may have changed, and with it the calendar its categories run on in business time:
+       their promises' warnings are re-timed (``promises.retime_warnings``; nothing moves if it is the same).
     """
     for level in removed:
         try:
@@ -158,6 +161,7 @@ def save_levels(
         level.path, level.position = path, position
         level.save()
         level.notify.set(notify)
+    retime_warnings(Ticket.objects.filter(category__escalation_path=path, category__business_hours=True))
 
 
 def path_in_use(path: EscalationPath) -> str:

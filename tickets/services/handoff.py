@@ -20,14 +20,12 @@ from tickets.models import (
     InteractionKind,
     Notification,
     NotificationEvent,
-    PromiseState,
     Team,
     Ticket,
     reference_of,
 )
 from tickets.notifications import level_people, notification_rows, notify, save_notifications, team_people
 from tickets.services.base import lock, record, require_staff, require_text, ticket_service
-from tickets.services.promises import retime_warnings
 
 HANDOFF_MESSAGE = "Write a hand-off note: what you tried, what the customer expects, what is next."
 
@@ -133,8 +131,6 @@ def transfer(
         now=now,
     )
     ticket.save()
-    if team != before[0]:
-        follow_the_teams_hours(ticket)
     return interaction
 
 
@@ -192,13 +188,4 @@ def escalate(ticket: Ticket, *, by: User, note: str, now: datetime | None = None
     if ticket.assignee is not None and not level.team.members.filter(pk=ticket.assignee.pk).exists():
         ticket.assignee = None
     ticket.save()
-    follow_the_teams_hours(ticket)
     return interaction
-
-
-def follow_the_teams_hours(ticket: Ticket) -> None:
-    """A ticket that changed team keeps its promise's due time; in business time, its warning and the sweep's
-    next look follow the new team's calendar (``promises.retime_warnings``)."""
-    if ticket.category.business_hours and ticket.promise_state == PromiseState.ON_TRACK:
-        retime_warnings(Ticket.objects.filter(pk=ticket.pk))
-        ticket.refresh_from_db(fields=["promise_warn_at", "next_check_at"])

@@ -75,26 +75,31 @@ def schedule(ticket: Ticket, *, now: datetime) -> None:
 
 @set_service
 def retime_warnings(tickets: QuerySet[Ticket]) -> int:
-    """After the hours some tickets run in have changed (their team's calendar, their team, their category's
-    choice of business time): each on-track promise keeps its due time, as the customer was told an instant,
+    """After the hours some tickets run in have changed (their category's calendar, or its choice of business
+    time; ``services.calendars``): each on-track promise keeps its due time, as the customer was told an instant,
     and its warning and the sweep's next look move to the new hours. A warning already given stays given; one
     the new hours put in the past is given by the sweep's next run. Returns the tickets re-timed."""
-    made_at = Promise.objects.filter(ticket=OuterRef("pk"), outcome=PromiseOutcome.PENDING).values("made_at")[:1]
+    pending = Promise.objects.filter(ticket=OuterRef("pk"), outcome=PromiseOutcome.PENDING)
     rows = list(
         tickets.filter(promise_state=PromiseState.ON_TRACK, promise_due_at__isnull=False)
         .select_for_update(of=("self",))
-        .select_related("category", "team__calendar")
-        .annotate(made_at=Subquery(made_at))
+        .select_related("category")
+        .annotate(
+            made_at=Subquery(pending.values("made_at")[:1]), paused_for=Subquery(pending.values("paused_for")[:1])
+        )
         .order_by("pk")
     )
-    clocks: dict[tuple[bool, int | None], Clock] = {}
+    clocks: dict[int, Clock] = {}  # one clock per category
     for ticket in rows:
-        key = (ticket.category.business_hours, ticket.team.calendar_id)
-        if key not in clocks:
-            clocks[key] = clock_of(ticket)
+        if ticket.category_id not in clocks:
+            clocks[ticket.category_id] = clock_of(ticket)
         assert ticket.promise_due_at is not None  # filtered
         ticket.promise_warn_at = warn_time(
-            ticket.category, clocks[key], made_at=ticket.made_at or ticket.created_at, due_at=ticket.promise_due_at
+            ticket.category,
+            clocks[ticket.category_id],
+            made_at=ticket.made_at or ticket.created_at,
+            due_at=ticket.promise_due_at,
+            paused=ticket.paused_for or timedelta(0),
         )
         ticket.next_check_at = None if ticket.paused_at else ticket.promise_warn_at
     Ticket.objects.bulk_update(rows, ["promise_warn_at", "next_check_at"], batch_size=500)
@@ -299,21 +304,25 @@ def _resume(ticket: Ticket, *, now: datetime, by: User | None) -> None:
         return
     # The promise moves by the time waited that the desk was open: a wait over a weekend moves a promise
     # that runs in business time by the hours of Friday and Monday it took, not by the weekend.
-    hours = clock_of(ticket).hours
+    clock = clock_of(ticket)
+    hours = clock.hours
     paused_for = hours.between(paused_at, now)
     previous_due = promise.due_at
     promise.due_at = hours.add(promise.due_at, paused_for)
     promise.paused_for += paused_for
     promise.save(update_fields=["due_at", "paused_for"])
     ticket.promise_due_at = promise.due_at
-    ticket.promise_warn_at = hours.add(ticket.promise_warn_at or previous_due, paused_for)
+    ticket.promise_warn_at = warn_time(
+        ticket.category, clock, made_at=promise.made_at, due_at=promise.due_at, paused=promise.paused_for
+    )
     record(
         ticket,
         InteractionKind.PROMISE_RESUMED,
         now=now,
         by=by,
         public=True,
-        body="The clock on our promise is running again; the time we promised moved by the time we waited.",
+        body="The clock on our promise is running again; the time we promised moved by the time we waited"
+        + (" while we were open." if clock.in_business_time else "."),
         data={
             "paused_seconds": int(paused_for.total_seconds()),
             "from": previous_due.isoformat(),
