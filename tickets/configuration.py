@@ -4,7 +4,7 @@
 The views in ``tickets.views.configuration`` only read the object, hand the POST to one of these forms
 and redirect. The forms check what was typed and call the rules in ``tickets.services.configuration``
 (what may be deleted, names taken, how levels are renumbered) and ``tickets.services.calendars`` (the
-warnings re-timed when a team's calendar or a category's choice of business time changes), which the API
+warnings re-timed when a path's first team's calendar or a category's choice of business time changes), which the API
 calls too: every mistake is caught with a message that says what to do.
 """
 
@@ -291,14 +291,15 @@ class CategoryForm(NamedForm):
             "is_active",
         ]
         labels = {
-            "business_hours": "Promises run in business time: the team's working hours, not the clock",
+            "business_hours": "Promises run in business time: the working hours of its path's first team",
             "is_active": "Active (offered on the web form)",
         }
         help_texts = {
             "business_hours": (
-                "Ticked, a promise's warning counts only the open hours of the calendar of the ticket's team (nights, "
-                "weekends, holidays and closed days don't count), and a wait on the customer moves its due time by the "
-                "open hours waited. Promises already made keep their due time; their warnings move to the new hours."
+                "Ticked, a promise's warning counts only the open hours of the calendar of the team at level 1 of the "
+                "category's path, where its tickets start, whoever has a ticket later (nights, weekends, holidays and "
+                "closed days don't count), and a wait on the customer moves its due time by the open hours waited. "
+                "Promises already made keep their due time; their warnings move to the new hours."
             ),
             "is_active": "Untick to retire a category: its tickets keep it.",
         }

@@ -1,4 +1,4 @@
-"""Promises in the time the desk works: warnings, pauses and due times follow the team's calendar where the
+"""Promises in the time the desk works: warnings, pauses and due times follow the category's calendar where the
 category runs in business time, and nothing changes where it does not."""
 
 from __future__ import annotations

@@ -94,7 +94,8 @@ class CategorySerializer(serializers.Serializer):
         allow_null=True, help_text="The warning window as a fraction of the promise's span. Null: the site's default."
     )
     business_hours = serializers.BooleanField(
-        help_text="Its promises run in business time: their warnings count only the open hours of the team's calendar."
+        help_text="Its promises run in business time: their warnings count only the open hours of the calendar of "
+        "the team at level 1 of its path."
     )
     is_active = serializers.BooleanField(help_text="Offered on the web form; false: retired (its tickets keep it).")
 

@@ -3,7 +3,7 @@
 A calendar is stored as plain values (a zone name, seven weekdays of "HH:MM-HH:MM" spans, a country and
 subdivision for the ``holidays`` package, and its own closed days); ``Calendar.hours`` turns it into the
 ``tickets.business_time.Hours`` that does the arithmetic. A category whose targets run in business time
-uses the calendar of the ticket's team; every other ticket runs around the clock.
+uses the calendar of its path's first team (``Category.calendar``); every other ticket runs around the clock.
 """
 
 from __future__ import annotations
