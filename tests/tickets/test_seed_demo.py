@@ -17,6 +17,8 @@ from customers.models import Customer
 from tickets import demo, services
 from tickets.demo import world
 from tickets.models import (
+    AROUND_THE_CLOCK,
+    Calendar,
     Category,
     Channel,
     EscalationLevel,
@@ -133,6 +135,14 @@ def test_demo_has_three_teams_and_a_two_and_a_three_level_path(output):
     assert Team.objects.count() == 3
     levels = {path.name: list(path.levels.values_list("position", flat=True)) for path in EscalationPath.objects.all()}
     assert sorted(levels.values()) == [[1, 2], [1, 2, 3]]
+
+
+def test_demo_offers_an_office_calendar_that_no_team_works_to_yet(output):
+    office = Calendar.objects.get(name="Tillwise office hours")
+    assert (office.time_zone, office.country, office.subdivision) == ("Europe/London", "GB", "ENG")
+    assert office.in_words() == "Monday to Thursday, 9 to 17:30; Friday, 9 to 17, London time"
+    assert not office.teams.exists()  # the demo's promises run around the clock until a supervisor says otherwise
+    assert Team.objects.filter(calendar__name=AROUND_THE_CLOCK).count() == 3
 
 
 def test_demo_has_five_categories_with_a_path_and_a_target(output):

@@ -26,6 +26,7 @@ from tickets.demo.shapes import (
 )
 from tickets.demo.world import (
     CUSTOMERS_BY_EMAIL,
+    DEMO_CALENDARS,
     DEMO_CATEGORIES,
     DEMO_CUSTOMERS,
     DEMO_PATHS,
@@ -36,6 +37,7 @@ from tickets.demo.world import (
 )
 from tickets.estimates.refresh import refresh_estimates
 from tickets.models import (
+    Calendar,
     Category,
     Channel,
     EscalationLevel,
@@ -45,11 +47,14 @@ from tickets.models import (
     Ticket,
     TicketStatus,
 )
+from tickets.models.calendar import WEEKDAYS, parse_spans, stored_spans
+from tickets.services.calendars import save_calendar
 
 # --- Seeding -----------------------------------------------------------------------------------
 
 COUNTED_MODELS: tuple[tuple[str, type[models.Model]], ...] = (
     ("users", User),
+    ("calendars", Calendar),
     ("teams", Team),
     ("escalation paths", EscalationPath),
     ("escalation levels", EscalationLevel),
@@ -69,6 +74,7 @@ def seed(*, now: datetime) -> SeedReport:
     before = count_rows()
     with transaction.atomic():
         users = _ensure_staff()
+        _ensure_calendars()
         teams = _ensure_teams(users)
         paths = _ensure_paths(teams)
         categories = _ensure_categories(paths)
@@ -100,6 +106,16 @@ def _ensure_staff() -> dict[str, User]:
             user.groups.add(Group.objects.get_or_create(name=ROLE_GROUPS[spec.role])[0])
         users[spec.username] = user
     return users
+
+
+def _ensure_calendars() -> None:
+    """The demo's calendars, through the calendar rules, each made once (one changed since is left as it is)."""
+    for spec in DEMO_CALENDARS:
+        if not Calendar.objects.filter(name=spec["name"]).exists():
+            weekly = [
+                stored_spans(parse_spans(day, day=name)) for day, name in zip(spec["weekly"], WEEKDAYS, strict=True)
+            ]
+            save_calendar(Calendar(**{**spec, "weekly": weekly}))
 
 
 def _ensure_teams(users: dict[str, User]) -> dict[str, Team]:

@@ -101,6 +101,8 @@ DEMO_PATHS = tuple(
     for path in _WORLD["paths"]
 )
 DEMO_CATEGORIES = tuple(_category(category) for category in _WORLD["categories"])
+# Each calendar's fields as the Calendar model takes them, its weekdays as people write them.
+DEMO_CALENDARS: tuple[dict[str, Any], ...] = tuple(_WORLD.get("calendars", ()))
 DEMO_CUSTOMERS = tuple(
     DemoCustomer(**{**customer, "tier": CustomerTier(customer.get("tier", CustomerTier.STANDARD))})
     for customer in _WORLD["customers"]
