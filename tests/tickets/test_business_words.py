@@ -91,6 +91,17 @@ def test_the_promise_the_customer_reads_says_the_hours_it_was_made_in(business_t
     assert answer["promise"]["working_hours"] == "Monday to Friday, 9 to 17, Berlin time"
 
 
+def test_the_apis_verdict_says_its_seconds_are_open_seconds(business_ticket, alice, api):
+    due = (timezone.now() + H).isoformat()
+    answer = api(alice).post(
+        f"/api/v1/tickets/{business_ticket.reference}/promise/", {"due_at": due, "words": "Soon."}, format="json"
+    )
+
+    assert answer.status_code == 409, answer.content  # sooner than two business days, without a reason
+    verdict = answer.json()["error"]["verdict"]
+    assert (verdict["working_hours"], verdict["estimate_seconds"]) == ("Mon-Fri 9-17", 16 * 3600)
+
+
 def test_the_api_and_the_desk_show_the_same_due_time(business_ticket, alice, api, client_for):
     services.make_promise(
         business_ticket, due_at=datetime(2026, 12, 8, 16, tzinfo=BERLIN), by=alice, words="Fixed on Tuesday.",

@@ -190,6 +190,10 @@ class VerdictSerializer(serializers.Serializer):
     basis = serializers.ChoiceField(choices=EstimateBasis.choices, help_text="Which tickets the estimate came from.")
     percentile = serializers.FloatField(help_text="The share of similar tickets solved within the estimate.")
     age_seconds = serializers.IntegerField(help_text="The ticket's age (waiting on the customer left out).")
+    working_hours = serializers.CharField(
+        help_text="The hours the durations above count, where the category runs in business time ('Mon-Fri "
+        "9-17'; estimate_seconds and age_seconds are then open seconds); empty: around the clock."
+    )
     load = serializers.IntegerField(help_text="The rep's pending promises due before this one.")
     earliest_realistic = serializers.DateTimeField()
     sooner_than_estimate = serializers.BooleanField()
@@ -203,6 +207,7 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "basis": verdict.basis,
         "percentile": verdict.estimated.percentile,
         "age_seconds": seconds(verdict.estimated.age),
+        "working_hours": verdict.estimated.clock.words,
         "load": verdict.load,
         "earliest_realistic": serializers.DateTimeField().to_representation(verdict.earliest_realistic),
         "sooner_than_estimate": verdict.sooner_than_estimate,
