@@ -25,11 +25,19 @@ from helpdesk.forms import QuickInput, QuickSelect
 from tickets.business_time import Span, weekly
 from tickets.configuration import NamedForm
 from tickets.models import Calendar, ClosedDay
-from tickets.models.calendar import WEEKDAYS, parse_spans, public_holidays, spans_text, stored_spans, validate_region
+from tickets.models.calendar import (
+    SHORT_DAYS,
+    WEEKDAYS,
+    parse_spans,
+    public_holidays,
+    spans_text,
+    stored_spans,
+    validate_region,
+    weekday_runs,
+)
 from tickets.services.calendars import check_closed_days, save_calendar
 
 WEEKDAY_FIELDS = tuple(day.lower() for day in WEEKDAYS)  # the form's and the API's names: "monday", ...
-SHORT_DAYS = tuple(day[:3] for day in WEEKDAYS)
 NEW_CALENDAR_HOURS = weekly(((time(9), time(17)),))  # a new calendar's page starts Monday to Friday, nine to five
 HOURS_HELP = (
     "Write open hours as 09:00-17:00, several separated by commas (09:00-12:30, 13:30-17:00), or “closed”. "
@@ -107,15 +115,9 @@ def week_in_short(weekdays: Sequence[tuple[Span, ...]]) -> str:
     """The week as one line: "Mon-Fri 09:00-17:00 · Sat 10:00-14:00", "Every day 00:00-24:00"."""
     if all(spans == weekdays[0] for spans in weekdays):
         return f"Every day {spans_text(weekdays[0])}" if weekdays[0] else "Closed every day"
-    runs: list[list[Any]] = []  # [first, last, spans]: consecutive days with the same hours
-    for index, spans in enumerate(weekdays):
-        if runs and runs[-1][2] == spans:
-            runs[-1][1] = index
-        else:
-            runs.append([index, index, spans])
     return " · ".join(
         f"{SHORT_DAYS[first]}{'-' + SHORT_DAYS[last] if last > first else ''} {spans_text(spans)}"
-        for first, last, spans in runs
+        for first, last, spans in weekday_runs(weekdays)
         if spans
     )
 

@@ -309,17 +309,24 @@ def active_age(ticket: Ticket, *, now: datetime, clock: Clock = AROUND_THE_CLOCK
     return clock.hours.between(ticket.created_at, now) * (active / elapsed)
 
 
+def guard_reading(ticket: Ticket, *, now: datetime) -> tuple[Estimated, datetime]:
+    """What the guard reads for this ticket at ``now``, in its clock: the estimate at its age, and the earliest
+    realistic due time (the estimate added in open time)."""
+    clock = clock_of(ticket)
+    estimated = estimate_for(
+        ticket.category, ticket.priority, age=active_age(ticket, now=now, clock=clock), clock=clock
+    )
+    return estimated, clock.hours.add(now, estimated.remaining)
+
+
 def judge(ticket: Ticket, *, due_at: datetime, by: Any, now: datetime) -> Verdict:
     """The verdict on promising ``due_at`` for this ticket, as rep ``by``, at ``now``."""
-    clock = clock_of(ticket)
-    age = active_age(ticket, now=now, clock=clock)
-    estimated = estimate_for(ticket.category, ticket.priority, age=age, clock=clock)
+    estimated, earliest = guard_reading(ticket, now=now)
     load = (
         Promise.objects.filter(made_by=by, outcome=PromiseOutcome.PENDING, due_at__lt=due_at)
         .exclude(ticket=ticket)
         .count()
     )
-    earliest = clock.hours.add(now, estimated.remaining)
     return Verdict(estimated=estimated, load=load, earliest_realistic=earliest, sooner_than_estimate=due_at < earliest)
 
 
@@ -335,11 +342,8 @@ def quick_picks(ticket: Ticket, *, now: datetime) -> list[QuickPick]:
     """The promise form's quick picks, in the time the ticket's promise runs in: in 2 (business) hours, the end
     of the next business day (this time tomorrow around the clock), and the guard's estimate. Each is rounded up
     to the minute the form shows; picks past the horizon are left out."""
-    clock = clock_of(ticket)
-    hours = clock.hours
-    estimated = estimate_for(
-        ticket.category, ticket.priority, age=active_age(ticket, now=now, clock=clock), clock=clock
-    )
+    estimated, earliest = guard_reading(ticket, now=now)
+    clock, hours = estimated.clock, estimated.clock.hours
     if clock.in_business_time:
         picks = [
             QuickPick("In 2 business hours", hours.add(now, timedelta(hours=2))),
@@ -350,9 +354,7 @@ def quick_picks(ticket: Ticket, *, now: datetime) -> list[QuickPick]:
             QuickPick("In 2 hours", now + timedelta(hours=2)),
             QuickPick("This time tomorrow", now + timedelta(days=1)),
         ]
-    picks.append(
-        QuickPick(f"The guard's estimate: {clock.says(estimated.remaining)}", hours.add(now, estimated.remaining))
-    )
+    picks.append(QuickPick(f"The guard's estimate: {clock.says(estimated.remaining)}", earliest))
     horizon = now + timedelta(days=settings.PROMISE_MAX_HORIZON_DAYS)
     rounded = [QuickPick(pick.label, _up_to_the_minute(pick.due_at)) for pick in picks]
     return [pick for pick in rounded if now < pick.due_at <= horizon]

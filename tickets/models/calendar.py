@@ -9,7 +9,7 @@ uses the calendar of its path's first team (``Category.calendar``); every other 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import pairwise
@@ -24,6 +24,7 @@ from django.db.models import Q
 from tickets.business_time import ALWAYS, Hours, NeverOpen, Span
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SHORT_DAYS = tuple(day[:3] for day in WEEKDAYS)
 AROUND_THE_CLOCK = "Around the clock"
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-\u2013]\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -89,18 +90,24 @@ def _clock_words(at: time, *, end: bool = False) -> str:
     return f"{at.hour}" if not at.minute else f"{at.hour}:{at.minute:02d}"
 
 
+def weekday_runs(weekdays: Sequence[tuple[Span, ...]]) -> list[tuple[int, int, tuple[Span, ...]]]:
+    """The week as runs of consecutive days with the same hours: (first, last, spans), Monday being 0."""
+    runs: list[tuple[int, int, tuple[Span, ...]]] = []
+    for index, spans in enumerate(weekdays):
+        if runs and runs[-1][2] == spans:
+            runs[-1] = (runs[-1][0], index, spans)
+        else:
+            runs.append((index, index, spans))
+    return runs
+
+
 def hours_in_words(weekdays: tuple[tuple[Span, ...], ...], *, short: bool = False) -> str:
     """When a calendar is open, as people say it: 'Monday to Friday, 9 to 17' ('Mon-Fri 9-17' when ``short``);
     weekdays with the same hours one after another are said together; 'around the clock' when always open."""
     if all(day == ALWAYS for day in weekdays):
         return "around the clock"
-    names = [day[:3] for day in WEEKDAYS] if short else list(WEEKDAYS)
-    runs: list[tuple[int, int, tuple[Span, ...]]] = []
-    for index, spans in enumerate(weekdays):
-        if spans and runs and runs[-1][1] == index - 1 and runs[-1][2] == spans:
-            runs[-1] = (runs[-1][0], index, spans)
-        elif spans:
-            runs.append((index, index, spans))
+    names = SHORT_DAYS if short else WEEKDAYS
+    runs = [run for run in weekday_runs(weekdays) if run[2]]
     said = []
     for first, last, spans in runs:
         to, joined = ("-", " ") if short else (" to ", ", ")

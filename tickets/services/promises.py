@@ -335,15 +335,18 @@ def _resume(ticket: Ticket, *, now: datetime, by: User | None) -> None:
 def _settle(ticket: Ticket, *, now: datetime) -> None:
     """Resolution settles the pending promise (kept if on time, broken if late), and is the actual
     resolution of every promise a breach broke on the way."""
-    hours = clock_of(ticket).hours
-    for broken in ticket.promises.filter(outcome=PromiseOutcome.BROKEN, resolved_at__isnull=True):
-        broken.resolved_at, broken.took = now, _took(broken, hours, now=now)
-        broken.save(update_fields=["resolved_at", "took"])
+    broken = list(ticket.promises.filter(outcome=PromiseOutcome.BROKEN, resolved_at__isnull=True))
     promise = pending_promise(ticket)
+    ticket.next_check_at = None
+    if promise is None and ticket.promise_state == PromiseState.BREACHED:
+        ticket.promise_state = PromiseState.BROKEN
+    if promise is None and not broken:
+        return
+    hours = clock_of(ticket).hours  # what each promise took is measured in its clock
+    for each in broken:
+        each.resolved_at, each.took = now, _took(each, hours, now=now)
+    Promise.objects.bulk_update(broken, ["resolved_at", "took"])
     if promise is None:
-        if ticket.promise_state == PromiseState.BREACHED:
-            ticket.promise_state = PromiseState.BROKEN
-        ticket.next_check_at = None
         return
     kept = now <= promise.due_at
     promise.outcome = PromiseOutcome.KEPT if kept else PromiseOutcome.BROKEN
@@ -351,7 +354,6 @@ def _settle(ticket: Ticket, *, now: datetime) -> None:
     promise.took = _took(promise, hours, now=now)
     promise.save(update_fields=["outcome", "settled_at", "resolved_at", "took"])
     ticket.promise_state = PromiseState.KEPT if kept else PromiseState.BROKEN
-    ticket.next_check_at = None
     record(
         ticket,
         InteractionKind.PROMISE_SETTLED,
