@@ -161,7 +161,7 @@ TAKES = "closed_days, country, name, subdivision, time_zone, weekly"
         ({"name": "around the clock"},
          {"name": ["The name “Around the clock” is taken by another calendar: choose another."]}),
         ({"time_zone": "Europe/Bonn"},
-         {"time_zone": ["'Europe/Bonn' is not a time zone we know: use a name such as Europe/Berlin."]}),
+         {"time_zone": ["'Europe/Bonn' is not a time zone; use a name such as Europe/Paris."]}),
         ({"time_zone": ""}, {"time_zone": ["Give the time zone its hours are in, e.g. Europe/Berlin."]}),
         ({"weekly": {"monday": "9-5"}},
          {"weekly.monday": ["Monday: write open hours as 09:00-17:00, several separated by commas."]}),

@@ -200,7 +200,7 @@ GERMANY = ", ".join(holidays.list_supported_countries()["DE"])
         ({"name": ""}, "Give the calendar a name."),
         ({"name": "around the CLOCK"}, "The name “Around the clock” is taken by another calendar: choose another."),
         ({"time_zone": ""}, "Give the time zone its hours are in, e.g. Europe/Berlin."),
-        ({"time_zone": "Europe/Bonn"}, "'Europe/Bonn' is not a time zone we know: use a name such as Europe/Berlin."),
+        ({"time_zone": "Europe/Bonn"}, "'Europe/Bonn' is not a time zone; use a name such as Europe/Paris."),
         ({"monday": "9-5"}, "Monday: write open hours as 09:00-17:00, several separated by commas."),
         ({"friday": "09:00-17:00; 18:00-20:00"}, "Friday: write open hours as 09:00-17:00, several separated by "
                                                  "commas."),

@@ -143,7 +143,7 @@ def test_weekdays_may_run_over_the_weekend_or_be_listed(history):
         (["--hours", "9 to 5", "--zone", "UTC"], "--hours: write open hours as 09:00-17:00"),
         (["--hours", "09:00-25:00", "--zone", "UTC"], "--hours: 09:00-25:00 is not a time of day"),
         (["--hours", "closed", "--zone", "UTC"], "--hours 'closed': These hours are never open"),
-        (["--hours", "09:00-17:00", "--zone", "Europe/Berln"], "--zone: 'Europe/Berln' is not a time zone we know"),
+        (["--hours", "09:00-17:00", "--zone", "Europe/Berln"], "--zone: 'Europe/Berln' is not a time zone; use a name"),
         (["--hours", "09:00-17:00", "--zone", "UTC", "--weekdays", "weekdays"], "--weekdays 'weekdays': name days as"),
         (["--hours", "09:00-17:00", "--zone", "UTC", "--weekdays", "mon-wed-fri"], "--weekdays 'mon-wed-fri'"),
         (["--hours", "09:00-17:00", "--zone", "UTC", "--holidays", "XX"], "--holidays 'XX': We have no public holi"),

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+import helpdesk.text
 import tickets.models.calendar
 
 
@@ -35,7 +36,7 @@ class Migration(migrations.Migration):
                 ("name", models.CharField(max_length=100, unique=True)),
                 (
                     "time_zone",
-                    models.CharField(default="UTC", max_length=64, validators=[tickets.models.calendar.validate_zone]),
+                    models.CharField(default="UTC", max_length=64, validators=[helpdesk.text.validate_time_zone]),
                 ),
                 (
                     "weekly",

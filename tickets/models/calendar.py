@@ -14,13 +14,14 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from helpdesk.text import validate_time_zone
 from tickets.business_time import ALWAYS, Hours, NeverOpen, Span
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -127,16 +128,6 @@ def zone_in_words(zone: str) -> str:
     return f"{zone.rsplit('/', 1)[1].replace('_', ' ')} time"
 
 
-def validate_zone(name: str) -> None:
-    if name not in _zones():
-        raise ValidationError(f"{name!r} is not a time zone we know: use a name such as Europe/Berlin.")
-
-
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 @lru_cache(maxsize=64)
 def public_holidays(country: str, subdivision: str) -> holidays.HolidayBase:
     """The ``holidays`` package's calendar for a country (and subdivision), shared by the process: it fills
@@ -168,7 +159,7 @@ def validate_region(country: str, subdivision: str) -> None:
 
 class Calendar(models.Model):
     name = models.CharField(max_length=100, unique=True)
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_zone])
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     weekly = models.JSONField(
         default=list, help_text='Seven lists of [opens, closes] spans, Monday first: [["09:00", "17:00"]].'
     )

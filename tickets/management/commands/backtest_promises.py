@@ -18,13 +18,14 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from helpdesk.text import validate_time_zone
 from tickets.business_time import Hours, NeverOpen
 from tickets.estimates import report
 from tickets.estimates.backtest import replay
 from tickets.estimates.estimator import Policy
 from tickets.estimates.files import HistoryFileError, read_history
 from tickets.models import Calendar, Category
-from tickets.models.calendar import WEEKDAYS, parse_spans, spans_text, stored_spans, validate_region, validate_zone
+from tickets.models.calendar import WEEKDAYS, parse_spans, spans_text, stored_spans, validate_region
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NUMBERS = {name: i for i, day in enumerate(WEEKDAYS) for name in (day.lower(), DAYS[i])}  # 'monday', 'mon': 0
@@ -93,7 +94,7 @@ def _business_hours(options: dict[str, Any]) -> tuple[Hours, str] | None:
     except ValidationError as error:
         raise CommandError(" ".join(error.messages)) from error
     try:
-        validate_zone(options["zone"])
+        validate_time_zone(options["zone"])
     except ValidationError as error:
         raise CommandError(f"--zone: {' '.join(error.messages)}") from error
     try:
